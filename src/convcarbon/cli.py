@@ -1,0 +1,133 @@
+"""`python -m convcarbon costs | run | report`.
+
+Every problem the user can fix ends in one line on stderr and a non-zero
+exit, never a traceback; an interrupted run leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+from itertools import groupby
+from typing import Optional, Sequence
+
+from .config import PROFILES, resolve_config
+from .errors import ConvCarbonError
+
+DEFAULT_RESULTS_DIR = "results"
+EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
+
+
+class OneLineParser(argparse.ArgumentParser):
+    def error(self, message: str):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(prog="python -m convcarbon", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
+
+    costs = commands.add_parser("costs", help="print the analytic multiplication and parameter tables")
+    costs.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+    run = commands.add_parser("run", help="train both models under CodeCarbon, or reuse a stored result")
+    run.add_argument("--profile", help=f"one of {', '.join(PROFILES)} (default: $CONVCARBON_PROFILE or seed)")
+    run.add_argument("--refresh", action="store_true", help="measure again even if a stored result matches")
+    run.add_argument("--mnist", metavar="PATH", help="local mnist.npz (default: $CONVCARBON_MNIST, else download)")
+    run.add_argument("--country", help="ISO 3166-1 alpha-3 code of the grid (default: $CONVCARBON_COUNTRY or USA)")
+    run.add_argument("--pue", type=float, help="power usage effectiveness of the data centre (default 1.0)")
+    _add_results_dir(run)
+
+    report = commands.add_parser("report", help="print the comparison tables of stored results")
+    report.add_argument("--json", action="store_true", help="print JSON instead of text")
+    report.add_argument("--profile", help="only results of this profile")
+    _add_results_dir(report)
+    return parser
+
+
+def _add_results_dir(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--results-dir",
+        default=os.environ.get("CONVCARBON_RESULTS", DEFAULT_RESULTS_DIR),
+        help="the results store (default: $CONVCARBON_RESULTS or ./results)",
+    )
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    arguments = build_parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    try:
+        return COMMANDS[arguments.command](arguments)
+    except ConvCarbonError as error:
+        print(f"convcarbon: error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("convcarbon: interrupted; no result was stored", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _raise_keyboard_interrupt(signum, frame):
+    """Let SIGTERM unwind like Ctrl+C, so the staging folder is removed."""
+    raise KeyboardInterrupt
+
+
+def command_costs(arguments) -> int:
+    from .costs import all_cost_rows, total_multiplications, total_parameters
+
+    tables = all_cost_rows()
+    if arguments.json:
+        print(json.dumps({name: [row.to_dict() for row in rows] for name, rows in tables.items()}, indent=2))
+        return 0
+    for name, rows in tables.items():
+        print(f"\n{name}")
+        print(f"  {'model':<20} {'layer':<8} {'part':<10} {'input':>12} {'output':>12} {'parameters':>11} {'multiplications':>16}")
+        for model, model_rows in groupby(rows, key=lambda row: row.model):
+            model_rows = list(model_rows)
+            for row in model_rows:
+                print(f"  {row.model:<20} {row.layer:<8} {row.part:<10} {_shape(row.input_shape):>12} "
+                      f"{_shape(row.output_shape):>12} {row.parameters:>11,} {row.multiplications:>16,}")
+            print(f"  {model + ' total':<54} {total_parameters(model_rows):>11,} "
+                  f"{total_multiplications(model_rows):>16,}")
+    return 0
+
+
+def _shape(shape: tuple) -> str:
+    return "x".join(str(size) for size in shape)
+
+
+def command_run(arguments) -> int:
+    from .data import resolve_mnist_path
+    from .experiment import run_experiment
+    from .report import format_report
+    from .store import ResultStore
+
+    config = resolve_config(arguments.profile, arguments.country, arguments.pue)
+    store = ResultStore(arguments.results_dir)
+    record, _ = run_experiment(config, store, resolve_mnist_path(arguments.mnist), refresh=arguments.refresh)
+    print(format_report(record))
+    return 0
+
+
+def command_report(arguments) -> int:
+    from .report import format_report, report_json
+    from .store import ResultStore
+
+    if arguments.profile and arguments.profile not in PROFILES:
+        raise ConvCarbonError(f"unknown profile {arguments.profile!r}; choose one of: {', '.join(PROFILES)}")
+    if not os.path.isdir(arguments.results_dir):
+        raise ConvCarbonError(f"no results directory {arguments.results_dir}; run `python -m convcarbon run` first")
+    records = [record for record in ResultStore(arguments.results_dir).records()
+               if arguments.profile in (None, record["profile"])]
+    if not records:
+        raise ConvCarbonError(f"no stored results in {arguments.results_dir}; run `python -m convcarbon run` first")
+    if arguments.json:
+        print(json.dumps([report_json(record) for record in records], indent=2))
+    else:
+        print("\n\n".join(f"== {record['path']}\n{format_report(record)}" for record in records))
+    return 0
+
+
+COMMANDS = {"costs": command_costs, "run": command_run, "report": command_report}

@@ -1,0 +1,155 @@
+"""Analytic multiplication and parameter counts, from layer shapes alone.
+
+One multiplication is counted per multiply-accumulate. Bias additions,
+activations, pooling and dropout are not counted. No Keras is needed here;
+the tests check these counts against Keras's `count_params()`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from .architecture import (
+    ARCHITECTURES,
+    CONV_FILTERS,
+    DENSE_UNITS,
+    DISPLAY_NAMES,
+    INPUT_SHAPE,
+    KERNEL_SIZE,
+    NUM_CLASSES,
+    POOL_SIZE,
+    check_architecture,
+)
+
+
+@dataclass(frozen=True)
+class LayerCost:
+    model: str
+    layer: str  # the Keras layer name; a separable layer has two rows with the same name
+    part: str  # "standard", "depthwise", "pointwise" or "dense"
+    input_shape: tuple
+    output_shape: tuple
+    parameters: int
+    multiplications: int
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def conv_output_size(size: int, kernel_size: int, padding: str = "valid") -> int:
+    """Output height or width of a stride-1 convolution."""
+    if padding == "valid":
+        if size < kernel_size:
+            raise ValueError(f"a {kernel_size}x{kernel_size} kernel does not fit a {size}-pixel input")
+        return size - kernel_size + 1
+    if padding == "same":
+        return size
+    raise ValueError(f"padding must be 'valid' or 'same', not {padding!r}")
+
+
+def conv2d_cost(model, layer, height, width, channels, filters, kernel_size, padding="valid", use_bias=True):
+    """A standard convolution: every filter spans all input channels at every output pixel."""
+    out_h = conv_output_size(height, kernel_size, padding)
+    out_w = conv_output_size(width, kernel_size, padding)
+    weights = kernel_size * kernel_size * channels * filters
+    return [
+        LayerCost(
+            model,
+            layer,
+            "standard",
+            (height, width, channels),
+            (out_h, out_w, filters),
+            parameters=weights + (filters if use_bias else 0),
+            multiplications=out_h * out_w * weights,
+        )
+    ]
+
+
+def separable_conv2d_cost(model, layer, height, width, channels, filters, kernel_size, padding="valid", use_bias=True):
+    """A depthwise separable convolution: one KxK filter per channel, then a 1x1 mix across channels."""
+    out_h = conv_output_size(height, kernel_size, padding)
+    out_w = conv_output_size(width, kernel_size, padding)
+    depthwise_weights = kernel_size * kernel_size * channels
+    pointwise_weights = channels * filters
+    depthwise = LayerCost(
+        model,
+        layer,
+        "depthwise",
+        (height, width, channels),
+        (out_h, out_w, channels),
+        parameters=depthwise_weights,
+        multiplications=out_h * out_w * depthwise_weights,
+    )
+    pointwise = LayerCost(
+        model,
+        layer,
+        "pointwise",
+        (out_h, out_w, channels),
+        (out_h, out_w, filters),
+        parameters=pointwise_weights + (filters if use_bias else 0),
+        multiplications=out_h * out_w * pointwise_weights,
+    )
+    return [depthwise, pointwise]
+
+
+def dense_cost(model, layer, inputs, units, use_bias=True):
+    return [
+        LayerCost(
+            model,
+            layer,
+            "dense",
+            (inputs,),
+            (units,),
+            parameters=inputs * units + (units if use_bias else 0),
+            multiplications=inputs * units,
+        )
+    ]
+
+
+def book_model_costs(architecture: str) -> list[LayerCost]:
+    """Per-layer costs of one of the book's two models, for one image (forward pass)."""
+    check_architecture(architecture)
+    conv_cost = conv2d_cost if architecture == "conv2d" else separable_conv2d_cost
+    model = DISPLAY_NAMES[architecture]
+    height, width, channels = INPUT_SHAPE
+    rows: list[LayerCost] = []
+    for index, filters in enumerate(CONV_FILTERS, start=1):
+        rows += conv_cost(model, f"conv_{index}", height, width, channels, filters, KERNEL_SIZE)
+        height, width, channels = rows[-1].output_shape
+        height, width = height // POOL_SIZE, width // POOL_SIZE  # MaxPooling2D, then Dropout
+    flat = height * width * channels
+    rows += dense_cost(model, "dense_1", flat, DENSE_UNITS)
+    rows += dense_cost(model, "dense_2", DENSE_UNITS, NUM_CLASSES)
+    return rows
+
+
+# The classic worked example: a 15x15x3 input and ten 3x3 filters, no padding.
+WORKED_EXAMPLE = dict(height=15, width=15, channels=3, filters=10, kernel_size=3)
+
+
+def worked_example_costs() -> list[LayerCost]:
+    return conv2d_cost("standard", "example", **WORKED_EXAMPLE) + separable_conv2d_cost(
+        "depthwise separable", "example", **WORKED_EXAMPLE
+    )
+
+
+def total_multiplications(rows: list[LayerCost]) -> int:
+    return sum(row.multiplications for row in rows)
+
+
+def total_parameters(rows: list[LayerCost]) -> int:
+    return sum(row.parameters for row in rows)
+
+
+def separable_ratio(filters: int, kernel_size: int) -> float:
+    """Multiplications of a depthwise separable layer over a standard one: 1/N + 1/K^2."""
+    return 1 / filters + 1 / kernel_size**2
+
+
+def all_cost_rows() -> dict[str, list[LayerCost]]:
+    """The tables that `python -m convcarbon costs` prints."""
+    tables = {"worked example (15x15x3 input, ten 3x3 filters)": worked_example_costs()}
+    for architecture in ARCHITECTURES:
+        tables[f"book model: {DISPLAY_NAMES[architecture]}"] = book_model_costs(architecture)
+    return tables

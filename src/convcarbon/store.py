@@ -1,0 +1,128 @@
+"""The results store: one folder per fingerprint, written atomically, shared by many machines.
+
+Layout: `<root>/<profile>-<fingerprint[:16]>/record.json` and `emissions.csv`
+(CodeCarbon's own CSV). A run writes into a hidden staging folder and renames
+it into place only when everything is written, so an interrupted run leaves
+no partial record. A file lock keeps two runs on one store from racing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, Optional
+
+from filelock import FileLock
+
+from .errors import StoreError
+
+RECORD_FILE = "record.json"
+CODECARBON_CSV = "emissions.csv"
+SCHEMA_VERSION = 1
+STAGING_PREFIX = ".staging-"
+REQUIRED_FIELDS = ("schema_version", "fingerprint", "profile", "config", "runs", "hardware", "versions", "created_utc")
+
+logger = logging.getLogger(__name__)
+
+
+class ResultStore:
+    def __init__(self, root: os.PathLike | str):
+        self.root = Path(root)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise StoreError(f"results directory {self.root}: cannot create it ({error.strerror})") from None
+        if not self.root.is_dir() or not os.access(self.root, os.W_OK | os.X_OK):
+            raise StoreError(f"results directory {self.root}: not a writable directory")
+
+    @staticmethod
+    def key(profile: str, fingerprint: str) -> str:
+        return f"{profile}-{fingerprint[:16]}"
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the store's lock; clear staging folders that a killed run left behind."""
+        with FileLock(self.root / ".lock"):
+            for stale in self.root.glob(STAGING_PREFIX + "*"):
+                shutil.rmtree(stale, ignore_errors=True)
+            yield
+
+    def load(self, profile: str, fingerprint: str) -> Optional[dict]:
+        """The stored record for this fingerprint, or None if there is none or it is damaged."""
+        folder = self.root / self.key(profile, fingerprint)
+        if not folder.exists():
+            return None
+        record, problem = read_record(folder)
+        if problem is None and record["fingerprint"] != fingerprint:
+            problem = "its fingerprint does not match its folder"
+        if problem:
+            logger.warning("ignoring damaged result %s: %s; measuring again", folder, problem)
+            return None
+        return record
+
+    @contextmanager
+    def staging(self) -> Iterator[Path]:
+        """A fresh folder to write a result into; removed unless `commit` moved it."""
+        folder = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=self.root))
+        try:
+            yield folder
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def commit(self, staging_folder: Path, record: dict) -> Path:
+        """Write the record last, then rename the whole folder into place."""
+        _write_json_atomically(staging_folder / RECORD_FILE, record)
+        target = self.root / self.key(record["profile"], record["fingerprint"])
+        if target.exists():  # --refresh, or a damaged record being replaced
+            retired = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=self.root))
+            os.replace(target, retired / "old")
+            shutil.rmtree(retired, ignore_errors=True)
+        os.replace(staging_folder, target)
+        return target
+
+    def records(self) -> list[dict]:
+        """Every valid record in the store, from every machine, oldest first."""
+        found = []
+        for folder in sorted(self.root.iterdir()):
+            if folder.name.startswith(".") or not folder.is_dir():
+                continue
+            record, problem = read_record(folder)
+            if problem:
+                logger.warning("skipping damaged result %s: %s", folder, problem)
+                continue
+            record["path"] = str(folder)
+            found.append(record)
+        return sorted(found, key=lambda record: record["created_utc"])
+
+
+def read_record(folder: Path) -> tuple[Optional[dict], Optional[str]]:
+    """(record, None) for a sound record, or (None, what is wrong with it)."""
+    path = folder / RECORD_FILE
+    try:
+        record = json.loads(path.read_text())
+    except FileNotFoundError:
+        return None, f"no {RECORD_FILE}"
+    except (OSError, ValueError) as error:
+        return None, f"{RECORD_FILE} is not readable JSON ({error})"
+    if not isinstance(record, dict):
+        return None, f"{RECORD_FILE} does not hold an object"
+    missing = [field for field in REQUIRED_FIELDS if field not in record]
+    if missing:
+        return None, f"{RECORD_FILE} lacks {', '.join(missing)}"
+    if record["schema_version"] != SCHEMA_VERSION:
+        return None, f"schema version {record['schema_version']}, expected {SCHEMA_VERSION}"
+    return record, None
+
+
+def _write_json_atomically(path: Path, payload: dict) -> None:
+    temporary = path.with_suffix(".tmp")
+    with open(temporary, "w") as handle:
+        json.dump(payload, handle, indent=2, sort_keys=True)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)

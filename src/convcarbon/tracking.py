@@ -1,0 +1,144 @@
+"""Energy and emissions of one piece of work, measured by CodeCarbon's offline tracker.
+
+Only `OfflineEmissionsTracker` is used, with the country from the configuration:
+the online tracker silently assumes Quebec's grid when it cannot geolocate.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Callable, TypeVar
+
+from .config import ExperimentConfig
+from .errors import TrackerError
+from .grid import carbon_intensity_g_per_kwh, country_name, grid_data_year
+
+Result = TypeVar("Result")
+
+# CodeCarbon's CPU modes that read a hardware energy counter rather than model one.
+MEASURED_CPU_MODES = {
+    "intel_rapl": "measured: RAPL energy counters",
+    "intel_power_gadget": "measured: Intel Power Gadget",
+    "windows_emi": "measured: Windows energy meter",
+}
+
+
+def measure(
+    config: ExperimentConfig, output_dir: Path, project_name: str, work: Callable[[], Result]
+) -> tuple[Result, dict]:
+    """Run `work()` inside a tracker; return its result and the flat energy fields."""
+    tracker = _new_tracker(config, output_dir, project_name)
+    try:
+        tracker.start()
+    except Exception as error:
+        raise TrackerError(f"CodeCarbon failed to start: {type(error).__name__}: {error}") from None
+    try:
+        result = work()
+    except BaseException:
+        _stop_quietly(tracker)
+        raise
+    try:
+        tracker.stop()
+    except Exception as error:
+        raise TrackerError(f"CodeCarbon failed to stop: {type(error).__name__}: {error}") from None
+    data = tracker.final_emissions_data
+    if data is None:
+        raise TrackerError("CodeCarbon stopped without reporting any emissions data")
+    return result, energy_fields(data, tracker, config)
+
+
+def energy_fields(data, tracker, config: ExperimentConfig) -> dict:
+    """CodeCarbon's EmissionsData as flat fields with units in their names."""
+    methods = tracking_methods(tracker, ram_power_w=data.ram_power)
+    return {
+        "duration_s": data.duration,
+        "energy_consumed_kwh": data.energy_consumed,
+        "cpu_energy_kwh": data.cpu_energy,
+        "gpu_energy_kwh": data.gpu_energy,
+        "ram_energy_kwh": data.ram_energy,
+        "cpu_power_w": data.cpu_power,
+        "gpu_power_w": data.gpu_power,
+        "ram_power_w": data.ram_power,
+        "emissions_kg": data.emissions,
+        "emissions_rate_kg_per_s": data.emissions_rate,
+        "country_iso_code": data.country_iso_code,
+        "country_name": country_name(config.country_iso_code),
+        "carbon_intensity_g_per_kwh": carbon_intensity_g_per_kwh(config.country_iso_code),
+        "grid_data_year": grid_data_year(config.country_iso_code),
+        "pue": data.pue,
+        "codecarbon_cpu_model": data.cpu_model,
+        "codecarbon_gpu_model": data.gpu_model,
+        "codecarbon_run_id": str(data.run_id),
+        **methods,
+    }
+
+
+def tracking_methods(tracker, ram_power_w: float) -> dict:
+    """How CodeCarbon got each part of the energy: a hardware counter or a model.
+
+    CodeCarbon exposes this only on its hardware objects, so this reads their
+    `_mode` and `_tdp` attributes (checked against codecarbon 3.3).
+    """
+    cpu_method, cpu_measured = "none: no CPU tracked", False
+    gpu_method, gpu_measured = "none: no GPU found", False
+    ram_method = f"estimated: RAM power model ({ram_power_w:.0f} W)"
+    for hardware in getattr(tracker, "_hardware", []):
+        kind = type(hardware).__name__
+        if kind == "CPU":
+            cpu_method, cpu_measured = _cpu_method(hardware)
+        elif kind == "GPU":
+            gpu_method, gpu_measured = "measured: NVML energy counter", True
+        elif kind == "AppleSiliconChip":
+            cpu_method, cpu_measured = "measured: Apple powermetrics", True
+    return {
+        "cpu_tracking_method": cpu_method,
+        "gpu_tracking_method": gpu_method,
+        "ram_tracking_method": ram_method,
+        "cpu_energy_measured": cpu_measured,
+        "gpu_energy_measured": gpu_measured,
+    }
+
+
+def _cpu_method(cpu) -> tuple[str, bool]:
+    mode = getattr(cpu, "_mode", "unknown")
+    if mode in MEASURED_CPU_MODES:
+        return MEASURED_CPU_MODES[mode], True
+    tdp = getattr(cpu, "_tdp", None)
+    generic = " (generic, CPU model not in CodeCarbon's table)" if getattr(cpu, "_is_generic_tdp", False) else ""
+    if mode == "cpu_load":
+        return f"estimated: CPU load x {tdp} W TDP{generic}", False
+    if mode == "constant":
+        return f"estimated: constant 50% of {tdp} W TDP{generic}", False
+    return f"estimated: CodeCarbon mode {mode!r}", False
+
+
+def _new_tracker(config: ExperimentConfig, output_dir: Path, project_name: str):
+    from codecarbon import OfflineEmissionsTracker
+
+    # CodeCarbon logs an info line per measurement; our own progress lines say enough.
+    logging.getLogger("codecarbon").setLevel(logging.ERROR)
+    try:
+        return OfflineEmissionsTracker(
+            project_name=project_name,
+            country_iso_code=config.country_iso_code,
+            pue=config.pue,
+            measure_power_secs=config.measure_power_secs,
+            tracking_mode=config.tracking_mode,
+            output_dir=str(output_dir),
+            output_file="emissions.csv",
+            log_level="error",
+            # Our results store holds its own lock; CodeCarbon's global one in /tmp
+            # would be left behind by a killed run and block the next.
+            allow_multiple_runs=True,
+        )
+    except Exception as error:
+        raise TrackerError(f"CodeCarbon could not be set up: {type(error).__name__}: {error}") from None
+
+
+def _stop_quietly(tracker) -> None:
+    """Stop the tracker's sampling thread after a failure, without hiding that failure."""
+    try:
+        tracker.stop()
+    except Exception:
+        pass

@@ -1,0 +1,69 @@
+"""The command line's output and its errors: one line, non-zero exit, no traceback."""
+
+import json
+
+import pytest
+
+from convcarbon.cli import main
+
+
+def run_cli(capsys, *arguments):
+    code = main(list(arguments))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_costs_prints_the_worked_example(capsys):
+    code, out, _ = run_cli(capsys, "costs")
+    assert code == 0
+    assert "45,630" in out and "9,633" in out
+    assert "431,242" in out and "414,899" in out
+
+
+def test_costs_json(capsys):
+    code, out, _ = run_cli(capsys, "costs", "--json")
+    tables = json.loads(out)
+    worked = next(rows for name, rows in tables.items() if name.startswith("worked example"))
+    assert sum(row["multiplications"] for row in worked if row["model"] == "standard") == 45_630
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["run", "--profile", "huge"], "unknown profile 'huge'"),
+        (["run", "--profile", "smoke", "--country", "ZZZ"], "unknown country code 'ZZZ'"),
+        (["run", "--profile", "smoke", "--pue", "0.3"], "PUE must be 1.0 or more"),
+        (["run", "--profile", "smoke", "--mnist", "/nonexistent/mnist.npz"], "no such file"),
+        (["report", "--results-dir", "/nonexistent/results"], "no results directory"),
+        (["report", "--profile", "huge"], "unknown profile"),
+    ],
+)
+def test_bad_arguments_give_one_line_and_exit_1(capsys, tmp_path, arguments, message):
+    if arguments[0] == "run":
+        arguments = arguments + ["--results-dir", str(tmp_path / "results")]
+    code, out, err = run_cli(capsys, *arguments)
+    assert code == 1
+    assert message in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert not list((tmp_path / "results").glob("*-*")), "nothing is stored after an error"
+
+
+def test_unwritable_results_directory(capsys, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    code, _, err = run_cli(capsys, "run", "--profile", "smoke", "--results-dir", str(blocker / "results"))
+    assert code == 1 and "results directory" in err and len(err.strip().splitlines()) == 1
+
+
+def test_bad_pue_type_and_unknown_command_are_usage_errors(capsys):
+    for arguments in (["run", "--pue", "high"], ["train"]):
+        with pytest.raises(SystemExit) as caught:
+            main(arguments)
+        assert caught.value.code == 2
+        err = capsys.readouterr().err
+        assert len(err.strip().splitlines()) == 1
+
+
+def test_empty_store_report(capsys, tmp_path):
+    code, _, err = run_cli(capsys, "report", "--results-dir", str(tmp_path))
+    assert code == 1 and "no stored results" in err

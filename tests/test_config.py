@@ -1,0 +1,61 @@
+import dataclasses
+
+import pytest
+
+from convcarbon.config import PROFILES, ExperimentConfig, resolve_config
+from convcarbon.errors import ConfigError
+
+
+def test_seed_profile_is_the_original_protocol():
+    config = resolve_config("seed", environ={})
+    assert (config.epochs, config.batch_size, config.train_images, config.test_images) == (25, 250, 60_000, 10_000)
+    assert config.validation_split == 0.2
+
+
+def test_smoke_is_small_and_quick_uses_all_data():
+    smoke, quick = resolve_config("smoke", environ={}), resolve_config("quick", environ={})
+    assert smoke.epochs == 1 and smoke.train_images < 5_000
+    assert quick.train_images == 60_000 and 1 < quick.epochs < 25
+
+
+def test_default_profile_is_seed_and_environment_chooses_otherwise():
+    assert resolve_config(environ={}).profile == "seed"
+    assert resolve_config(environ={"CONVCARBON_PROFILE": "quick"}).profile == "quick"
+    assert resolve_config("smoke", environ={"CONVCARBON_PROFILE": "quick"}).profile == "smoke"
+
+
+def test_country_comes_from_flag_then_environment_then_default_and_says_which():
+    assert resolve_config("smoke", environ={}).country_source == "default"
+    from_env = resolve_config("smoke", environ={"CONVCARBON_COUNTRY": "fra"})
+    assert (from_env.country_iso_code, from_env.country_source) == ("FRA", "CONVCARBON_COUNTRY")
+    from_flag = resolve_config("smoke", country="DEU", environ={"CONVCARBON_COUNTRY": "FRA"})
+    assert (from_flag.country_iso_code, from_flag.country_source) == ("DEU", "--country")
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (dict(profile="huge"), "unknown profile 'huge'"),
+        (dict(profile="smoke", country="XX"), "unknown country code 'XX'"),
+        (dict(profile="smoke", country="QUE"), "unknown country code 'QUE'"),
+        (dict(profile="smoke", pue=0.5), "PUE must be 1.0 or more"),
+    ],
+)
+def test_bad_values_raise_config_errors(arguments, message):
+    with pytest.raises(ConfigError, match=message):
+        resolve_config(environ={}, **arguments)
+
+
+def test_config_is_frozen_and_serialisable():
+    config = resolve_config("smoke", environ={})
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.epochs = 3
+    assert ExperimentConfig(**config.to_dict()) == config
+
+
+@pytest.mark.parametrize("field, value", [("epochs", 0), ("batch_size", 0), ("train_images", 70_000),
+                                          ("validation_split", 1.0), ("measure_power_secs", 0)])
+def test_out_of_range_fields_are_refused(field, value):
+    settings = dict(PROFILES["smoke"], profile="smoke", **{field: value})
+    with pytest.raises(ConfigError):
+        ExperimentConfig(**settings)

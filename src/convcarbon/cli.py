@@ -1,4 +1,4 @@
-"""`python -m convcarbon costs | run | report`.
+"""`python -m convcarbon costs | run | book | report`.
 
 Every problem the user can fix ends in one line on stderr and a non-zero
 exit, never a traceback; an interrupted run leaves nothing half-written.
@@ -34,18 +34,25 @@ def build_parser() -> argparse.ArgumentParser:
     costs.add_argument("--json", action="store_true", help="print JSON instead of text")
 
     run = commands.add_parser("run", help="train both models under CodeCarbon, or reuse a stored result")
-    run.add_argument("--profile", help=f"one of {', '.join(PROFILES)} (default: $CONVCARBON_PROFILE or seed)")
-    run.add_argument("--refresh", action="store_true", help="measure again even if a stored result matches")
-    run.add_argument("--mnist", metavar="PATH", help="local mnist.npz (default: $CONVCARBON_MNIST, else download)")
-    run.add_argument("--country", help="ISO 3166-1 alpha-3 code of the grid (default: $CONVCARBON_COUNTRY or USA)")
-    run.add_argument("--pue", type=float, help="power usage effectiveness of the data centre (default 1.0)")
-    _add_results_dir(run)
+    _add_run_options(run)
+
+    book = commands.add_parser("book", help="measure (or reuse), then build the Jupyter Book into _build/html")
+    _add_run_options(book)
 
     report = commands.add_parser("report", help="print the comparison tables of stored results")
     report.add_argument("--json", action="store_true", help="print JSON instead of text")
     report.add_argument("--profile", help="only results of this profile")
     _add_results_dir(report)
     return parser
+
+
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--profile", help=f"one of {', '.join(PROFILES)} (default: $CONVCARBON_PROFILE or seed)")
+    parser.add_argument("--refresh", action="store_true", help="measure again even if a stored result matches")
+    parser.add_argument("--mnist", metavar="PATH", help="local mnist.npz (default: $CONVCARBON_MNIST, else download)")
+    parser.add_argument("--country", help="ISO 3166-1 alpha-3 code of the grid (default: $CONVCARBON_COUNTRY or USA)")
+    parser.add_argument("--pue", type=float, help="power usage effectiveness of the data centre (default 1.0)")
+    _add_results_dir(parser)
 
 
 def _add_results_dir(parser: argparse.ArgumentParser) -> None:
@@ -98,17 +105,33 @@ def _shape(shape: tuple) -> str:
     return "x".join(str(size) for size in shape)
 
 
-def command_run(arguments) -> int:
+def _measure(arguments):
+    """Run or reuse the experiment the arguments describe; return (record, store)."""
     from .data import resolve_mnist_path
     from .experiment import run_experiment
-    from .report import format_report
     from .store import ResultStore
 
     config = resolve_config(arguments.profile, arguments.country, arguments.pue)
     store = ResultStore(arguments.results_dir)
     record, _ = run_experiment(config, store, resolve_mnist_path(arguments.mnist), refresh=arguments.refresh)
+    return record, store
+
+
+def command_run(arguments) -> int:
+    from .report import format_report
+
+    record, _ = _measure(arguments)
     print(format_report(record))
     return 0
+
+
+def command_book(arguments) -> int:
+    from .book import repository_root
+    from .build import build_book
+
+    root = repository_root()  # checked before training, so a wrong folder fails at once
+    record, store = _measure(arguments)
+    return build_book(record, store, root)
 
 
 def command_report(arguments) -> int:
@@ -130,4 +153,4 @@ def command_report(arguments) -> int:
     return 0
 
 
-COMMANDS = {"costs": command_costs, "run": command_run, "report": command_report}
+COMMANDS = {"costs": command_costs, "run": command_run, "book": command_book, "report": command_report}

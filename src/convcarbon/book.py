@@ -1,0 +1,212 @@
+"""What the book's chapters call: the record of this build, notes, tables and glue.
+
+Chapters stay thin: one or two calls per cell. `python -m convcarbon book`
+measures (or reuses) first and names the record in CONVCARBON_RECORD; a
+chapter executed without it runs or reuses the experiment itself.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+from IPython.display import Markdown
+
+from .errors import ConvCarbonError
+from .report import RATIO_COLUMN, comparison_table, energy_is_estimated, machine_label  # noqa: F401 (machine_label is for chapters)
+from .store import ResultStore, read_record
+
+
+def repository_root(start: Path | None = None) -> Path:
+    """The folder holding the book's _config.yml, found from the working directory upwards."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "_config.yml").exists() and (folder / "src" / "convcarbon").is_dir():
+            return folder
+    raise ConvCarbonError(f"no convcarbon book (_config.yml) above {here}")
+
+
+def results_dir() -> Path:
+    return Path(os.environ.get("CONVCARBON_RESULTS") or repository_root() / "results")
+
+
+def current_record() -> dict:
+    """The record this build shows: named by the book command, else measured or reused now."""
+    named = os.environ.get("CONVCARBON_RECORD")
+    if named:
+        record, problem = read_record(Path(named))
+        if problem:
+            raise ConvCarbonError(f"the record named by CONVCARBON_RECORD ({named}) is unusable: {problem}")
+        return record
+    from .config import resolve_config
+    from .data import resolve_mnist_path
+    from .experiment import run_experiment
+
+    record, _ = run_experiment(resolve_config(), ResultStore(results_dir()), resolve_mnist_path(None))
+    return record
+
+
+def all_records() -> list[dict]:
+    """Every valid record in the store, from every machine."""
+    return ResultStore(results_dir()).records()
+
+
+def run_of(record: dict, model: str) -> dict:
+    return next(run for run in record["runs"] if run["model"] == model)
+
+
+def key_numbers(record: dict) -> dict:
+    """The measured numbers the prose quotes, under stable names for `glue`."""
+    standard, separable = run_of(record, "Conv2D"), run_of(record, "SeparableConv2D")
+    numbers = {"epochs": record["config"]["epochs"], "train_images": record["config"]["train_images"],
+               "carbon_intensity": standard["carbon_intensity_g_per_kwh"]}
+    for name, run in (("conv2d", standard), ("separable", separable)):
+        numbers.update({
+            f"{name}_accuracy": run["test_accuracy"],
+            f"{name}_loss": run["test_loss"],
+            f"{name}_duration_s": run["duration_s"],
+            f"{name}_energy_wh": run["energy_consumed_kwh"] * 1000,
+            f"{name}_cpu_energy_wh": run["cpu_energy_kwh"] * 1000,
+            f"{name}_ram_energy_wh": run["ram_energy_kwh"] * 1000,
+            f"{name}_emissions_g": run["emissions_kg"] * 1000,
+            f"{name}_multiplications": run["multiplications_per_image"],
+        })
+    numbers.update({
+        "duration_ratio": separable["duration_s"] / standard["duration_s"],
+        "energy_ratio": separable["energy_consumed_kwh"] / standard["energy_consumed_kwh"],
+        "emissions_ratio": separable["emissions_kg"] / standard["emissions_kg"],
+        "emissions_rate_ratio": separable["emissions_rate_kg_per_s"] / standard["emissions_rate_kg_per_s"],
+        "multiplication_ratio": separable["multiplications_per_image"] / standard["multiplications_per_image"],
+        "accuracy_gap_points": (standard["test_accuracy"] - separable["test_accuracy"]) * 100,
+        "ram_share": (standard["ram_energy_kwh"] + separable["ram_energy_kwh"])
+        / (standard["energy_consumed_kwh"] + separable["energy_consumed_kwh"]),
+    })
+    return numbers
+
+
+def glue_numbers(numbers: dict) -> None:
+    from myst_nb import glue
+
+    for name, value in numbers.items():
+        glue(name, value, display=False)
+
+
+def glue_text(name: str, text: str) -> None:
+    """Glue a sentence, to be placed in the prose with {glue:md}`name`."""
+    from myst_nb import glue
+
+    glue(name, Markdown(text), display=False)
+
+
+def provenance_note(record: dict) -> Markdown:
+    """The visible note on every page that shows measurements."""
+    config, versions, standard = record["config"], record["versions"], run_of(record, "Conv2D")
+    estimated = energy_is_estimated(record)
+    lines = [
+        f"These numbers were measured when this book was built: profile **{record['profile']}** "
+        f"({config['epochs']} epoch(s), batch {config['batch_size']}, {config['train_images']:,} training images), "
+        f"on **{machine_label(record)}**, on {record['created_utc'][:10]}, with Keras {versions['keras']} "
+        f"({versions['keras_backend']} backend) and CodeCarbon {versions['codecarbon']}.",
+        "",
+        f"- CPU energy: {standard['cpu_tracking_method']}",
+        f"- GPU energy: {standard['gpu_tracking_method']}",
+        f"- RAM energy: {standard['ram_tracking_method']}",
+        f"- Grid: {standard['country_name']} ({config['country_iso_code']}, chosen by {config['country_source']}), "
+        f"{standard['carbon_intensity_g_per_kwh']:.0f} g CO2eq/kWh, PUE {config['pue']}",
+    ]
+    if estimated:
+        lines += ["", "**Energy here is estimated, not measured:** this machine has no energy counter that "
+                  "CodeCarbon could read, so its figures come from a power model and an assumed wattage."]
+    if record["profile"] != "seed":
+        lines += ["", f"**This build used the `{record['profile']}` profile, not the original protocol "
+                  "(`seed`: 25 epochs on all data).** Its numbers are smaller and noisier than the original's."]
+    kind = "warning" if estimated or record["profile"] != "seed" else "note"
+    body = "\n".join(lines)
+    return Markdown(f"```{{admonition}} Where these numbers come from\n:class: {kind}\n\n{body}\n```")
+
+
+def comparison_frame(record: dict) -> pd.DataFrame:
+    """The comparison table formatted for the page: numbers to four significant digits."""
+    table = comparison_table(record)
+
+    def cell(value):
+        if isinstance(value, float):
+            return "" if pd.isna(value) else f"{value:.4g}"
+        return "" if value is None else str(value)
+
+    return table.apply(lambda column: column.map(cell))
+
+
+def costs_frame(rows) -> pd.DataFrame:
+    """A per-layer cost table (from `convcarbon.costs`) with a total row for each model."""
+    table = []
+    for model in dict.fromkeys(row.model for row in rows):
+        model_rows = [row for row in rows if row.model == model]
+        table += [{"model": model, "layer": row.layer, "part": row.part, "input": _shape(row.input_shape),
+                   "output": _shape(row.output_shape), "parameters": f"{row.parameters:,}",
+                   "multiplications": f"{row.multiplications:,}"} for row in model_rows]
+        table.append({"model": model, "layer": "total", "part": "", "input": "", "output": "",
+                      "parameters": f"{sum(row.parameters for row in model_rows):,}",
+                      "multiplications": f"{sum(row.multiplications for row in model_rows):,}"})
+    return pd.DataFrame(table).set_index(["model", "layer"])
+
+
+def _shape(shape: tuple) -> str:
+    return "×".join(str(size) for size in shape)
+
+
+def paper_against_measured(numbers: dict) -> str:
+    """One sentence comparing the saving on paper with the saving measured in this build."""
+    paper, energy, duration = numbers["multiplication_ratio"], numbers["energy_ratio"], numbers["duration_ratio"]
+    if energy >= 1:
+        verdict = "on this machine the separable model saved no energy at all"
+    elif energy - paper > 0.25:
+        verdict = "the measured saving is much smaller than the saving on paper"
+    elif energy - paper > 0.05:
+        verdict = "the measured saving is smaller than the saving on paper"
+    else:
+        verdict = "the measured saving is about as large as the saving on paper"
+    return (f"The separable model needs {paper:.0%} of the standard model's multiplications, "
+            f"but took {duration:.0%} of its training time and {energy:.0%} of its energy: {verdict}.")
+
+
+def tutorial_comparison_frame(record: dict) -> pd.DataFrame:
+    """The tutorial's published values next to this build's, with the ratio of each."""
+    from .reference import TUTORIAL_REPORTED
+
+    table = comparison_table(record)
+    rows = []
+    for metric, (tutorial_standard, tutorial_separable) in TUTORIAL_REPORTED.items():
+        rows.append({
+            "metric": metric,
+            "unit": table.loc[metric, "unit"],
+            "tutorial Conv2D": f"{tutorial_standard:.4g}",
+            "tutorial SeparableConv2D": f"{tutorial_separable:.4g}",
+            "tutorial ratio": f"{tutorial_separable / tutorial_standard:.3f}",
+            "this build Conv2D": f"{table.loc[metric, 'Conv2D']:.4g}",
+            "this build SeparableConv2D": f"{table.loc[metric, 'SeparableConv2D']:.4g}",
+            "this build ratio": f"{table.loc[metric, RATIO_COLUMN]:.3f}",
+        })
+    return pd.DataFrame(rows).set_index("metric")
+
+
+def provenance_frame(records: list[dict], shown: dict) -> pd.DataFrame:
+    """One row per stored record: where, when, with what, and how its energy was obtained."""
+    rows = []
+    for record in records:
+        run = record["runs"][0]
+        rows.append({
+            "shown here": "yes" if record["fingerprint"] == shown["fingerprint"] else "",
+            "profile": record["profile"],
+            "machine": machine_label(record),
+            "backend": f"Keras {record['versions']['keras']} ({record['versions']['keras_backend']})",
+            "CodeCarbon": record["versions"]["codecarbon"],
+            "CPU energy": run["cpu_tracking_method"],
+            "GPU energy": run["gpu_tracking_method"],
+            "grid": record["config"]["country_iso_code"],
+            "measured (UTC)": record["created_utc"],
+            "commit": (record.get("git_commit") or "unknown")[:10] + (" (modified)" if record.get("git_dirty") else ""),
+            "fingerprint": record["fingerprint"][:16],
+        })
+    return pd.DataFrame(rows)

@@ -1,0 +1,58 @@
+"""`python -m convcarbon book`: measure (or reuse), then build the Jupyter Book.
+
+The notebook cache keys on the chapters' code alone, so it cannot notice new
+measurements, a changed package or a changed store. This module keys the
+whole build on the results it shows and rebuilds every page when they change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from .store import CODECARBON_CSV, RECORD_FILE, ResultStore
+
+BUILD_KEY_FILE = ".convcarbon-build-key"
+DOWNLOADS_DIR = Path("book") / "_generated"
+
+
+def build_book(record: dict, store: ResultStore, root: Path) -> int:
+    """Build the site into root/_build/html; return jupyter-book's exit code."""
+    folder = store.root / store.key(record["profile"], record["fingerprint"])
+    _copy_downloads(folder, root / DOWNLOADS_DIR)
+    build_dir = root / "_build"
+    key = build_key(record, store)
+    key_file = build_dir / BUILD_KEY_FILE
+    command = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(root), "-W", "-n", "--keep-going"]
+    if not key_file.exists() or key_file.read_text() != key:
+        # New results: drop cached notebook outputs and re-read every page.
+        shutil.rmtree(build_dir / ".jupyter_cache", ignore_errors=True)
+        command.append("--all")
+    environment = {**os.environ, "CONVCARBON_RECORD": str(folder.resolve()),
+                   "CONVCARBON_RESULTS": str(store.root.resolve())}
+    print(f"Building the book from result {folder.name}: {' '.join(command[1:])}", file=sys.stderr, flush=True)
+    completed = subprocess.run(command, env=environment, cwd=root)
+    if completed.returncode == 0:
+        key_file.write_text(key)
+    elif key_file.exists():
+        key_file.unlink()
+    return completed.returncode
+
+
+def build_key(record: dict, store: ResultStore) -> str:
+    """Changes whenever the shown record or any record in the store changes."""
+    digest = hashlib.sha256(record["fingerprint"].encode() + record["created_utc"].encode())
+    for other in store.records():
+        digest.update(other["fingerprint"].encode() + other["created_utc"].encode())
+    return digest.hexdigest()
+
+
+def _copy_downloads(folder: Path, target: Path) -> None:
+    """The shown record's files, where the reproducibility chapter links them for download."""
+    target.mkdir(parents=True, exist_ok=True)
+    for name in (RECORD_FILE, CODECARBON_CSV):
+        shutil.copyfile(folder / name, target / name)

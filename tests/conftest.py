@@ -37,3 +37,48 @@ def write_npz(tmp_path):
         return path
 
     return write
+
+
+BOOK_FILES = ("_config.yml", "_toc.yml", "book")
+
+
+def copy_book(target: Path) -> Path:
+    """A copy of the book's sources (not the package, which is installed) in `target`."""
+    import shutil
+
+    target.mkdir(parents=True, exist_ok=True)
+    for name in BOOK_FILES:
+        source = REPO_ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, target / name, ignore=shutil.ignore_patterns("_generated", "*.ipynb_checkpoints"))
+        else:
+            shutil.copyfile(source, target / name)
+    return target
+
+
+def run_book_command(root: Path, results_dir: Path, mnist_path: str):
+    import subprocess
+    import sys
+
+    return subprocess.run(
+        [sys.executable, "-m", "convcarbon", "book", "--profile", "smoke", "--results-dir", str(results_dir)],
+        cwd=root, env={**os.environ, "CONVCARBON_MNIST": mnist_path}, capture_output=True, text=True, timeout=900,
+    )
+
+
+@pytest.fixture(scope="session")
+def built_book(tmp_path_factory, mnist_path):
+    """The whole book built from nothing on the smoke profile, in a temporary copy."""
+    import json
+    import time
+
+    root = copy_book(tmp_path_factory.mktemp("book"))
+    results_dir = root / "results"
+    started = time.perf_counter()
+    completed = run_book_command(root, results_dir, mnist_path)
+    elapsed_s = time.perf_counter() - started
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    (record_folder,) = [path for path in results_dir.iterdir() if not path.name.startswith(".")]
+    record = json.loads((record_folder / "record.json").read_text())
+    return {"root": root, "html": root / "_build" / "html", "results_dir": results_dir, "record": record,
+            "elapsed_s": elapsed_s, "completed": completed}

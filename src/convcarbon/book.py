@@ -22,7 +22,7 @@ def repository_root(start: Path | None = None) -> Path:
     """The folder holding the book's _config.yml, found from the working directory upwards."""
     here = (start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
-        if (folder / "_config.yml").exists() and (folder / "src" / "convcarbon").is_dir():
+        if (folder / "_config.yml").exists() and (folder / "_toc.yml").exists():
             return folder
     raise ConvCarbonError(f"no convcarbon book (_config.yml) above {here}")
 

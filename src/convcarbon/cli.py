@@ -27,7 +27,10 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = OneLineParser(prog="python -m convcarbon", description=__doc__.splitlines()[0])
+    parser = OneLineParser(
+        prog="python -m convcarbon",
+        description="Multiplications, time, energy and CO2 of Conv2D against SeparableConv2D on MNIST.",
+    )
     commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
 
     costs = commands.add_parser("costs", help="print the analytic multiplication and parameter tables")

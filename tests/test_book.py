@@ -1,0 +1,124 @@
+"""The built book, read as HTML: chapters, tables, notes, citations and glued numbers.
+
+The book is built once per test session (see `built_book` in conftest.py), from
+nothing, on the smoke profile, with real training under CodeCarbon.
+"""
+
+import json
+import math
+import time
+
+import pytest
+import yaml
+from bs4 import BeautifulSoup
+
+from conftest import REPO_ROOT, copy_book, run_book_command
+
+pytestmark = pytest.mark.training
+
+TUTORIAL_METRICS = ("accuracy", "loss", "duration", "energy_consumed", "emissions", "emissions_rate")
+PAGES_WITH_MEASUREMENTS = ("index", "measuring", "experiment", "results", "ethics", "reproducibility")
+
+
+def page(built_book, name: str) -> BeautifulSoup:
+    return BeautifulSoup((built_book["html"] / "book" / f"{name}.html").read_text(), "html.parser")
+
+
+def glued_texts(soup: BeautifulSoup) -> list[str]:
+    return [span.get_text(strip=True) for span in soup.select("span.pasted-text")]
+
+
+def test_fresh_smoke_build_is_quick(built_book):
+    assert built_book["elapsed_s"] < 180
+    assert "[Conv2D] epoch 1/1" in built_book["completed"].stderr  # progress was visible
+
+
+def toc_chapters() -> list[str]:
+    toc = yaml.safe_load((REPO_ROOT / "_toc.yml").read_text())
+    return [toc["root"]] + [entry["file"] for entry in toc["chapters"]]
+
+
+def test_every_chapter_exists_as_a_page(built_book):
+    chapters = toc_chapters()
+    assert len(chapters) >= 8
+    for chapter in chapters:
+        path = built_book["html"] / f"{chapter}.html"
+        assert path.exists(), chapter
+        assert "Traceback" not in path.read_text(), chapter
+
+
+def test_results_table_holds_both_models_and_the_six_metrics(built_book):
+    soup = page(built_book, "experiment")
+    table = next(table for table in soup.find_all("table") if "energy_consumed" in table.get_text())
+    headers = [cell.get_text(strip=True) for cell in table.find("thead").find_all("th")]
+    assert "Conv2D" in headers and "SeparableConv2D" in headers
+    rows = {row.find("th").get_text(strip=True): [cell.get_text(strip=True) for cell in row.find_all("td")]
+            for row in table.find("tbody").find_all("tr")}
+    for metric in TUTORIAL_METRICS:
+        unit, standard, separable, ratio = rows[metric]
+        for value in (standard, separable):
+            number = float(value)
+            assert math.isfinite(number) and number > 0, (metric, value)
+    assert rows["cpu_tracking_method"][1]  # the method is named on the page
+
+
+def test_glued_numbers_match_the_stored_result(built_book):
+    record = built_book["record"]
+    runs = {run["model"]: run for run in record["runs"]}
+    glued = glued_texts(page(built_book, "experiment"))
+    assert f"{runs['Conv2D']['test_accuracy']:.4f}" in glued
+    assert f"{runs['SeparableConv2D']['test_accuracy']:.4f}" in glued
+    energy_ratio = runs["SeparableConv2D"]["energy_consumed_kwh"] / runs["Conv2D"]["energy_consumed_kwh"]
+    assert f"{energy_ratio:.2f}" in glued
+    results = glued_texts(page(built_book, "results"))
+    assert f"{runs['Conv2D']['carbon_intensity_g_per_kwh']:.0f}" in results
+
+
+def test_worked_example_is_glued_from_the_counts(built_book):
+    glued = glued_texts(page(built_book, "costs"))
+    assert "45,630" in glued and "9,633" in glued
+
+
+def test_provenance_note_on_every_page_with_measurements(built_book):
+    record = built_book["record"]
+    estimated = not any(run["cpu_energy_measured"] or run["gpu_energy_measured"] for run in record["runs"])
+    for name in PAGES_WITH_MEASUREMENTS:
+        text = page(built_book, name).get_text(" ", strip=True)
+        assert "Where these numbers come from" in text, name
+        assert "profile smoke" in text, name
+        assert record["hardware"]["cpu_model"] in text, name
+        if estimated:
+            assert "Energy here is estimated, not measured" in text, name
+
+
+def test_bibliography_resolves(built_book):
+    bibliography = page(built_book, "bibliography").get_text(" ", strip=True)
+    for title in ("Xception", "MobileNets", "Architectural choices in computer vision"):
+        assert title in bibliography
+    costs_links = [link.get_text() for link in page(built_book, "costs").select("a.reference.internal")]
+    assert any("Chollet" in text for text in costs_links)
+
+
+def test_results_are_downloadable(built_book):
+    downloads = list((built_book["html"] / "_downloads").rglob("record.json"))
+    assert len(downloads) == 1
+    assert json.loads(downloads[0].read_text())["fingerprint"] == built_book["record"]["fingerprint"]
+    assert list((built_book["html"] / "_downloads").rglob("emissions.csv"))
+
+
+def test_unchanged_rebuild_trains_nothing_and_is_fast(built_book, mnist_path):
+    started = time.perf_counter()
+    completed = run_book_command(built_book["root"], built_book["results_dir"], mnist_path)
+    elapsed_s = time.perf_counter() - started
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert "Reusing the stored result" in completed.stderr and "epoch" not in completed.stderr
+    assert elapsed_s < 60
+
+
+def test_a_failing_chapter_fails_the_build(built_book, tmp_path, mnist_path):
+    root = copy_book(tmp_path / "broken")
+    chapter = root / "book" / "experiment.md"
+    chapter.write_text(chapter.read_text() + '\n```{code-cell} ipython3\nraise RuntimeError("chapter broke")\n```\n')
+    completed = run_book_command(root, built_book["results_dir"], mnist_path)  # reuses the stored result
+    assert completed.returncode != 0
+    assert "chapter broke" in completed.stdout + completed.stderr

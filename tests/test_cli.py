@@ -67,3 +67,21 @@ def test_bad_pue_type_and_unknown_command_are_usage_errors(capsys):
 def test_empty_store_report(capsys, tmp_path):
     code, _, err = run_cli(capsys, "report", "--results-dir", str(tmp_path))
     assert code == 1 and "no stored results" in err
+
+
+@pytest.mark.parametrize(
+    "variable, value, message",
+    [
+        ("CONVCARBON_PROFILE", "fast", "unknown profile 'fast'"),
+        ("CONVCARBON_COUNTRY", "Quebec", "unknown country code 'QUEBEC'"),
+        ("CONVCARBON_MNIST", "/nonexistent/mnist.npz", "no such file"),
+    ],
+)
+def test_bad_environment_values_give_one_line_and_exit_1(capsys, monkeypatch, tmp_path, variable, value, message):
+    monkeypatch.setenv(variable, value)
+    results_dir = tmp_path / "results"
+    code, _, err = run_cli(capsys, "run", "--results-dir", str(results_dir), *(
+        [] if variable == "CONVCARBON_PROFILE" else ["--profile", "smoke"]))
+    assert code == 1 and message in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert not [path for path in results_dir.glob("*") if not path.name.startswith(".")]

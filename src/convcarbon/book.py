@@ -195,18 +195,17 @@ def provenance_frame(records: list[dict], shown: dict) -> pd.DataFrame:
     """One row per stored record: where, when, with what, and how its energy was obtained."""
     rows = []
     for record in records:
-        run = record["runs"][0]
+        run, versions = record["runs"][0], record["versions"]
         rows.append({
+            "fingerprint": record["fingerprint"][:12],
             "shown here": "yes" if record["fingerprint"] == shown["fingerprint"] else "",
             "profile": record["profile"],
             "machine": machine_label(record),
-            "backend": f"Keras {record['versions']['keras']} ({record['versions']['keras_backend']})",
-            "CodeCarbon": record["versions"]["codecarbon"],
+            "software": f"Keras {versions['keras']} ({versions['keras_backend']}), CodeCarbon {versions['codecarbon']}",
             "CPU energy": run["cpu_tracking_method"],
             "GPU energy": run["gpu_tracking_method"],
             "grid": record["config"]["country_iso_code"],
-            "measured (UTC)": record["created_utc"],
+            "measured (UTC)": record["created_utc"][:16].replace("T", " "),
             "commit": (record.get("git_commit") or "unknown")[:10] + (" (modified)" if record.get("git_dirty") else ""),
-            "fingerprint": record["fingerprint"][:16],
         })
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows).set_index("fingerprint")

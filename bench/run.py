@@ -1,0 +1,162 @@
+"""Benchmarks of the harness: overhead against plain Keras, tracker cost, scaling, rebuild, memory.
+
+Run from the repository root, with MNIST available:
+
+    CONVCARBON_MNIST=../shared/data/mnist.npz .venv/bin/python bench/run.py [--repeats 3] [--out bench/results.json]
+
+Timings are medians over interleaved repeats in one process on one machine;
+compare the ratios, not the absolute seconds. Not a test: nothing here passes or fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--out", default=str(REPO_ROOT / "bench" / "results.json"))
+    parser.add_argument("--skip-book", action="store_true", help="skip the book build timings")
+    arguments = parser.parse_args()
+
+    from convcarbon.config import resolve_config
+    from convcarbon.data import load_mnist, prepare, resolve_mnist_path
+    from convcarbon.provenance import hardware_info, versions
+
+    mnist = load_mnist(resolve_mnist_path(None))
+    quick = resolve_config("quick")
+    results = {"machine": hardware_info(), "versions": versions(), "repeats": arguments.repeats,
+               "config": quick.to_dict()}
+    results["overhead"] = overhead(quick, prepare(mnist, quick), arguments.repeats)
+    results["scaling"] = scaling(mnist, quick)
+    results["peak_rss_mb_training"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if not arguments.skip_book:
+        results["book"] = book_builds()
+    Path(arguments.out).write_text(json.dumps(results, indent=2))
+    print(json.dumps({key: value for key, value in results.items() if key not in ("versions", "config")}, indent=2))
+
+
+def overhead(config, data, repeats: int) -> dict:
+    """Plain tutorial-style fit, the package's tracked training, and the same without the tracker."""
+    variants = {"plain": plain_fit, "harness": harness_fit, "harness_no_tracker": untracked_fit}
+    names = list(variants)
+    variants["plain"](config, data)  # warm-up: the first training in a process pays for tracing
+    times = {name: [] for name in names}
+    for repeat in range(repeats):
+        order = names if repeat % 2 == 0 else names[::-1]  # A B C, C B A, ...
+        for name in order:
+            started = time.perf_counter()
+            variants[name](config, data)
+            times[name].append(time.perf_counter() - started)
+            print(f"  {name:<20} repeat {repeat + 1}: {times[name][-1]:.1f} s", file=sys.stderr, flush=True)
+    medians = {name: statistics.median(values) for name, values in times.items()}
+    return {
+        "seconds": times,
+        "median_s": medians,
+        "harness_over_plain": medians["harness"] / medians["plain"],
+        "tracker_over_untracked": medians["harness"] / medians["harness_no_tracker"],
+    }
+
+
+def plain_fit(config, data):
+    """The original tutorial's code path: numpy arrays straight into model.fit, then evaluate."""
+    from convcarbon.models import build_model
+
+    model = build_model("conv2d")
+    model.fit(data.x_train, data.y_train, batch_size=config.batch_size, epochs=config.epochs,
+              validation_split=config.validation_split, verbose=0)
+    model.evaluate(data.x_test, data.y_test, verbose=0)
+
+
+def harness_fit(config, data):
+    """What `python -m convcarbon run` does for one model: seed, tracker, progress, evaluate."""
+    from convcarbon.experiment import train_one
+    from convcarbon.progress import EpochProgress
+
+    with tempfile.TemporaryDirectory() as folder:
+        train_one("conv2d", config, data, Path(folder), EpochProgress(config.epochs, stream=open(os.devnull, "w")))
+
+
+def untracked_fit(config, data):
+    """The harness's training without CodeCarbon: the same seed, callback and evaluation."""
+    import keras
+
+    from convcarbon.models import build_model
+    from convcarbon.progress import EpochProgress
+
+    keras.utils.set_random_seed(config.seed)
+    model = build_model("conv2d")
+    progress = EpochProgress(config.epochs, stream=open(os.devnull, "w"))
+    progress.start_model("Conv2D", config.epochs)
+    model.fit(data.x_train, data.y_train, batch_size=config.batch_size, epochs=config.epochs,
+              validation_split=config.validation_split, verbose=0, callbacks=[progress])
+    model.evaluate(data.x_test, data.y_test, batch_size=config.batch_size, verbose=0)
+
+
+def scaling(mnist, quick) -> dict:
+    """Untracked training time against epochs and against training-set size, with linear fits."""
+    from convcarbon.data import prepare
+
+    by_epochs, by_images = [], []
+    base = replace(quick, train_images=15_000)
+    data = prepare(mnist, base)
+    for epochs in (1, 2, 4):
+        started = time.perf_counter()
+        untracked_fit(replace(base, epochs=epochs), data)
+        by_epochs.append((epochs, time.perf_counter() - started))
+    for images in (7_500, 15_000, 30_000, 60_000):
+        config = replace(quick, epochs=1, train_images=images)
+        started = time.perf_counter()
+        untracked_fit(config, prepare(mnist, config))
+        by_images.append((images, time.perf_counter() - started))
+    return {"by_epochs_15000_images": {"points": by_epochs, "fit": linear_fit(by_epochs)},
+            "by_images_1_epoch": {"points": by_images, "fit": linear_fit(by_images)}}
+
+
+def linear_fit(points) -> dict:
+    xs, ys = [float(x) for x, _ in points], [y for _, y in points]
+    slope, intercept = statistics.linear_regression(xs, ys)
+    predicted = [intercept + slope * x for x in xs]
+    residual = sum((y - p) ** 2 for y, p in zip(ys, predicted))
+    total = sum((y - statistics.fmean(ys)) ** 2 for y in ys)
+    return {"slope_s": slope, "intercept_s": intercept, "r_squared": 1 - residual / total if total else 1.0}
+
+
+def book_builds() -> dict:
+    """A fresh smoke build of a copy of the book, then an unchanged rebuild, each a child process."""
+    root = Path(tempfile.mkdtemp(prefix="convcarbon-bench-"))
+    try:
+        for name in ("_config.yml", "_toc.yml", "book"):
+            source = REPO_ROOT / name
+            (shutil.copytree(source, root / name, ignore=shutil.ignore_patterns("_generated"))
+             if source.is_dir() else shutil.copyfile(source, root / name))
+        command = [sys.executable, "-m", "convcarbon", "book", "--profile", "smoke", "--results-dir", str(root / "results")]
+        timings = {}
+        for label in ("fresh_s", "unchanged_rebuild_s"):
+            started = time.perf_counter()
+            subprocess.run(command, cwd=root, check=True, capture_output=True)
+            timings[label] = time.perf_counter() - started
+        timings["peak_rss_mb_children"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        return timings
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    print(f"{platform.node()}: benchmarking; this takes several minutes.", file=sys.stderr)
+    main()

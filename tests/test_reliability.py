@@ -1,0 +1,87 @@
+"""Tests that try to break the harness: no network, two runs at once, damaged records.
+
+Each runs the real command line in child processes on the smoke profile.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO_ROOT, copy_book
+
+pytestmark = pytest.mark.training
+
+NETWORK_GUARD = REPO_ROOT / "tests" / "network_guard"
+
+
+def command(*arguments, results_dir):
+    return [sys.executable, "-m", "convcarbon", *arguments, "--profile", "smoke", "--results-dir", str(results_dir)]
+
+
+def guarded_environment(mnist_path, log: Path) -> dict:
+    """The environment of a child whose every Python process may reach only loopback."""
+    python_path = os.pathsep.join(filter(None, [str(NETWORK_GUARD), os.environ.get("PYTHONPATH")]))
+    return {**os.environ, "PYTHONPATH": python_path, "CONVCARBON_NETWORK_LOG": str(log), "CONVCARBON_MNIST": mnist_path}
+
+
+def test_the_guard_really_blocks(tmp_path, mnist_path):
+    log = tmp_path / "network.log"
+    probe = "import urllib.request\ntry:\n urllib.request.urlopen('http://example.com', timeout=5)\nexcept OSError as e:\n print(e)"
+    completed = subprocess.run([sys.executable, "-c", probe], env=guarded_environment(mnist_path, log),
+                               capture_output=True, text=True, timeout=60)
+    assert "network access blocked" in completed.stdout
+    assert "resolve example.com" in log.read_text()
+
+
+def test_run_and_book_build_never_reach_the_network(tmp_path, mnist_path):
+    """The whole build, kernels included, with sockets limited to loopback: nothing tries to get out."""
+    log = tmp_path / "network.log"
+    root = copy_book(tmp_path / "book")
+    completed = subprocess.run(command("book", results_dir=root / "results"), cwd=root,
+                               env=guarded_environment(mnist_path, log), capture_output=True, text=True, timeout=900)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    assert (root / "_build" / "html" / "book" / "experiment.html").exists()
+    assert not log.exists(), f"something tried to reach the network: {log.read_text()}"
+
+
+def test_two_runs_at_once_both_finish_on_one_record(tmp_path, mnist_path):
+    results_dir = tmp_path / "results"
+    environment = {**os.environ, "CONVCARBON_MNIST": mnist_path}
+    processes = [subprocess.Popen(command("run", results_dir=results_dir), env=environment, text=True,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
+    outputs = [process.communicate(timeout=600) for process in processes]
+    assert [process.returncode for process in processes] == [0, 0], outputs
+    errors = [err for _, err in outputs]
+    assert sum("Training both models" in err for err in errors) == 1  # the other waited, then reused
+    assert sum("Reusing the stored result" in err for err in errors) == 1
+    (folder,) = [path for path in results_dir.iterdir() if not path.name.startswith(".")]
+    record = json.loads((folder / "record.json").read_text())
+    assert all(f"{run['test_accuracy']:.4g}" in outputs[0][0] for run in record["runs"])
+    assert outputs[0][0] == outputs[1][0]  # both printed the same, complete table
+
+
+@pytest.mark.parametrize("damage", ["truncate", "wrong_fingerprint", "missing_fields"])
+def test_a_damaged_record_is_reported_and_measured_again(tmp_path, mnist_path, damage):
+    results_dir = tmp_path / "results"
+    environment = {**os.environ, "CONVCARBON_MNIST": mnist_path}
+    first = subprocess.run(command("run", results_dir=results_dir), env=environment, capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr
+    (folder,) = [path for path in results_dir.iterdir() if not path.name.startswith(".")]
+    record_path = folder / "record.json"
+    record = json.loads(record_path.read_text())
+    if damage == "truncate":
+        record_path.write_text(record_path.read_text()[:200])
+    elif damage == "wrong_fingerprint":
+        record_path.write_text(json.dumps({**record, "fingerprint": "0" * 64}))
+    else:
+        record_path.write_text(json.dumps({key: value for key, value in record.items() if key != "runs"}))
+
+    again = subprocess.run(command("run", results_dir=results_dir), env=environment, capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+    assert "ignoring damaged result" in again.stderr and "Training both models" in again.stderr
+    repaired = json.loads(record_path.read_text())
+    assert repaired["fingerprint"] == record["fingerprint"] and len(repaired["runs"]) == 2

@@ -151,7 +151,6 @@ def book_builds() -> dict:
             started = time.perf_counter()
             subprocess.run(command, cwd=root, check=True, capture_output=True)
             timings[label] = time.perf_counter() - started
-        timings["peak_rss_mb_children"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         return timings
     finally:
         shutil.rmtree(root, ignore_errors=True)

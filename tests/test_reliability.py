@@ -85,3 +85,19 @@ def test_a_damaged_record_is_reported_and_measured_again(tmp_path, mnist_path, d
     assert "ignoring damaged result" in again.stderr and "Training both models" in again.stderr
     repaired = json.loads(record_path.read_text())
     assert repaired["fingerprint"] == record["fingerprint"] and len(repaired["runs"]) == 2
+
+
+@pytest.mark.parametrize("fault", ["start", "stop"])
+def test_a_failing_tracker_stops_the_run_clearly_and_stores_nothing(tmp_path, mnist_path, fault):
+    results_dir = tmp_path / "results"
+    python_path = os.pathsep.join(filter(None, [str(REPO_ROOT / "tests" / "tracker_fault"), os.environ.get("PYTHONPATH")]))
+    environment = {**os.environ, "CONVCARBON_MNIST": mnist_path, "PYTHONPATH": python_path,
+                   "CONVCARBON_TEST_TRACKER_FAULT": fault}
+    completed = subprocess.run(command("run", results_dir=results_dir), env=environment,
+                               capture_output=True, text=True, timeout=600)
+    assert completed.returncode == 1
+    last_line = completed.stderr.strip().splitlines()[-1]
+    assert last_line == (f"convcarbon: error: CodeCarbon failed to {fault}: PermissionError: "
+                         f"injected fault: cannot read the energy counter at {fault}")
+    assert "Traceback" not in completed.stderr
+    assert not [path for path in results_dir.iterdir() if not path.name.startswith(".")]  # no zero is ever stored

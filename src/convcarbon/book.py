@@ -171,6 +171,16 @@ def paper_against_measured(numbers: dict) -> str:
             f"but took {duration:.0%} of its training time and {energy:.0%} of its energy: {verdict}.")
 
 
+def trade_off_sentence(numbers: dict) -> str:
+    """The accuracy and emissions difference of this build, in words that follow their signs."""
+    mistakes = numbers["accuracy_gap_points"] * 100  # per 10,000 test images
+    saved_g = numbers["conv2d_emissions_g"] - numbers["separable_emissions_g"]
+    accuracy = (f"about {abs(mistakes):.0f} {'more' if mistakes > 0 else 'fewer'} mistakes on the 10,000 test images "
+                f"than the standard model")
+    emissions = f"{abs(saved_g):.3g} g CO2eq {'less' if saved_g > 0 else 'more'}"
+    return f"the separable model made {accuracy}, and its training emitted {emissions}."
+
+
 def tutorial_comparison_frame(record: dict) -> pd.DataFrame:
     """The tutorial's published values next to this build's, with the ratio of each."""
     from .reference import TUTORIAL_REPORTED

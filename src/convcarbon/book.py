@@ -14,7 +14,7 @@ import pandas as pd
 from IPython.display import Markdown
 
 from .errors import ConvCarbonError
-from .report import RATIO_COLUMN, comparison_table, energy_is_estimated, machine_label  # noqa: F401 (machine_label is for chapters)
+from .report import RATIO_COLUMN, comparison_table, energy_is_estimated, machine_label
 from .store import ResultStore, read_record
 
 

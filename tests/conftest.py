@@ -56,13 +56,27 @@ def copy_book(target: Path) -> Path:
     return target
 
 
-def run_book_command(root: Path, results_dir: Path, mnist_path: str):
-    import subprocess
+def convcarbon_command(*arguments, results_dir) -> list[str]:
+    """The command line a user types, run by this interpreter, on a given results store."""
     import sys
 
+    return [sys.executable, "-m", "convcarbon", *arguments, "--results-dir", str(results_dir)]
+
+
+def child_environment(mnist_path: str, sitecustomize_dir: Path | None = None, **variables) -> dict:
+    """This environment with MNIST named, optionally loading a test-only sitecustomize first."""
+    environment = {**os.environ, "CONVCARBON_MNIST": mnist_path, **variables}
+    if sitecustomize_dir is not None:
+        environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(sitecustomize_dir), os.environ.get("PYTHONPATH")]))
+    return environment
+
+
+def run_book_command(root: Path, results_dir: Path, mnist_path: str, **environment):
+    import subprocess
+
     return subprocess.run(
-        [sys.executable, "-m", "convcarbon", "book", "--profile", "smoke", "--results-dir", str(results_dir)],
-        cwd=root, env={**os.environ, "CONVCARBON_MNIST": mnist_path}, capture_output=True, text=True, timeout=900,
+        convcarbon_command("book", "--profile", "smoke", results_dir=results_dir), cwd=root,
+        env=child_environment(mnist_path, **environment), capture_output=True, text=True, timeout=900,
     )
 
 

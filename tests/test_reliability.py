@@ -4,28 +4,27 @@ Each runs the real command line in child processes on the smoke profile.
 """
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import REPO_ROOT, copy_book
+from conftest import REPO_ROOT, child_environment, convcarbon_command, copy_book, run_book_command
 
 pytestmark = pytest.mark.training
 
 NETWORK_GUARD = REPO_ROOT / "tests" / "network_guard"
+TRACKER_FAULT = REPO_ROOT / "tests" / "tracker_fault"
 
 
 def command(*arguments, results_dir):
-    return [sys.executable, "-m", "convcarbon", *arguments, "--profile", "smoke", "--results-dir", str(results_dir)]
+    return convcarbon_command(*arguments, "--profile", "smoke", results_dir=results_dir)
 
 
 def guarded_environment(mnist_path, log: Path) -> dict:
     """The environment of a child whose every Python process may reach only loopback."""
-    python_path = os.pathsep.join(filter(None, [str(NETWORK_GUARD), os.environ.get("PYTHONPATH")]))
-    return {**os.environ, "PYTHONPATH": python_path, "CONVCARBON_NETWORK_LOG": str(log), "CONVCARBON_MNIST": mnist_path}
+    return child_environment(mnist_path, NETWORK_GUARD, CONVCARBON_NETWORK_LOG=str(log))
 
 
 def test_the_guard_really_blocks(tmp_path, mnist_path):
@@ -41,8 +40,8 @@ def test_run_and_book_build_never_reach_the_network(tmp_path, mnist_path):
     """The whole build, kernels included, with sockets limited to loopback: nothing tries to get out."""
     log = tmp_path / "network.log"
     root = copy_book(tmp_path / "book")
-    completed = subprocess.run(command("book", results_dir=root / "results"), cwd=root,
-                               env=guarded_environment(mnist_path, log), capture_output=True, text=True, timeout=900)
+    completed = run_book_command(root, root / "results", mnist_path,
+                                 sitecustomize_dir=NETWORK_GUARD, CONVCARBON_NETWORK_LOG=str(log))
     assert completed.returncode == 0, completed.stderr[-3000:]
     assert (root / "_build" / "html" / "book" / "experiment.html").exists()
     assert not log.exists(), f"something tried to reach the network: {log.read_text()}"
@@ -50,7 +49,7 @@ def test_run_and_book_build_never_reach_the_network(tmp_path, mnist_path):
 
 def test_two_runs_at_once_both_finish_on_one_record(tmp_path, mnist_path):
     results_dir = tmp_path / "results"
-    environment = {**os.environ, "CONVCARBON_MNIST": mnist_path}
+    environment = child_environment(mnist_path)
     processes = [subprocess.Popen(command("run", results_dir=results_dir), env=environment, text=True,
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
     outputs = [process.communicate(timeout=600) for process in processes]
@@ -67,7 +66,7 @@ def test_two_runs_at_once_both_finish_on_one_record(tmp_path, mnist_path):
 @pytest.mark.parametrize("damage", ["truncate", "wrong_fingerprint", "missing_fields"])
 def test_a_damaged_record_is_reported_and_measured_again(tmp_path, mnist_path, damage):
     results_dir = tmp_path / "results"
-    environment = {**os.environ, "CONVCARBON_MNIST": mnist_path}
+    environment = child_environment(mnist_path)
     first = subprocess.run(command("run", results_dir=results_dir), env=environment, capture_output=True, text=True)
     assert first.returncode == 0, first.stderr
     (folder,) = [path for path in results_dir.iterdir() if not path.name.startswith(".")]
@@ -90,9 +89,7 @@ def test_a_damaged_record_is_reported_and_measured_again(tmp_path, mnist_path, d
 @pytest.mark.parametrize("fault", ["start", "stop"])
 def test_a_failing_tracker_stops_the_run_clearly_and_stores_nothing(tmp_path, mnist_path, fault):
     results_dir = tmp_path / "results"
-    python_path = os.pathsep.join(filter(None, [str(REPO_ROOT / "tests" / "tracker_fault"), os.environ.get("PYTHONPATH")]))
-    environment = {**os.environ, "CONVCARBON_MNIST": mnist_path, "PYTHONPATH": python_path,
-                   "CONVCARBON_TEST_TRACKER_FAULT": fault}
+    environment = child_environment(mnist_path, TRACKER_FAULT, CONVCARBON_TEST_TRACKER_FAULT=fault)
     completed = subprocess.run(command("run", results_dir=results_dir), env=environment,
                                capture_output=True, text=True, timeout=600)
     assert completed.returncode == 1

@@ -5,13 +5,13 @@ Runs the command line as a user would, in a fresh results store.
 
 import json
 import math
-import os
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
+
+from conftest import child_environment, convcarbon_command
 
 pytestmark = pytest.mark.training
 
@@ -23,8 +23,8 @@ RUN_FIELDS = ["duration_s", "energy_consumed_kwh", "cpu_energy_kwh", "ram_energy
 
 
 def convcarbon(*arguments, results_dir, mnist_path, **popen):
-    command = [sys.executable, "-m", "convcarbon", *arguments, "--results-dir", str(results_dir)]
-    environment = {**os.environ, "CONVCARBON_MNIST": mnist_path}
+    command = convcarbon_command(*arguments, results_dir=results_dir)
+    environment = child_environment(mnist_path)
     if popen:
         return subprocess.Popen(command, env=environment, text=True, **popen)
     return subprocess.run(command, env=environment, capture_output=True, text=True, timeout=600)

@@ -140,20 +140,18 @@ def comparison_frame(record: dict) -> pd.DataFrame:
 
 def costs_frame(rows) -> pd.DataFrame:
     """A per-layer cost table (from `convcarbon.costs`) with a total row for each model."""
+    from .costs import format_shape, rows_by_model, total_multiplications, total_parameters
+
     table = []
-    for model in dict.fromkeys(row.model for row in rows):
-        model_rows = [row for row in rows if row.model == model]
-        table += [{"model": model, "layer": row.layer, "part": row.part, "input": _shape(row.input_shape),
-                   "output": _shape(row.output_shape), "parameters": f"{row.parameters:,}",
-                   "multiplications": f"{row.multiplications:,}"} for row in model_rows]
+    for model, model_rows in rows_by_model(rows).items():
+        table += [{"model": model, "layer": row.layer, "part": row.part,
+                   "input": format_shape(row.input_shape, "×"), "output": format_shape(row.output_shape, "×"),
+                   "parameters": f"{row.parameters:,}", "multiplications": f"{row.multiplications:,}"}
+                  for row in model_rows]
         table.append({"model": model, "layer": "total", "part": "", "input": "", "output": "",
-                      "parameters": f"{sum(row.parameters for row in model_rows):,}",
-                      "multiplications": f"{sum(row.multiplications for row in model_rows):,}"})
+                      "parameters": f"{total_parameters(model_rows):,}",
+                      "multiplications": f"{total_multiplications(model_rows):,}"})
     return pd.DataFrame(table).set_index(["model", "layer"])
-
-
-def _shape(shape: tuple) -> str:
-    return "×".join(str(size) for size in shape)
 
 
 def paper_against_measured(numbers: dict) -> str:

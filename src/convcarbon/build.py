@@ -22,7 +22,7 @@ DOWNLOADS_DIR = Path("book") / "_generated"
 
 def build_book(record: dict, store: ResultStore, root: Path) -> int:
     """Build the site into root/_build/html; return jupyter-book's exit code."""
-    folder = store.root / store.key(record["profile"], record["fingerprint"])
+    folder = store.folder(record["profile"], record["fingerprint"])
     _copy_downloads(folder, root / DOWNLOADS_DIR)
     build_dir = root / "_build"
     key = build_key(record, store)

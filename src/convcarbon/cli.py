@@ -11,7 +11,6 @@ import json
 import os
 import signal
 import sys
-from itertools import groupby
 from typing import Optional, Sequence
 
 from .config import PROFILES, resolve_config
@@ -85,7 +84,7 @@ def _raise_keyboard_interrupt(signum, frame):
 
 
 def command_costs(arguments) -> int:
-    from .costs import all_cost_rows, total_multiplications, total_parameters
+    from .costs import all_cost_rows, format_shape, rows_by_model, total_multiplications, total_parameters
 
     tables = all_cost_rows()
     if arguments.json:
@@ -94,18 +93,13 @@ def command_costs(arguments) -> int:
     for name, rows in tables.items():
         print(f"\n{name}")
         print(f"  {'model':<20} {'layer':<8} {'part':<10} {'input':>12} {'output':>12} {'parameters':>11} {'multiplications':>16}")
-        for model, model_rows in groupby(rows, key=lambda row: row.model):
-            model_rows = list(model_rows)
+        for model, model_rows in rows_by_model(rows).items():
             for row in model_rows:
-                print(f"  {row.model:<20} {row.layer:<8} {row.part:<10} {_shape(row.input_shape):>12} "
-                      f"{_shape(row.output_shape):>12} {row.parameters:>11,} {row.multiplications:>16,}")
+                print(f"  {row.model:<20} {row.layer:<8} {row.part:<10} {format_shape(row.input_shape):>12} "
+                      f"{format_shape(row.output_shape):>12} {row.parameters:>11,} {row.multiplications:>16,}")
             print(f"  {model + ' total':<54} {total_parameters(model_rows):>11,} "
                   f"{total_multiplications(model_rows):>16,}")
     return 0
-
-
-def _shape(shape: tuple) -> str:
-    return "x".join(str(size) for size in shape)
 
 
 def _measure(arguments):

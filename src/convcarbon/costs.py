@@ -134,6 +134,18 @@ def worked_example_costs() -> list[LayerCost]:
     )
 
 
+def rows_by_model(rows: list[LayerCost]) -> dict[str, list[LayerCost]]:
+    """The rows of each model, in their order; a table may hold several models."""
+    grouped: dict[str, list[LayerCost]] = {}
+    for row in rows:
+        grouped.setdefault(row.model, []).append(row)
+    return grouped
+
+
+def format_shape(shape: tuple, separator: str = "x") -> str:
+    return separator.join(str(size) for size in shape)
+
+
 def total_multiplications(rows: list[LayerCost]) -> int:
     return sum(row.multiplications for row in rows)
 

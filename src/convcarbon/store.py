@@ -44,6 +44,9 @@ class ResultStore:
     def key(profile: str, fingerprint: str) -> str:
         return f"{profile}-{fingerprint[:16]}"
 
+    def folder(self, profile: str, fingerprint: str) -> Path:
+        return self.root / self.key(profile, fingerprint)
+
     @contextmanager
     def locked(self) -> Iterator[None]:
         """Hold the store's lock; clear staging folders that a killed run left behind."""
@@ -54,7 +57,7 @@ class ResultStore:
 
     def load(self, profile: str, fingerprint: str) -> Optional[dict]:
         """The stored record for this fingerprint, or None if there is none or it is damaged."""
-        folder = self.root / self.key(profile, fingerprint)
+        folder = self.folder(profile, fingerprint)
         if not folder.exists():
             return None
         record, problem = read_record(folder)
@@ -77,7 +80,7 @@ class ResultStore:
     def commit(self, staging_folder: Path, record: dict) -> Path:
         """Write the record last, then rename the whole folder into place."""
         _write_json_atomically(staging_folder / RECORD_FILE, record)
-        target = self.root / self.key(record["profile"], record["fingerprint"])
+        target = self.folder(record["profile"], record["fingerprint"])
         if target.exists():  # --refresh, or a damaged record being replaced
             retired = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=self.root))
             os.replace(target, retired / "old")

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from bs4 import BeautifulSoup
 
 from conftest import REPO_ROOT, child_environment, convcarbon_command, copy_book, run_book_command
 
@@ -87,14 +88,44 @@ def test_a_damaged_record_is_reported_and_measured_again(tmp_path, mnist_path, d
 
 
 @pytest.mark.parametrize("fault", ["start", "stop"])
-def test_a_failing_tracker_stops_the_run_clearly_and_stores_nothing(tmp_path, mnist_path, fault):
+def test_a_failing_tracker_is_reported_and_its_energy_recorded_as_missing(tmp_path, mnist_path, fault):
     results_dir = tmp_path / "results"
     environment = child_environment(mnist_path, TRACKER_FAULT, CONVCARBON_TEST_TRACKER_FAULT=fault)
     completed = subprocess.run(command("run", results_dir=results_dir), env=environment,
                                capture_output=True, text=True, timeout=600)
-    assert completed.returncode == 1
-    last_line = completed.stderr.strip().splitlines()[-1]
-    assert last_line == (f"convcarbon: error: CodeCarbon failed to {fault}: PermissionError: "
-                         f"injected fault: cannot read the energy counter at {fault}")
-    assert "Traceback" not in completed.stderr
-    assert not [path for path in results_dir.iterdir() if not path.name.startswith(".")]  # no zero is ever stored
+    assert completed.returncode == 0, completed.stderr
+    reason = f"CodeCarbon failed to {fault}: PermissionError: injected fault: cannot read the energy counter at {fault}"
+    assert f"[convcarbon-conv2d] WARNING: {reason}" in completed.stderr
+    assert "recorded as missing, not as zero" in completed.stderr and "Traceback" not in completed.stderr
+    # The table says so and shows no number for what was not measured.
+    assert "WARNING: energy and emissions were not measured" in completed.stdout
+    energy_row = next(line for line in completed.stdout.splitlines() if line.startswith("energy_consumed"))
+    assert energy_row.count("not measured") == 2 and "0 " not in energy_row.replace("kWh", "")
+
+    (folder,) = [path for path in results_dir.iterdir() if not path.name.startswith(".")]
+    record = json.loads((folder / "record.json").read_text())
+    for run in record["runs"]:
+        assert run["energy_missing_reason"] == reason
+        assert run["energy_consumed_kwh"] is None and run["emissions_kg"] is None
+        assert run["duration_s"] > 0 and 0 < run["test_accuracy"] <= 1
+
+    again = subprocess.run(command("run", results_dir=results_dir), env=environment,
+                           capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0
+    assert "has no energy measurement; measuring again" in again.stderr  # never reused as if measured
+
+
+def test_the_book_shows_missing_energy_as_missing(tmp_path, mnist_path):
+    root = copy_book(tmp_path / "book")
+    completed = run_book_command(root, root / "results", mnist_path, sitecustomize_dir=TRACKER_FAULT,
+                                 CONVCARBON_TEST_TRACKER_FAULT="start")
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    html = (root / "_build" / "html" / "book" / "experiment.html").read_text()
+    assert "Energy and emissions were not measured in this build" in html
+    assert "its energy was not measured in this build" in html
+    soup = BeautifulSoup(html, "html.parser")
+    shown = [element.get_text(strip=True) for element in soup.select("span.pasted-text, td")]
+    assert "nan" not in shown and "0" not in shown
+    assert "not measured" in shown  # the energy cells of the comparison table
+    results = (root / "_build" / "html" / "book" / "results.html").read_text()
+    assert "so the energy saving cannot be compared" in results

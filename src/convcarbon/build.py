@@ -52,7 +52,13 @@ def build_key(record: dict, store: ResultStore) -> str:
 
 
 def _copy_downloads(folder: Path, target: Path) -> None:
-    """The shown record's files, where the reproducibility chapter links them for download."""
+    """The shown record's files, where the reproducibility chapter links them for download.
+
+    When CodeCarbon failed before writing anything, the CSV offered says so instead.
+    """
     target.mkdir(parents=True, exist_ok=True)
-    for name in (RECORD_FILE, CODECARBON_CSV):
-        shutil.copyfile(folder / name, target / name)
+    shutil.copyfile(folder / RECORD_FILE, target / RECORD_FILE)
+    if (folder / CODECARBON_CSV).exists():
+        shutil.copyfile(folder / CODECARBON_CSV, target / CODECARBON_CSV)
+    else:
+        (target / CODECARBON_CSV).write_text("note\nCodeCarbon wrote no output in this build; see record.json\n")

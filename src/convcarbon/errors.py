@@ -16,6 +16,3 @@ class DatasetError(ConvCarbonError, ValueError):
 class StoreError(ConvCarbonError):
     """The results directory cannot be used."""
 
-
-class TrackerError(ConvCarbonError):
-    """CodeCarbon could not start or stop, so no energy was measured."""

@@ -69,6 +69,8 @@ def training_curves_figure(record: dict):
 
 def energy_accuracy_figure(record: dict):
     """Energy consumed against test accuracy: the trade-off in one picture."""
+    if _energy_missing(record):
+        return _not_measured_figure()
     figure, axes = plt.subplots(figsize=(6, 4))
     for run in record["runs"]:
         energy_wh = run["energy_consumed_kwh"] * 1000
@@ -83,6 +85,8 @@ def energy_accuracy_figure(record: dict):
 
 def energy_split_figure(record: dict):
     """CPU, GPU and RAM energy of each model, stacked."""
+    if _energy_missing(record):
+        return _not_measured_figure()
     figure, axes = plt.subplots(figsize=(6, 3.6))
     models = [run["model"] for run in record["runs"]]
     bottom = np.zeros(len(models))
@@ -98,6 +102,8 @@ def energy_split_figure(record: dict):
 
 def grid_emissions_figure(record: dict, countries=COMPARISON_COUNTRIES):
     """What this build's energy (PUE already included) would emit on other grids (CodeCarbon's data)."""
+    if _energy_missing(record):
+        return _not_measured_figure()
     figure, axes = plt.subplots(figsize=(8, 4))
     positions = np.arange(len(countries))
     for offset, run in zip((-0.2, 0.2), record["runs"]):
@@ -108,6 +114,19 @@ def grid_emissions_figure(record: dict, countries=COMPARISON_COUNTRIES):
     axes.set_ylabel("g CO2eq for this build's training")
     axes.legend()
     axes.grid(True, axis="y", alpha=0.3)
+    return _finished(figure)
+
+
+def _energy_missing(record: dict) -> bool:
+    return any(run["energy_consumed_kwh"] is None for run in record["runs"])
+
+
+def _not_measured_figure():
+    """Drawn in place of an energy figure when CodeCarbon gave no energy: no bar stands in for it."""
+    figure, axes = plt.subplots(figsize=(6, 1.5))
+    axes.axis("off")
+    axes.text(0.5, 0.5, "Energy was not measured in this build\n(see the note at the top of the page)",
+              ha="center", va="center", fontsize="large")
     return _finished(figure)
 
 

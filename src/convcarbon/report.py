@@ -22,6 +22,7 @@ METHODS = [
     ("ram_tracking_method", "ram_tracking_method"),
 ]
 RATIO_COLUMN = "separable / standard"
+NOT_MEASURED = "not measured"
 
 
 def runs_by_model(record: dict) -> dict[str, dict]:
@@ -34,13 +35,24 @@ def comparison_table(record: dict) -> pd.DataFrame:
     standard, separable = runs["Conv2D"], runs["SeparableConv2D"]
     rows = []
     for name, unit, field in METRICS:
-        ratio = separable[field] / standard[field] if standard[field] else float("nan")
-        rows.append({"metric": name, "unit": unit, "Conv2D": standard[field],
-                     "SeparableConv2D": separable[field], RATIO_COLUMN: ratio})
+        rows.append({"metric": name, "unit": unit, "Conv2D": _shown(standard[field]),
+                     "SeparableConv2D": _shown(separable[field]), RATIO_COLUMN: ratio(separable[field], standard[field])})
     for name, field in METHODS:
         rows.append({"metric": name, "unit": "", "Conv2D": standard[field],
                      "SeparableConv2D": separable[field], RATIO_COLUMN: None})
     return pd.DataFrame(rows).set_index("metric")
+
+
+def ratio(numerator, denominator) -> float:
+    """numerator / denominator, or NaN when either is missing or the denominator is zero."""
+    if numerator is None or not denominator:
+        return float("nan")
+    return numerator / denominator
+
+
+def _shown(value):
+    """A missing measurement is shown as such, never as a number."""
+    return NOT_MEASURED if value is None else value
 
 
 def machine_label(record: dict) -> str:
@@ -51,9 +63,15 @@ def machine_label(record: dict) -> str:
     return label
 
 
+def energy_missing_reasons(record: dict) -> list[str]:
+    """Why CodeCarbon gave no energy for some run of this record; empty when it gave all."""
+    return [f"{run['model']}: {run['energy_missing_reason']}" for run in record["runs"] if run.get("energy_missing_reason")]
+
+
 def energy_is_estimated(record: dict) -> bool:
     """True when the compute energy came from a model rather than a hardware counter."""
-    return not any(run["cpu_energy_measured"] or run["gpu_energy_measured"] for run in record["runs"])
+    return not energy_missing_reasons(record) and not any(
+        run["cpu_energy_measured"] or run["gpu_energy_measured"] for run in record["runs"])
 
 
 def provenance_lines(record: dict) -> list[str]:
@@ -72,6 +90,8 @@ def provenance_lines(record: dict) -> list[str]:
     ]
     if energy_is_estimated(record):
         lines.append("WARNING: no hardware energy counter was read; energy and emissions are estimates.")
+    for reason in energy_missing_reasons(record):
+        lines.append(f"WARNING: energy and emissions were not measured ({reason}).")
     return lines
 
 
@@ -89,6 +109,7 @@ def report_json(record: dict) -> dict:
         "created_utc": record["created_utc"],
         "machine": machine_label(record),
         "energy_is_estimated": energy_is_estimated(record),
+        "energy_missing_reasons": energy_missing_reasons(record),
         "provenance": provenance_lines(record),
         "rows": table.astype(object).where(table.notna(), None).to_dict(orient="records"),
     }

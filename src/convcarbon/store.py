@@ -66,6 +66,9 @@ class ResultStore:
         if problem:
             logger.warning("ignoring damaged result %s: %s; measuring again", folder, problem)
             return None
+        if any(run.get("energy_missing_reason") for run in record["runs"]):
+            logger.warning("the stored result %s has no energy measurement; measuring again", folder)
+            return None
         return record
 
     @contextmanager

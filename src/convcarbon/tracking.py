@@ -7,11 +7,12 @@ the online tracker silently assumes Quebec's grid when it cannot geolocate.
 from __future__ import annotations
 
 import logging
+import sys
+import time
 from pathlib import Path
 from typing import Callable, TypeVar
 
 from .config import ExperimentConfig
-from .errors import TrackerError
 from .grid import carbon_intensity_g_per_kwh, country_name, grid_data_year
 
 Result = TypeVar("Result")
@@ -27,12 +28,21 @@ MEASURED_CPU_MODES = {
 def measure(
     config: ExperimentConfig, output_dir: Path, project_name: str, work: Callable[[], Result]
 ) -> tuple[Result, dict]:
-    """Run `work()` inside a tracker; return its result and the flat energy fields."""
-    tracker = _new_tracker(config, output_dir, project_name)
+    """Run `work()` inside a tracker; return its result and the flat energy fields.
+
+    If CodeCarbon fails, the work still runs (or its result is kept), the failure
+    is reported on stderr, and the energy fields are None with the reason in
+    `energy_missing_reason`: a missing measurement is never written as a zero.
+    """
+    started = time.perf_counter()
     try:
+        tracker = _new_tracker(config, output_dir, project_name)
         tracker.start()
     except Exception as error:
-        raise TrackerError(f"CodeCarbon failed to start: {type(error).__name__}: {error}") from None
+        reason = f"CodeCarbon failed to start: {type(error).__name__}: {error}"
+        _warn(project_name, reason)
+        result = work()
+        return result, missing_energy_fields(config, time.perf_counter() - started, reason)
     try:
         result = work()
     except BaseException:
@@ -40,12 +50,39 @@ def measure(
         raise
     try:
         tracker.stop()
+        data = tracker.final_emissions_data
+        if data is None:
+            raise RuntimeError("no emissions data was reported")
     except Exception as error:
-        raise TrackerError(f"CodeCarbon failed to stop: {type(error).__name__}: {error}") from None
-    data = tracker.final_emissions_data
-    if data is None:
-        raise TrackerError("CodeCarbon stopped without reporting any emissions data")
+        reason = f"CodeCarbon failed to stop: {type(error).__name__}: {error}"
+        _warn(project_name, reason)
+        return result, missing_energy_fields(config, time.perf_counter() - started, reason)
     return result, energy_fields(data, tracker, config)
+
+
+# The fields that only a working tracker can fill.
+ENERGY_VALUE_FIELDS = (
+    "energy_consumed_kwh", "cpu_energy_kwh", "gpu_energy_kwh", "ram_energy_kwh",
+    "cpu_power_w", "gpu_power_w", "ram_power_w", "emissions_kg", "emissions_rate_kg_per_s",
+    "codecarbon_cpu_model", "codecarbon_gpu_model", "codecarbon_run_id",
+)
+
+
+def missing_energy_fields(config: ExperimentConfig, duration_s: float, reason: str) -> dict:
+    """The same fields as `energy_fields`, with the energy left empty and the reason given."""
+    not_measured = f"not measured: {reason}"
+    return {
+        "duration_s": duration_s,  # our own clock, since CodeCarbon's is not available
+        **dict.fromkeys(ENERGY_VALUE_FIELDS),
+        **_grid_fields(config),
+        "pue": config.pue,
+        "cpu_tracking_method": not_measured,
+        "gpu_tracking_method": not_measured,
+        "ram_tracking_method": not_measured,
+        "cpu_energy_measured": False,
+        "gpu_energy_measured": False,
+        "energy_missing_reason": reason,
+    }
 
 
 def energy_fields(data, tracker, config: ExperimentConfig) -> dict:
@@ -62,15 +99,22 @@ def energy_fields(data, tracker, config: ExperimentConfig) -> dict:
         "ram_power_w": data.ram_power,
         "emissions_kg": data.emissions,
         "emissions_rate_kg_per_s": data.emissions_rate,
-        "country_iso_code": data.country_iso_code,
-        "country_name": country_name(config.country_iso_code),
-        "carbon_intensity_g_per_kwh": carbon_intensity_g_per_kwh(config.country_iso_code),
-        "grid_data_year": grid_data_year(config.country_iso_code),
+        **_grid_fields(config),
         "pue": data.pue,
         "codecarbon_cpu_model": data.cpu_model,
         "codecarbon_gpu_model": data.gpu_model,
         "codecarbon_run_id": str(data.run_id),
         **methods,
+        "energy_missing_reason": None,
+    }
+
+
+def _grid_fields(config: ExperimentConfig) -> dict:
+    return {
+        "country_iso_code": config.country_iso_code,
+        "country_name": country_name(config.country_iso_code),
+        "carbon_intensity_g_per_kwh": carbon_intensity_g_per_kwh(config.country_iso_code),
+        "grid_data_year": grid_data_year(config.country_iso_code),
     }
 
 
@@ -118,22 +162,24 @@ def _new_tracker(config: ExperimentConfig, output_dir: Path, project_name: str):
 
     # CodeCarbon logs an info line per measurement; our own progress lines say enough.
     logging.getLogger("codecarbon").setLevel(logging.ERROR)
-    try:
-        return OfflineEmissionsTracker(
-            project_name=project_name,
-            country_iso_code=config.country_iso_code,
-            pue=config.pue,
-            measure_power_secs=config.measure_power_secs,
-            tracking_mode=config.tracking_mode,
-            output_dir=str(output_dir),
-            output_file="emissions.csv",
-            log_level="error",
-            # Our results store holds its own lock; CodeCarbon's global one in /tmp
-            # would be left behind by a killed run and block the next.
-            allow_multiple_runs=True,
-        )
-    except Exception as error:
-        raise TrackerError(f"CodeCarbon could not be set up: {type(error).__name__}: {error}") from None
+    return OfflineEmissionsTracker(
+        project_name=project_name,
+        country_iso_code=config.country_iso_code,
+        pue=config.pue,
+        measure_power_secs=config.measure_power_secs,
+        tracking_mode=config.tracking_mode,
+        output_dir=str(output_dir),
+        output_file="emissions.csv",
+        log_level="error",
+        # Our results store holds its own lock; CodeCarbon's global one in /tmp
+        # would be left behind by a killed run and block the next.
+        allow_multiple_runs=True,
+    )
+
+
+def _warn(project_name: str, reason: str) -> None:
+    print(f"[{project_name}] WARNING: {reason}; training goes on, and this run's energy and emissions "
+          "are recorded as missing, not as zero.", file=sys.stderr, flush=True)
 
 
 def _stop_quietly(tracker) -> None:

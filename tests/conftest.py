@@ -14,7 +14,7 @@ def mnist_path() -> str:
     path = os.environ.get("CONVCARBON_MNIST")
     if not path or not Path(path).is_file():
         pytest.fail("set CONVCARBON_MNIST to a local mnist.npz (CI uses ../shared/data/mnist.npz)")
-    return path
+    return str(Path(path).resolve())  # absolute: child processes run in other folders
 
 
 def valid_mnist_arrays() -> dict:

@@ -89,7 +89,7 @@ def harness_fit(config, data):
     from convcarbon.progress import EpochProgress
 
     with tempfile.TemporaryDirectory() as folder:
-        train_one("conv2d", config, data, Path(folder), EpochProgress(config.epochs, stream=open(os.devnull, "w")))
+        train_one("conv2d", 0, 0, config, data, Path(folder), EpochProgress(config.epochs, stream=open(os.devnull, "w")))
 
 
 def untracked_fit(config, data):

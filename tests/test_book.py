@@ -6,6 +6,7 @@ nothing, on the smoke profile, with real training under CodeCarbon.
 
 import json
 import math
+import statistics
 import time
 
 import pytest
@@ -30,7 +31,7 @@ def glued_texts(soup: BeautifulSoup) -> list[str]:
 
 def test_fresh_smoke_build_is_quick(built_book):
     assert built_book["elapsed_s"] < 180
-    assert "[Conv2D] epoch 1/1" in built_book["completed"].stderr  # progress was visible
+    assert "[Conv2D, repeat 1/2] epoch 1/2" in built_book["completed"].stderr  # progress was visible
 
 
 def toc_chapters() -> list[str]:
@@ -50,29 +51,49 @@ def test_every_chapter_exists_as_a_page(built_book):
 def test_results_table_holds_both_models_and_the_six_metrics(built_book):
     soup = page(built_book, "experiment")
     table = next(table for table in soup.find_all("table") if "energy_consumed" in table.get_text())
-    headers = [cell.get_text(strip=True) for cell in table.find("thead").find_all("th")]
-    assert "Conv2D" in headers and "SeparableConv2D" in headers
+    headers = [cell.get_text(strip=True) for cell in table.find("thead").find("tr").find_all("th")]
+    assert headers[-6:] == ["Conv2D", "Conv2D range", "SeparableConv2D", "SeparableConv2D range",
+                            "separable / standard", "95% interval"]
     rows = {row.find("th").get_text(strip=True): [cell.get_text(strip=True) for cell in row.find_all("td")]
             for row in table.find("tbody").find_all("tr")}
     for metric in TUTORIAL_METRICS:
-        unit, standard, separable, ratio = rows[metric]
-        for value in (standard, separable):
+        unit, standard, standard_range, separable, separable_range, ratio, interval = rows[metric]
+        for value, spread in ((standard, standard_range), (separable, separable_range)):
             number = float(value)
             assert math.isfinite(number) and number > 0, (metric, value)
+            low, high = (float(end) for end in spread.split(" to "))
+            assert low <= number <= high, (metric, spread)
+        low, high = (float(end) for end in interval.split(" to "))
+        assert low - 0.001 <= float(ratio) <= high + 0.001, (metric, interval)  # both rounded
     assert rows["cpu_tracking_method"][1]  # the method is named on the page
 
 
 def test_glued_numbers_match_the_stored_result(built_book):
     record = built_book["record"]
-    runs = {run["model"]: run for run in record["runs"]}
+    def median(model, field):
+        return statistics.median(run[field] for run in record["runs"] if run["model"] == model)
+
     experiment = page(built_book, "experiment")
     glued = glued_texts(experiment)
-    assert f"{runs['Conv2D']['test_accuracy']:.4f}" in glued
-    assert f"{runs['SeparableConv2D']['test_accuracy']:.4f}" in glued
-    energy_ratio = runs["SeparableConv2D"]["energy_consumed_kwh"] / runs["Conv2D"]["energy_consumed_kwh"]
-    assert f"used {energy_ratio:.2f} times its energy" in experiment.get_text(" ", strip=True)  # a glued sentence
-    results = glued_texts(page(built_book, "results"))
-    assert f"{runs['Conv2D']['carbon_intensity_g_per_kwh']:.0f}" in results
+    assert f"{median('Conv2D', 'test_accuracy'):.4f}" in glued
+    assert f"{median('SeparableConv2D', 'test_accuracy'):.4f}" in glued
+    energy_ratio = median("SeparableConv2D", "energy_consumed_kwh") / median("Conv2D", "energy_consumed_kwh")
+    text = experiment.get_text(" ", strip=True)
+    assert f"used {energy_ratio:.2f} (95% interval " in text  # a glued sentence, with its interval
+    results = page(built_book, "results")
+    assert f"{record['runs'][0]['carbon_intensity_g_per_kwh']:.0f}" in glued_texts(results)
+
+
+def test_results_chapter_gives_a_verdict_warm_up_and_idle_for_every_machine(built_book):
+    record = built_book["record"]
+    text = page(built_book, "results").get_text(" ", strip=True)
+    assert f"On {record['hardware']['cpu_model']}" in text
+    assert any(verdict in text for verdict in ("yes, it saved energy", "no, it used more energy", "no saving shown"))
+    assert "The first epoch, which carries the warm-up, took" in text
+    assert f"At rest the machine drew {record['idle']['idle_power_w']:.1f} W" in text
+    if not list((REPO_ROOT / "book" / "records").glob("*/record.json")):
+        assert "No record from a machine with a GPU energy counter" in text
+    assert "nan" not in text.split()
 
 
 def test_worked_example_is_glued_from_the_counts(built_book):

@@ -2,12 +2,24 @@
 
 import math
 
-from convcarbon.book import energy_sentence, paper_against_measured, ram_share_sentence, trade_off_sentence
+from convcarbon.prose import (
+    energy_sentence,
+    idle_sentence,
+    paper_against_measured,
+    ram_share_sentence,
+    trade_off_sentence,
+    warm_up_sentence,
+)
 
 
 def numbers(**changes):
-    base = {"multiplication_ratio": 0.25, "energy_ratio": 0.6, "duration_ratio": 0.58,
-            "accuracy_gap_points": 1.7, "conv2d_emissions_g": 0.13, "separable_emissions_g": 0.08}
+    base = {"multiplication_ratio": 0.25, "energy_ratio": 0.6, "energy_ratio_low": 0.55, "energy_ratio_high": 0.65,
+            "duration_ratio": 0.58, "duration_ratio_low": 0.5, "duration_ratio_high": 0.66,
+            "above_idle_ratio": 0.4, "above_idle_ratio_low": 0.3, "above_idle_ratio_high": 0.5,
+            "accuracy_gap_points": 1.7, "conv2d_emissions_g": 0.13, "separable_emissions_g": 0.08,
+            "idle_power_w": 20.7, "idle_share": 0.8,
+            "conv2d_first_epoch_s": 30.0, "conv2d_later_epoch_s": 20.0,
+            "separable_first_epoch_s": 25.0, "separable_later_epoch_s": 10.0}
     return {**base, **changes}
 
 
@@ -15,8 +27,26 @@ def test_paper_against_measured_follows_the_gap():
     assert "much smaller than the saving on paper" in paper_against_measured(numbers())
     assert "smaller than the saving on paper" in paper_against_measured(numbers(energy_ratio=0.35))
     assert "about as large" in paper_against_measured(numbers(energy_ratio=0.27))
-    assert "saved no energy at all" in paper_against_measured(numbers(energy_ratio=1.05))
+    assert "saved no energy at all" in paper_against_measured(
+        numbers(energy_ratio=1.05, energy_ratio_low=1.01, energy_ratio_high=1.1))
     assert "25% of the standard model's multiplications" in paper_against_measured(numbers())
+
+
+def test_the_interval_is_quoted_and_decides_the_verdict():
+    sentence = paper_against_measured(numbers())
+    assert "0.60 (95% interval 0.55 to 0.65) times its energy" in sentence
+    assert "0.58 (95% interval 0.50 to 0.66) times the standard model's training time" in sentence
+    assert "no saving is shown" in paper_against_measured(numbers(energy_ratio_high=1.02))
+    single = paper_against_measured(numbers(energy_ratio_low=math.nan, energy_ratio_high=math.nan))
+    assert "one run per model, so no interval" in single and "cannot be told apart from noise" in single
+
+
+def test_idle_and_warm_up_sentences_quote_their_numbers():
+    assert idle_sentence(numbers()).startswith("At rest the machine drew 20.7 W.")
+    assert "that alone is 80% of the energy reported" in idle_sentence(numbers())
+    assert "not measured" in idle_sentence(numbers(idle_power_w=math.nan))
+    assert "took 1.5 times as long as a later one for the standard model" in warm_up_sentence(numbers())
+    assert "no steady state" in warm_up_sentence(numbers(conv2d_later_epoch_s=math.nan))
 
 
 def test_trade_off_sentence_follows_the_signs():
@@ -29,8 +59,9 @@ def test_trade_off_sentence_follows_the_signs():
 
 def test_missing_energy_is_said_in_words_never_as_a_number():
     missing = numbers(energy_ratio=math.nan, separable_emissions_g=math.nan, conv2d_emissions_g=math.nan,
+                      energy_ratio_low=math.nan, energy_ratio_high=math.nan,
                       ram_share=math.nan, separable_energy_wh=math.nan, conv2d_energy_wh=math.nan)
     for sentence in (paper_against_measured(missing), energy_sentence(missing), ram_share_sentence(missing),
                      trade_off_sentence(missing)):
         assert "not measured" in sentence and "nan" not in sentence
-    assert "took 58% of its training time" in paper_against_measured(missing)
+    assert "took 0.58 (95% interval 0.50 to 0.66) times" in paper_against_measured(missing)

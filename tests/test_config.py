@@ -14,7 +14,7 @@ def test_seed_profile_is_the_original_protocol():
 
 def test_smoke_is_small_and_quick_uses_all_data():
     smoke, quick = resolve_config("smoke", environ={}), resolve_config("quick", environ={})
-    assert smoke.epochs == 1 and smoke.train_images < 5_000
+    assert smoke.epochs == 2 and smoke.repeats == 2 and smoke.train_images < 5_000
     assert quick.train_images == 60_000 and 1 < quick.epochs < 25
 
 

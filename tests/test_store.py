@@ -14,6 +14,7 @@ def make_record(fingerprint="ab" * 32, profile="smoke", cpu="CPU A", created="20
         "fingerprint": fingerprint,
         "profile": profile,
         "config": {"profile": profile},
+        "idle": None,
         "runs": [],
         "hardware": {"cpu_model": cpu},
         "versions": {},

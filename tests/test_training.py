@@ -3,8 +3,10 @@
 Runs the command line as a user would, in a fresh results store.
 """
 
+import csv
 import json
 import math
+import statistics
 import signal
 import subprocess
 import time
@@ -19,7 +21,7 @@ PROVENANCE_FIELDS = ["fingerprint", "profile", "config", "created_utc", "git_com
                      "versions", "source_sha256", "dataset", "runs"]
 RUN_FIELDS = ["duration_s", "energy_consumed_kwh", "cpu_energy_kwh", "ram_energy_kwh", "emissions_kg",
               "emissions_rate_kg_per_s", "cpu_tracking_method", "gpu_tracking_method", "ram_tracking_method",
-              "country_iso_code", "carbon_intensity_g_per_kwh", "history", "epoch_duration_s"]
+              "country_iso_code", "carbon_intensity_g_per_kwh", "history", "epoch_duration_s", "epoch_energy_kwh"]
 
 
 def convcarbon(*arguments, results_dir, mnist_path, **popen):
@@ -44,8 +46,12 @@ def smoke_run(tmp_path_factory, mnist_path):
 def test_run_trains_both_models_with_real_measurements(smoke_run):
     _, record, _, _, elapsed_s = smoke_run
     assert elapsed_s < 180
-    assert [run["model"] for run in record["runs"]] == ["Conv2D", "SeparableConv2D"]
-    assert [run["parameters"] for run in record["runs"]] == [431_242, 414_899]
+    # Two repeats in interleaved order, each with its own seed.
+    assert [(run["model"], run["repeat"]) for run in record["runs"]] == [
+        ("Conv2D", 0), ("SeparableConv2D", 0), ("SeparableConv2D", 1), ("Conv2D", 1)]
+    assert [run["position"] for run in record["runs"]] == [0, 1, 2, 3]
+    assert [run["seed"] for run in record["runs"]] == [42, 42, 43, 43]
+    assert [run["parameters"] for run in record["runs"]] == [431_242, 414_899, 414_899, 431_242]
     for run in record["runs"]:
         assert 0.0 < run["test_accuracy"] <= 1.0
         assert run["test_loss"] > 0 and math.isfinite(run["test_loss"])
@@ -53,7 +59,11 @@ def test_run_trains_both_models_with_real_measurements(smoke_run):
         assert run["energy_consumed_kwh"] == pytest.approx(
             run["cpu_energy_kwh"] + run["gpu_energy_kwh"] + run["ram_energy_kwh"], rel=1e-6)
         assert run["emissions_rate_kg_per_s"] == pytest.approx(run["emissions_kg"] / run["duration_s"], rel=0.05)
-        assert len(run["history"]["loss"]) == len(run["epoch_duration_s"]) == record["config"]["epochs"]
+        assert len(run["history"]["loss"]) == len(run["epoch_duration_s"]) == record["config"]["epochs"] == 2
+        # The epochs are back-to-back windows of the same tracker: they add up to its total, less the
+        # moments before the first epoch and after the last (a larger share of a run of seconds).
+        assert 0.9 * run["energy_consumed_kwh"] <= sum(run["epoch_energy_kwh"]) <= run["energy_consumed_kwh"]
+        assert 0.9 * run["duration_s"] <= sum(run["epoch_duration_s"]) <= run["duration_s"]
         assert run["country_iso_code"] == record["config"]["country_iso_code"]
         for field in RUN_FIELDS:
             assert run[field] not in (None, "", []), field
@@ -67,15 +77,32 @@ def test_record_carries_its_provenance(smoke_run):
     assert record["hardware"]["cpu_count"] >= 1 and record["hardware"]["cpu_model"]
     assert record["versions"]["keras"] and record["versions"]["codecarbon"]
     assert len(record["dataset"]["sha256"]) == 64
-    csv_lines = (folder / "emissions.csv").read_text().splitlines()
-    assert csv_lines[0].startswith("timestamp") and len(csv_lines) == 3  # header + one row per model
+    rows = list(csv.DictReader((folder / "emissions.csv").open()))
+    # One row per reading: the idle run's total, then per run a reading when fit starts,
+    # one per epoch, and the run's total; the last row of each run is the total in the record.
+    assert len(rows) == 1 + len(record["runs"]) * (1 + record["config"]["epochs"] + 1)
+    last_rows = {row["run_id"]: row for row in rows}
+    for part in [record["idle"], *record["runs"]]:
+        assert float(last_rows[part["codecarbon_run_id"]]["energy_consumed"]) == pytest.approx(part["energy_consumed_kwh"])
+
+
+def test_idle_power_is_measured_before_the_runs(smoke_run):
+    _, record, _, _, _ = smoke_run
+    idle = record["idle"]
+    assert idle["duration_s"] == pytest.approx(record["config"]["idle_duration_s"], rel=0.2)
+    assert idle["idle_power_w"] == pytest.approx(idle["energy_consumed_kwh"] * 3.6e6 / idle["duration_s"])
+    assert idle["idle_power_w"] == pytest.approx(
+        idle["idle_cpu_power_w"] + idle["idle_gpu_power_w"] + idle["idle_ram_power_w"], rel=1e-6)
+    assert idle["idle_power_w"] > 0 and idle["energy_missing_reason"] is None
 
 
 def test_run_prints_progress_and_the_table(smoke_run):
     completed, _, _, _, _ = smoke_run
-    assert "[Conv2D] epoch 1/1" in completed.stderr and "[SeparableConv2D] epoch 1/1" in completed.stderr
+    assert "[Conv2D, repeat 1/2] epoch 1/2" in completed.stderr
+    assert "[SeparableConv2D, repeat 2/2] epoch 2/2" in completed.stderr
+    assert "Measuring the machine at rest for 3 s first." in completed.stderr
     assert "left)" in completed.stderr
-    for row in ("accuracy", "loss", "duration", "energy_consumed", "emissions", "emissions_rate"):
+    for row in ("accuracy", "loss", "duration", "energy_consumed", "energy above idle", "emissions", "emissions_rate"):
         assert f"\n{row} " in completed.stdout
     assert "profile smoke" in completed.stdout
 
@@ -91,13 +118,14 @@ def test_second_run_reuses_and_report_reads_the_store(smoke_run, mnist_path):
     (table,) = json.loads(report.stdout)
     assert table["fingerprint"] == record["fingerprint"]
     accuracy = next(row for row in table["rows"] if row["metric"] == "accuracy")
-    assert accuracy["Conv2D"] == record["runs"][0]["test_accuracy"]
+    assert accuracy["Conv2D"] == statistics.median(
+        run["test_accuracy"] for run in record["runs"] if run["model"] == "Conv2D")
 
 
 def test_refresh_measures_again(smoke_run, mnist_path):
     _, record, folder, results_dir, _ = smoke_run
     refreshed = convcarbon("run", "--profile", "smoke", "--refresh", results_dir=results_dir, mnist_path=mnist_path)
-    assert refreshed.returncode == 0 and "[Conv2D] epoch 1/1" in refreshed.stderr
+    assert refreshed.returncode == 0 and "[Conv2D, repeat 1/2] epoch 1/2" in refreshed.stderr
     new_record = json.loads((folder / "record.json").read_text())
     assert new_record["fingerprint"] == record["fingerprint"]
     assert new_record["runs"][0]["codecarbon_run_id"] != record["runs"][0]["codecarbon_run_id"]
@@ -106,7 +134,7 @@ def test_refresh_measures_again(smoke_run, mnist_path):
 @pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
 def test_interrupted_run_leaves_nothing_half_written(tmp_path, mnist_path, stop_signal):
     results_dir = tmp_path / "results"
-    process = convcarbon("run", "--profile", "quick", results_dir=results_dir, mnist_path=mnist_path,
+    process = convcarbon("run", "--profile", "quick", "--idle-seconds", "0", results_dir=results_dir, mnist_path=mnist_path,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     for line in process.stderr:  # wait until training has begun, then stop it mid-epoch
         if line.startswith("Training both models"):

@@ -15,15 +15,17 @@ import pandas as pd
 from IPython.display import Markdown
 
 from .errors import ConvCarbonError
+from .analysis import idle_power_w, repeats, runs_of, separable_ratio_interval, summary
 from .report import (
-    RATIO_COLUMN,
+    NOT_MEASURED,
     comparison_table,
     energy_is_estimated,
     energy_missing_reasons,
+    idle_line,
     machine_label,
     ratio,
 )
-from .store import ResultStore, read_record
+from .store import ResultStore, read_record, read_records
 
 
 def repository_root(start: Path | None = None) -> Path:
@@ -56,49 +58,71 @@ def current_record() -> dict:
 
 
 def all_records() -> list[dict]:
-    """Every valid record in the store, from every machine."""
-    return ResultStore(results_dir()).records()
+    """Every valid record in the local store and committed under book/records, oldest first."""
+    from .machines import COMMITTED_RECORDS
+
+    found = ResultStore(results_dir()).records() + read_records(repository_root() / COMMITTED_RECORDS)
+    return sorted(found, key=lambda record: record["created_utc"])
+
+
+def compared_records(shown: dict) -> list[dict]:
+    """The record this build shows, then the newest record of every other machine."""
+    from .machines import machine_records
+
+    return machine_records(shown, all_records())
 
 
 def run_of(record: dict, model: str) -> dict:
-    return next(run for run in record["runs"] if run["model"] == model)
+    """The first run of a model: for what all its runs share, such as how energy was tracked."""
+    return runs_of(record, model)[0]
+
+
+# glue name -> metric of `analysis.METRICS`, for the ratios the prose quotes with their intervals.
+RATIO_NUMBERS = {
+    "duration": "duration", "later_epoch": "later epoch duration", "energy": "energy_consumed",
+    "above_idle": "energy above idle", "emissions": "emissions", "emissions_rate": "emissions_rate",
+    "throughput": "throughput", "multiplication": "multiplications", "accuracy": "accuracy",
+}
 
 
 def key_numbers(record: dict) -> dict:
-    """The measured numbers the prose quotes, under stable names for `glue`.
+    """The numbers the prose quotes, under stable names for `glue`: medians over the repeats,
+    and each ratio with the two ends of its interval (`<name>_ratio_low`, `<name>_ratio_high`).
 
     A measurement that is missing (CodeCarbon failed) becomes NaN here, never zero.
     """
-    standard, separable = run_of(record, "Conv2D"), run_of(record, "SeparableConv2D")
+    standard = run_of(record, "Conv2D")
     numbers = {"epochs": record["config"]["epochs"], "train_images": record["config"]["train_images"],
+               "repeats": repeats(record), "idle_power_w": idle_power_w(record),
                "carbon_intensity": standard["carbon_intensity_g_per_kwh"]}
-    for name, run in (("conv2d", standard), ("separable", separable)):
+    for name, model in (("conv2d", "Conv2D"), ("separable", "SeparableConv2D")):
+        def median(metric, scale=1.0):
+            return summary(record, model, metric).median * scale
         numbers.update({
-            f"{name}_accuracy": run["test_accuracy"],
-            f"{name}_loss": run["test_loss"],
-            f"{name}_duration_s": run["duration_s"],
-            f"{name}_energy_wh": _thousand_times(run["energy_consumed_kwh"]),
-            f"{name}_cpu_energy_wh": _thousand_times(run["cpu_energy_kwh"]),
-            f"{name}_ram_energy_wh": _thousand_times(run["ram_energy_kwh"]),
-            f"{name}_emissions_g": _thousand_times(run["emissions_kg"]),
-            f"{name}_multiplications": run["multiplications_per_image"],
+            f"{name}_accuracy": median("accuracy"),
+            f"{name}_loss": median("loss"),
+            f"{name}_duration_s": median("duration"),
+            f"{name}_first_epoch_s": median("first epoch duration"),
+            f"{name}_later_epoch_s": median("later epoch duration"),
+            f"{name}_energy_wh": median("energy_consumed", 1000),
+            f"{name}_above_idle_wh": median("energy above idle", 1000),
+            f"{name}_cpu_energy_wh": median("cpu_energy", 1000),
+            f"{name}_ram_energy_wh": median("ram_energy", 1000),
+            f"{name}_emissions_g": median("emissions", 1000),
+            f"{name}_throughput_g": median("throughput", 1e-9),
+            f"{name}_multiplications": median("multiplications"),
         })
-    both_ram_wh = numbers["conv2d_ram_energy_wh"] + numbers["separable_ram_energy_wh"]
+    for name, metric in RATIO_NUMBERS.items():
+        interval = separable_ratio_interval(record, metric)
+        numbers.update({f"{name}_ratio": interval.ratio, f"{name}_ratio_low": interval.low,
+                        f"{name}_ratio_high": interval.high})
     both_wh = numbers["conv2d_energy_wh"] + numbers["separable_energy_wh"]
     numbers.update({
-        "duration_ratio": ratio(separable["duration_s"], standard["duration_s"]),
-        "energy_ratio": ratio(separable["energy_consumed_kwh"], standard["energy_consumed_kwh"]),
-        "emissions_ratio": ratio(separable["emissions_kg"], standard["emissions_kg"]),
-        "emissions_rate_ratio": ratio(separable["emissions_rate_kg_per_s"], standard["emissions_rate_kg_per_s"]),
-        "multiplication_ratio": ratio(separable["multiplications_per_image"], standard["multiplications_per_image"]),
-        "accuracy_gap_points": (standard["test_accuracy"] - separable["test_accuracy"]) * 100,
-        "ram_share": ratio(both_ram_wh, both_wh),
+        "accuracy_gap_points": (numbers["conv2d_accuracy"] - numbers["separable_accuracy"]) * 100,
+        "ram_share": ratio(numbers["conv2d_ram_energy_wh"] + numbers["separable_ram_energy_wh"], both_wh),
+        "idle_share": 1 - ratio(numbers["conv2d_above_idle_wh"] + numbers["separable_above_idle_wh"], both_wh),
     })
     return numbers
-
-
-def _thousand_times(value):
-    return float("nan") if value is None else value * 1000
 
 
 def glue_numbers(numbers: dict) -> None:
@@ -121,7 +145,8 @@ def provenance_note(record: dict) -> Markdown:
     estimated, missing = energy_is_estimated(record), energy_missing_reasons(record)
     lines = [
         f"These numbers were measured when this book was built: profile **{record['profile']}** "
-        f"({config['epochs']} epoch(s), batch {config['batch_size']}, {config['train_images']:,} training images), "
+        f"({config['epochs']} epoch(s), batch {config['batch_size']}, {config['train_images']:,} training images, "
+        f"each model trained {repeats(record)} time(s) in interleaved order; {idle_line(record)}), "
         f"on **{machine_label(record)}**, on {record['created_utc'][:10]}, with Keras {versions['keras']} "
         f"({versions['keras_backend']} backend) and CodeCarbon {versions['codecarbon']}.",
         "",
@@ -173,90 +198,29 @@ def costs_frame(rows) -> pd.DataFrame:
     return pd.DataFrame(table).set_index(["model", "layer"])
 
 
-def paper_against_measured(numbers: dict) -> str:
-    """One sentence comparing the saving on paper with the saving measured in this build."""
-    paper, energy, duration = numbers["multiplication_ratio"], numbers["energy_ratio"], numbers["duration_ratio"]
-    if math.isnan(energy):
-        return (f"The separable model needs {paper:.0%} of the standard model's multiplications and took "
-                f"{duration:.0%} of its training time; its energy was not measured in this build, "
-                "so the energy saving cannot be compared.")
-    if energy >= 1:
-        verdict = "on this machine the separable model saved no energy at all"
-    elif energy - paper > 0.25:
-        verdict = "the measured saving is much smaller than the saving on paper"
-    elif energy - paper > 0.05:
-        verdict = "the measured saving is smaller than the saving on paper"
-    else:
-        verdict = "the measured saving is about as large as the saving on paper"
-    return (f"The separable model needs {paper:.0%} of the standard model's multiplications, "
-            f"but took {duration:.0%} of its training time and {energy:.0%} of its energy: {verdict}.")
-
-
-def energy_sentence(numbers: dict) -> str:
-    """The time and energy of the separable model relative to the standard one."""
-    time_part = f"It trained in {numbers['duration_ratio']:.2f} times the time of the standard model"
-    if math.isnan(numbers["energy_ratio"]):
-        return time_part + "; its energy was not measured in this build."
-    return (f"{time_part} and used {numbers['energy_ratio']:.2f} times its energy: "
-            f"{numbers['separable_energy_wh']:.3g} Wh against {numbers['conv2d_energy_wh']:.3g} Wh.")
-
-
-def rate_sentence(numbers: dict) -> str:
-    if math.isnan(numbers["emissions_rate_ratio"]):
-        return "The emissions *rate* (emissions per second) was not measured in this build."
-    return (f"The emissions *rate* (emissions per second) of the separable model is "
-            f"{numbers['emissions_rate_ratio']:.2f} times the standard model's.")
-
-
-def energy_status_phrase(record: dict) -> str:
-    """How this build's compute energy was obtained, in a few words."""
-    if energy_missing_reasons(record):
-        return "**not measured at all**: CodeCarbon failed (see the note above)"
-    if energy_is_estimated(record):
-        return "**estimated** from a power model, not measured"
-    return "**measured** by a hardware counter"
-
-
-def ram_share_sentence(numbers: dict) -> str:
-    if math.isnan(numbers["ram_share"]):
-        return "The RAM share of the energy cannot be given: the energy was not measured in this build."
-    return f"RAM accounts for {numbers['ram_share']:.0%} of the energy reported for both models together."
-
-
-def trade_off_sentence(numbers: dict) -> str:
-    """The accuracy and emissions difference of this build, in words that follow their signs."""
-    mistakes = numbers["accuracy_gap_points"] * 100  # per 10,000 test images
-    saved_g = numbers["conv2d_emissions_g"] - numbers["separable_emissions_g"]
-    accuracy = (f"about {abs(mistakes):.0f} {'more' if mistakes > 0 else 'fewer'} mistakes on the 10,000 test images "
-                f"than the standard model")
-    if math.isnan(saved_g):
-        return f"the separable model made {accuracy}; the emissions of its training were not measured."
-    emissions = f"{abs(saved_g):.3g} g CO2eq {'less' if saved_g > 0 else 'more'}"
-    return f"the separable model made {accuracy}, and its training emitted {emissions}."
-
-
 def tutorial_comparison_frame(record: dict) -> pd.DataFrame:
-    """The tutorial's published values next to this build's, with the ratio of each."""
+    """The tutorial's published values next to this build's medians, with the ratio of each."""
+    from .analysis import METRIC_UNITS
     from .reference import TUTORIAL_REPORTED
 
-    table = comparison_table(record)
     rows = []
     for metric, (tutorial_standard, tutorial_separable) in TUTORIAL_REPORTED.items():
+        build_ratio = separable_ratio_interval(record, metric).ratio
         rows.append({
             "metric": metric,
-            "unit": table.loc[metric, "unit"],
+            "unit": METRIC_UNITS[metric],
             "tutorial Conv2D": f"{tutorial_standard:.4g}",
             "tutorial SeparableConv2D": f"{tutorial_separable:.4g}",
             "tutorial ratio": f"{tutorial_separable / tutorial_standard:.3f}",
-            "this build Conv2D": _four_digits(table.loc[metric, "Conv2D"]),
-            "this build SeparableConv2D": _four_digits(table.loc[metric, "SeparableConv2D"]),
-            "this build ratio": "" if pd.isna(table.loc[metric, RATIO_COLUMN]) else f"{table.loc[metric, RATIO_COLUMN]:.3f}",
+            "this build Conv2D (median)": _four_digits(summary(record, "Conv2D", metric).median),
+            "this build SeparableConv2D (median)": _four_digits(summary(record, "SeparableConv2D", metric).median),
+            "this build ratio": "" if math.isnan(build_ratio) else f"{build_ratio:.3f}",
         })
     return pd.DataFrame(rows).set_index("metric")
 
 
-def _four_digits(value) -> str:
-    return value if isinstance(value, str) else f"{value:.4g}"  # a string is "not measured"
+def _four_digits(value: float) -> str:
+    return NOT_MEASURED if math.isnan(value) else f"{value:.4g}"
 
 
 def provenance_frame(records: list[dict], shown: dict) -> pd.DataFrame:

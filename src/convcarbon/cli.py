@@ -54,6 +54,11 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mnist", metavar="PATH", help="local mnist.npz (default: $CONVCARBON_MNIST, else download)")
     parser.add_argument("--country", help="ISO 3166-1 alpha-3 code of the grid (default: $CONVCARBON_COUNTRY or USA)")
     parser.add_argument("--pue", type=float, help="power usage effectiveness of the data centre (default 1.0)")
+    parser.add_argument("--repeats", type=int, metavar="N",
+                        help="train each model N times, interleaved A B B A ... (default: 3 for seed, 2 otherwise)")
+    parser.add_argument("--idle-seconds", type=float, metavar="S", dest="idle_duration_s",
+                        help="measure the machine at rest for S seconds first; 0 skips it "
+                             "(default: 60 for seed, 20 for quick, 3 for smoke)")
     _add_results_dir(parser)
 
 
@@ -108,7 +113,8 @@ def _measure(arguments):
     from .experiment import run_experiment
     from .store import ResultStore
 
-    config = resolve_config(arguments.profile, arguments.country, arguments.pue)
+    config = resolve_config(arguments.profile, arguments.country, arguments.pue,
+                            repeats=arguments.repeats, idle_duration_s=arguments.idle_duration_s)
     store = ResultStore(arguments.results_dir)
     record, _ = run_experiment(config, store, resolve_mnist_path(arguments.mnist), refresh=arguments.refresh)
     return record, store

@@ -8,6 +8,7 @@ the tests check these counts against Keras's `count_params()`.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 
 from .architecture import (
@@ -165,3 +166,19 @@ def all_cost_rows() -> dict[str, list[LayerCost]]:
     for architecture in ARCHITECTURES:
         tables[f"book model: {DISPLAY_NAMES[architecture]}"] = book_model_costs(architecture)
     return tables
+
+
+# The backward pass computes gradients for both the inputs and the weights of
+# each layer, each about as many multiplications as the forward pass.
+BACKWARD_TO_FORWARD_MULTIPLICATIONS = 2
+
+
+def training_multiplications_per_epoch(multiplications_per_image: int, train_images: int, validation_split: float) -> int:
+    """Multiplications of one epoch of `fit`: forward and backward on the training part,
+    forward only on the validation part (Keras keeps the first ceil(n (1 - split)) images for training).
+
+    Only the layers' multiplications are counted, not pooling, activations or the optimiser.
+    """
+    trained = math.ceil(train_images * (1 - validation_split))
+    validated = train_images - trained
+    return multiplications_per_image * ((1 + BACKWARD_TO_FORWARD_MULTIPLICATIONS) * trained + validated)

@@ -1,15 +1,20 @@
-"""Train both CNNs under CodeCarbon, or reuse the stored result of the same work."""
+"""Train both CNNs under CodeCarbon, or reuse the stored result of the same work.
+
+One experiment: the machine's power at rest first, then each model trained
+`repeats` times in interleaved order (A B B A ...), each run in its own tracker.
+"""
 
 from __future__ import annotations
 
 import sys
 from datetime import datetime, timezone
-from typing import Optional, TextIO
+from typing import Optional, Sequence, TextIO
 
 from .architecture import ARCHITECTURES, DISPLAY_NAMES
 from .config import ExperimentConfig
 from .costs import book_model_costs, total_multiplications
 from .data import PreparedData, load_mnist, prepare
+from .idle import measure_idle
 from .provenance import fingerprint, git_commit, hardware_info, source_sha256, versions
 from .store import CODECARBON_CSV, SCHEMA_VERSION, ResultStore
 from .tracking import measure
@@ -44,14 +49,19 @@ def run_experiment(
                 print(f"Reusing the stored result {store.key(config.profile, result_fingerprint)} "
                       f"(measured {record['created_utc']}); --refresh measures again.", file=log)
                 return record, True
-        print(f"Training both models, profile {config.profile!r}: {config.epochs} epoch(s), "
+        print(f"Training both models {config.repeats} time(s), profile {config.profile!r}: {config.epochs} epoch(s), "
               f"{config.train_images:,} training images, grid {config.country_iso_code}.", file=log, flush=True)
         from .progress import EpochProgress
 
         data = prepare(mnist, config)
-        progress = EpochProgress(total_epochs=config.epochs * len(ARCHITECTURES), stream=log)
+        schedule = interleaved_order(ARCHITECTURES, config.repeats)
+        progress = EpochProgress(total_epochs=config.epochs * len(schedule), stream=log)
         with store.staging() as folder:
-            runs = [train_one(architecture, config, data, folder, progress) for architecture in ARCHITECTURES]
+            if config.idle_duration_s:
+                print(f"Measuring the machine at rest for {config.idle_duration_s:g} s first.", file=log, flush=True)
+            idle = measure_idle(config, folder)
+            runs = [train_one(architecture, repeat, position, config, data, folder, progress)
+                    for position, (repeat, architecture) in enumerate(schedule)]
             record = {
                 "schema_version": SCHEMA_VERSION,
                 "fingerprint": result_fingerprint,
@@ -61,6 +71,7 @@ def run_experiment(
                 **git_commit(),
                 **provenance,
                 "codecarbon_csv": CODECARBON_CSV,
+                "idle": idle,
                 "runs": runs,
             }
             path = store.commit(folder, record)
@@ -68,17 +79,36 @@ def run_experiment(
     return record, False
 
 
-def train_one(architecture: str, config: ExperimentConfig, data: PreparedData, output_dir, progress) -> dict:
+def interleaved_order(architectures: Sequence[str], repeats: int) -> list[tuple[int, str]]:
+    """(repeat, architecture) in training order: A B, then B A, then A B ...
+
+    Reversing every other round means neither model always runs first, on a
+    cold machine, or last, on a warm one.
+    """
+    order = []
+    for repeat in range(repeats):
+        round_order = list(architectures) if repeat % 2 == 0 else list(reversed(architectures))
+        order += [(repeat, architecture) for architecture in round_order]
+    return order
+
+
+def train_one(architecture: str, repeat: int, position: int, config: ExperimentConfig,
+              data: PreparedData, output_dir, progress) -> dict:
     """Train one model inside its own tracker, then evaluate it on the test images."""
     import keras
 
+    from .epochs import EpochMeter
     from .models import build_model
 
-    keras.utils.set_random_seed(config.seed)
+    seed = config.seed + repeat
+    keras.utils.set_random_seed(seed)
     model = build_model(architecture)
-    progress.start_model(DISPLAY_NAMES[architecture], config.epochs)
+    label = DISPLAY_NAMES[architecture] + (f", repeat {repeat + 1}/{config.repeats}" if config.repeats > 1 else "")
+    progress.start_model(label, config.epochs)
+    meters = []
 
-    def fit():
+    def fit(tracker):
+        meters.append(EpochMeter(tracker, label))
         return model.fit(
             data.x_train,
             data.y_train,
@@ -86,7 +116,7 @@ def train_one(architecture: str, config: ExperimentConfig, data: PreparedData, o
             epochs=config.epochs,
             validation_split=config.validation_split,
             verbose=0,
-            callbacks=[progress],
+            callbacks=[meters[0], progress],
         )
 
     history, energy = measure(config, output_dir, f"convcarbon-{architecture}", fit)
@@ -94,12 +124,15 @@ def train_one(architecture: str, config: ExperimentConfig, data: PreparedData, o
     return {
         "architecture": architecture,
         "model": DISPLAY_NAMES[architecture],
-        "seed": config.seed,
+        "repeat": repeat,
+        "position": position,  # 0 for the first run of the experiment
+        "seed": seed,
         "parameters": model.count_params(),
         "multiplications_per_image": total_multiplications(book_model_costs(architecture)),
         "test_accuracy": float(test_accuracy),
         "test_loss": float(test_loss),
         "history": {name: [float(value) for value in values] for name, values in history.history.items()},
-        "epoch_duration_s": list(progress.epoch_durations_s),
+        "epoch_duration_s": meters[0].durations_s,
+        "epoch_energy_kwh": meters[0].energies_kwh,
         **energy,
     }

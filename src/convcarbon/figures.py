@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import math
+import textwrap
+
 import matplotlib.pyplot as plt
 import numpy as np
 
+from .analysis import MODELS, runs_of, separable_ratio_interval, summary
 from .costs import book_model_costs, separable_ratio
 from .grid import carbon_intensity_g_per_kwh, country_name
+from .report import machine_label
 
 COLOURS = {"Conv2D": "#1f77b4", "SeparableConv2D": "#d95f02"}
+RATIO_COLOURS = {"time": "#1b9e77", "energy": "#7570b3", "energy above idle": "#e7298a"}
 # Grids from low to high carbon intensity, to show what the same energy emits elsewhere.
 COMPARISON_COUNTRIES = ("SWE", "FRA", "BRA", "CAN", "GBR", "USA", "DEU", "CHN", "IND", "ZAF")
 
@@ -48,16 +54,17 @@ def layer_multiplications_figure():
 
 
 def training_curves_figure(record: dict):
-    """Validation accuracy and loss per epoch for both models."""
+    """Validation and training accuracy per epoch of every run, one line per run."""
     figure, (accuracy_axes, loss_axes) = plt.subplots(1, 2, figsize=(9, 3.6))
     for run in record["runs"]:
         history = run["history"]
         epochs = np.arange(1, len(history["loss"]) + 1)
-        colour = COLOURS[run["model"]]
-        accuracy_axes.plot(epochs, history["val_accuracy"], marker="o", color=colour, label=f"{run['model']} validation")
-        accuracy_axes.plot(epochs, history["accuracy"], linestyle="--", color=colour, alpha=0.6, label=f"{run['model']} training")
-        loss_axes.plot(epochs, history["val_loss"], marker="o", color=colour, label=f"{run['model']} validation")
-        loss_axes.plot(epochs, history["loss"], linestyle="--", color=colour, alpha=0.6, label=f"{run['model']} training")
+        colour, first = COLOURS[run["model"]], run["repeat"] == 0
+        for axes, metric in ((accuracy_axes, "accuracy"), (loss_axes, "loss")):
+            axes.plot(epochs, history[f"val_{metric}"], marker="o", color=colour, alpha=0.8,
+                      label=f"{run['model']} validation" if first else None)
+            axes.plot(epochs, history[metric], linestyle="--", color=colour, alpha=0.5,
+                      label=f"{run['model']} training" if first else None)
     for axes, name in ((accuracy_axes, "accuracy"), (loss_axes, "cross-entropy loss")):
         axes.set_xlabel("epoch")
         axes.set_ylabel(name)
@@ -67,53 +74,110 @@ def training_curves_figure(record: dict):
     return _finished(figure)
 
 
+def epochs_figure(record: dict):
+    """Time and energy of every epoch of every run: the first epoch carries the warm-up."""
+    energy_known = not _energy_missing(record) and all(None not in run["epoch_energy_kwh"] for run in record["runs"])
+    figure, axes_pair = plt.subplots(1, 2 if energy_known else 1, figsize=(9 if energy_known else 5, 3.6), squeeze=False)
+    panels = [("epoch_duration_s", 1.0, "time per epoch (s)")]
+    if energy_known:
+        panels.append(("epoch_energy_kwh", 1000.0, "energy per epoch (Wh)"))
+    for axes, (field, scale, label) in zip(axes_pair[0], panels):
+        for run in record["runs"]:
+            values = np.array(run[field], dtype=float) * scale
+            axes.plot(np.arange(1, len(values) + 1), values, marker="o", color=COLOURS[run["model"]], alpha=0.7,
+                      label=run["model"] if run["repeat"] == 0 else None)
+        axes.set_xlabel("epoch")
+        axes.set_ylabel(label)
+        axes.set_ylim(bottom=0)
+        axes.grid(True, alpha=0.3)
+        axes.xaxis.get_major_locator().set_params(integer=True)
+    axes_pair[0][0].legend(fontsize="small")
+    return _finished(figure)
+
+
 def energy_accuracy_figure(record: dict):
-    """Energy consumed against test accuracy: the trade-off in one picture."""
+    """Energy against test accuracy: every run as a dot, each model's median with its range as bars."""
     if _energy_missing(record):
         return _not_measured_figure()
     figure, axes = plt.subplots(figsize=(6, 4))
-    for run in record["runs"]:
-        energy_wh = run["energy_consumed_kwh"] * 1000
-        axes.scatter(energy_wh, run["test_accuracy"], s=120, color=COLOURS[run["model"]], label=run["model"])
-        axes.annotate(f"  {run['model']}", (energy_wh, run["test_accuracy"]))
+    for model in MODELS:
+        energy = summary(record, model, "energy_consumed")
+        accuracy = summary(record, model, "accuracy")
+        runs = runs_of(record, model)
+        axes.scatter([run["energy_consumed_kwh"] * 1000 for run in runs], [run["test_accuracy"] for run in runs],
+                     s=25, alpha=0.5, color=COLOURS[model])
+        axes.errorbar(energy.median * 1000, accuracy.median,
+                      xerr=[[(energy.median - energy.low) * 1000], [(energy.high - energy.median) * 1000]],
+                      yerr=[[accuracy.median - accuracy.low], [accuracy.high - accuracy.median]],
+                      fmt="s", markersize=9, capsize=4, color=COLOURS[model], label=f"{model} (median and range)")
     axes.set_xlabel("energy consumed in training (Wh)")
     axes.set_ylabel("test accuracy")
     axes.grid(True, alpha=0.3)
     axes.margins(0.3)
+    axes.legend(fontsize="small")
     return _finished(figure)
 
 
 def energy_split_figure(record: dict):
-    """CPU, GPU and RAM energy of each model, stacked."""
+    """CPU, GPU and RAM energy of each model, stacked (medians over the repeats)."""
     if _energy_missing(record):
         return _not_measured_figure()
     figure, axes = plt.subplots(figsize=(6, 3.6))
-    models = [run["model"] for run in record["runs"]]
-    bottom = np.zeros(len(models))
+    bottom = np.zeros(len(MODELS))
     for part, colour in (("cpu", "#4c72b0"), ("gpu", "#55a868"), ("ram", "#c44e52")):
-        values = np.array([run[f"{part}_energy_kwh"] * 1000 for run in record["runs"]])
-        axes.bar(models, values, bottom=bottom, label=part.upper(), color=colour)
+        values = np.array([summary(record, model, f"{part}_energy").median * 1000 for model in MODELS])
+        axes.bar(MODELS, values, bottom=bottom, label=part.upper(), color=colour)
         bottom += values
-    axes.set_ylabel("energy (Wh)")
+    axes.set_ylabel("energy (Wh, median of the repeats)")
     axes.legend()
     axes.grid(True, axis="y", alpha=0.3)
     return _finished(figure)
 
 
 def grid_emissions_figure(record: dict, countries=COMPARISON_COUNTRIES):
-    """What this build's energy (PUE already included) would emit on other grids (CodeCarbon's data)."""
+    """What this build's median energy (PUE already included) would emit on other grids (CodeCarbon's data)."""
     if _energy_missing(record):
         return _not_measured_figure()
     figure, axes = plt.subplots(figsize=(8, 4))
     positions = np.arange(len(countries))
-    for offset, run in zip((-0.2, 0.2), record["runs"]):
-        grams = [run["energy_consumed_kwh"] * carbon_intensity_g_per_kwh(code) for code in countries]
-        axes.bar(positions + offset, grams, width=0.4, label=run["model"], color=COLOURS[run["model"]])
+    for offset, model in zip((-0.2, 0.2), MODELS):
+        energy_kwh = summary(record, model, "energy_consumed").median
+        grams = [energy_kwh * carbon_intensity_g_per_kwh(code) for code in countries]
+        axes.bar(positions + offset, grams, width=0.4, label=model, color=COLOURS[model])
     axes.set_xticks(positions, [f"{country_name(code)}\n{carbon_intensity_g_per_kwh(code):.0f} g/kWh" for code in countries],
                     fontsize="x-small")
     axes.set_ylabel("g CO2eq for this build's training")
     axes.legend()
     axes.grid(True, axis="y", alpha=0.3)
+    return _finished(figure)
+
+
+# (metric, label) of the ratios drawn per machine, with their intervals.
+RATIO_METRICS = (("duration", "time"), ("energy_consumed", "energy"), ("energy above idle", "energy above idle"))
+
+
+def ratio_intervals_figure(records: list[dict]):
+    """Separable / standard per machine: time, energy and energy above idle with 95% intervals,
+    against the ratio of multiplications (dashed) and no change (1, solid)."""
+    figure, axes = plt.subplots(figsize=(8, 1.2 + 1.1 * len(records)))
+    labels = []
+    for row, record in enumerate(records):
+        for offset, (metric, label) in zip((-0.25, 0, 0.25), RATIO_METRICS):
+            interval = separable_ratio_interval(record, metric)
+            if math.isnan(interval.ratio):
+                continue
+            error = [[interval.ratio - interval.low], [interval.high - interval.ratio]] if interval.has_interval else None
+            axes.errorbar(interval.ratio, row + offset, xerr=error, fmt="o", capsize=4, color=RATIO_COLOURS[label],
+                          label=label if row == 0 else None)
+        labels.append(textwrap.fill(machine_label(record), 28))
+    multiplications = separable_ratio_interval(records[0], "multiplications").ratio
+    axes.axvline(multiplications, linestyle="--", color="grey", label=f"multiplications ({multiplications:.2f})")
+    axes.axvline(1.0, color="black", linewidth=0.8)
+    axes.set_yticks(np.arange(len(records)), labels, fontsize="x-small")
+    axes.set_ylim(len(records) - 0.5, -0.5)
+    axes.set_xlabel("separable / standard (median ratio, 95% bootstrap interval)")
+    axes.grid(True, axis="x", alpha=0.3)
+    axes.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return _finished(figure)
 
 

@@ -24,19 +24,16 @@ class EpochProgress(keras.callbacks.Callback):
         self.training_s = 0.0
         self.label = ""
         self.epochs_per_model = 0
-        self.epoch_durations_s: list[float] = []
         self._epoch_started = 0.0
 
     def start_model(self, label: str, epochs: int) -> None:
         self.label, self.epochs_per_model = label, epochs
-        self.epoch_durations_s = []
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch_started = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
         duration_s = time.perf_counter() - self._epoch_started
-        self.epoch_durations_s.append(duration_s)
         self.finished_epochs += 1
         self.training_s += duration_s
         left_s = self.training_s / self.finished_epochs * (self.total_epochs - self.finished_epochs)

@@ -1,46 +1,42 @@
-"""The comparison table of the two models, as the original tutorial laid it out, plus provenance."""
+"""The comparison table of the two models over their repeats, plus provenance, for the terminal and JSON."""
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 
-# (row, unit, field in a run record): the tutorial's six rows, then the energy split.
-METRICS = [
-    ("accuracy", "fraction of test images", "test_accuracy"),
-    ("loss", "test cross-entropy", "test_loss"),
-    ("duration", "s", "duration_s"),
-    ("energy_consumed", "kWh", "energy_consumed_kwh"),
-    ("emissions", "kg CO2eq", "emissions_kg"),
-    ("emissions_rate", "kg CO2eq/s", "emissions_rate_kg_per_s"),
-    ("cpu_energy", "kWh", "cpu_energy_kwh"),
-    ("gpu_energy", "kWh", "gpu_energy_kwh"),
-    ("ram_energy", "kWh", "ram_energy_kwh"),
-]
-METHODS = [
-    ("cpu_tracking_method", "cpu_tracking_method"),
-    ("gpu_tracking_method", "gpu_tracking_method"),
-    ("ram_tracking_method", "ram_tracking_method"),
-]
+from .analysis import METRICS, MODELS, idle_power_w, repeats, separable_ratio_interval, summary
+
+METHODS = ("cpu_tracking_method", "gpu_tracking_method", "ram_tracking_method")
 RATIO_COLUMN = "separable / standard"
+INTERVAL_COLUMN = "95% interval"
 NOT_MEASURED = "not measured"
 
 
-def runs_by_model(record: dict) -> dict[str, dict]:
-    return {run["model"]: run for run in record["runs"]}
-
-
 def comparison_table(record: dict) -> pd.DataFrame:
-    """Rows: metrics with units; columns: the two models and their ratio."""
-    runs = runs_by_model(record)
-    standard, separable = runs["Conv2D"], runs["SeparableConv2D"]
+    """Rows: metrics with units; columns: each model's median and range over the repeats,
+    then the ratio of the medians and its 95% bootstrap interval."""
     rows = []
-    for name, unit, field in METRICS:
-        rows.append({"metric": name, "unit": unit, "Conv2D": _shown(standard[field]),
-                     "SeparableConv2D": _shown(separable[field]), RATIO_COLUMN: ratio(separable[field], standard[field])})
-    for name, field in METHODS:
-        rows.append({"metric": name, "unit": "", "Conv2D": standard[field],
-                     "SeparableConv2D": separable[field], RATIO_COLUMN: None})
-    return pd.DataFrame(rows).set_index("metric")
+    for metric in METRICS:
+        row = {"metric": metric.name, "unit": metric.unit}
+        for model in MODELS:
+            seen = summary(record, model, metric.name)
+            row[model] = NOT_MEASURED if math.isnan(seen.median) else seen.median
+            row[f"{model} range"] = "" if math.isnan(seen.median) else f"{seen.low:.4g} to {seen.high:.4g}"
+        interval = separable_ratio_interval(record, metric.name)
+        row[RATIO_COLUMN] = interval.ratio
+        row[INTERVAL_COLUMN] = f"{interval.low:.3f} to {interval.high:.3f}" if interval.has_interval else ""
+        rows.append(row)
+    for field in METHODS:
+        methods = {model: record_method(record, model, field) for model in MODELS}
+        rows.append({"metric": field, "unit": "", **methods, RATIO_COLUMN: math.nan})
+    return pd.DataFrame(rows).set_index("metric").fillna("")
+
+
+def record_method(record: dict, model: str, field: str) -> str:
+    """How a model's energy was obtained; the distinct methods of its runs, joined."""
+    return "; ".join(dict.fromkeys(run[field] for run in record["runs"] if run["model"] == model))
 
 
 def ratio(numerator, denominator) -> float:
@@ -48,11 +44,6 @@ def ratio(numerator, denominator) -> float:
     if numerator is None or not denominator:
         return float("nan")
     return numerator / denominator
-
-
-def _shown(value):
-    """A missing measurement is shown as such, never as a number."""
-    return NOT_MEASURED if value is None else value
 
 
 def machine_label(record: dict) -> str:
@@ -65,7 +56,13 @@ def machine_label(record: dict) -> str:
 
 def energy_missing_reasons(record: dict) -> list[str]:
     """Why CodeCarbon gave no energy for some run of this record; empty when it gave all."""
-    return [f"{run['model']}: {run['energy_missing_reason']}" for run in record["runs"] if run.get("energy_missing_reason")]
+    parts = [("idle measurement", record["idle"])] + [(_run_label(run), run) for run in record["runs"]]
+    return [f"{label}: {part['energy_missing_reason']}" for label, part in parts
+            if part and part.get("energy_missing_reason")]
+
+
+def _run_label(run: dict) -> str:
+    return f"{run['model']} repeat {run['repeat'] + 1}"
 
 
 def energy_is_estimated(record: dict) -> bool:
@@ -79,7 +76,9 @@ def provenance_lines(record: dict) -> list[str]:
     run = record["runs"][0]
     lines = [
         f"profile {record['profile']}: {config['epochs']} epoch(s), batch {config['batch_size']}, "
-        f"{config['train_images']:,} training images; measured {record['created_utc']}",
+        f"{config['train_images']:,} training images, {repeats(record)} repeat(s) per model in interleaved order; "
+        f"measured {record['created_utc']}",
+        idle_line(record),
         f"machine: {machine_label(record)}",
         f"software: Keras {versions['keras']} ({versions['keras_backend']}), CodeCarbon {versions['codecarbon']}, "
         f"Python {versions['python']}; commit {record.get('git_commit') or 'unknown'}",
@@ -95,9 +94,18 @@ def provenance_lines(record: dict) -> list[str]:
     return lines
 
 
+def idle_line(record: dict) -> str:
+    power_w = idle_power_w(record)
+    if record["idle"] is None:
+        return "idle: not measured (idle duration 0 s); energy above idle cannot be given"
+    if math.isnan(power_w):
+        return "idle: not measured (CodeCarbon failed); energy above idle cannot be given"
+    return f"idle: {power_w:.1f} W at rest, measured for {record['idle']['duration_s']:.0f} s before the runs"
+
+
 def format_report(record: dict) -> str:
     table = comparison_table(record)
-    text = table.to_string(float_format=lambda value: f"{value:.4g}", na_rep="")
+    text = table.to_string(float_format=lambda value: f"{value:.4g}")
     return "\n".join(provenance_lines(record)) + "\n\n" + text
 
 

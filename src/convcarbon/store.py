@@ -23,9 +23,11 @@ from .errors import StoreError
 
 RECORD_FILE = "record.json"
 CODECARBON_CSV = "emissions.csv"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: repeats, per-epoch energy and the idle measurement
 STAGING_PREFIX = ".staging-"
-REQUIRED_FIELDS = ("schema_version", "fingerprint", "profile", "config", "runs", "hardware", "versions", "created_utc")
+REQUIRED_FIELDS = (
+    "schema_version", "fingerprint", "profile", "config", "idle", "runs", "hardware", "versions", "created_utc",
+)
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +68,7 @@ class ResultStore:
         if problem:
             logger.warning("ignoring damaged result %s: %s; measuring again", folder, problem)
             return None
-        if any(run.get("energy_missing_reason") for run in record["runs"]):
+        if any(part and part.get("energy_missing_reason") for part in (record["idle"], *record["runs"])):
             logger.warning("the stored result %s has no energy measurement; measuring again", folder)
             return None
         return record
@@ -93,17 +95,22 @@ class ResultStore:
 
     def records(self) -> list[dict]:
         """Every valid record in the store, from every machine, oldest first."""
-        found = []
-        for folder in sorted(self.root.iterdir()):
-            if folder.name.startswith(".") or not folder.is_dir():
-                continue
-            record, problem = read_record(folder)
-            if problem:
-                logger.warning("skipping damaged result %s: %s", folder, problem)
-                continue
-            record["path"] = str(folder)
-            found.append(record)
-        return sorted(found, key=lambda record: record["created_utc"])
+        return read_records(self.root)
+
+
+def read_records(root: Path) -> list[dict]:
+    """Every valid record under `root` (a store's layout), oldest first; damaged ones are skipped."""
+    found = []
+    for folder in sorted(Path(root).iterdir()) if Path(root).is_dir() else []:
+        if folder.name.startswith(".") or not folder.is_dir():
+            continue
+        record, problem = read_record(folder)
+        if problem:
+            logger.warning("skipping damaged result %s: %s", folder, problem)
+            continue
+        record["path"] = str(folder)
+        found.append(record)
+    return sorted(found, key=lambda record: record["created_utc"])
 
 
 def read_record(folder: Path) -> tuple[Optional[dict], Optional[str]]:

@@ -1,0 +1,137 @@
+"""The sentences the chapters glue. Each follows the numbers: their signs, their
+intervals, and whether they were measured at all ("not measured", never "nan")."""
+
+from __future__ import annotations
+
+import math
+
+from .report import energy_is_estimated, energy_missing_reasons
+
+
+def ratio_text(numbers: dict, name: str) -> str:
+    """A ratio as the prose quotes it: with its interval, or saying why there is none."""
+    point, low, high = numbers[f"{name}_ratio"], numbers[f"{name}_ratio_low"], numbers[f"{name}_ratio_high"]
+    if math.isnan(point):
+        return "not measured"
+    if math.isnan(low):
+        return f"{point:.2f} (one run per model, so no interval)"
+    return f"{point:.2f} (95% interval {low:.2f} to {high:.2f})"
+
+
+def paper_against_measured(numbers: dict) -> str:
+    """One sentence comparing the saving on paper with the saving measured in this build."""
+    paper, energy = numbers["multiplication_ratio"], numbers["energy_ratio"]
+    head = (f"The separable model needs {paper:.0%} of the standard model's multiplications; "
+            f"in this build it took {ratio_text(numbers, 'duration')} times the standard model's training time")
+    if math.isnan(energy):
+        return head + "; its energy was not measured, so the energy saving cannot be compared."
+    high = numbers["energy_ratio_high"]
+    if math.isnan(high):
+        verdict = "with one run per model, the saving cannot be told apart from noise"
+    elif numbers["energy_ratio_low"] >= 1:
+        verdict = "on this machine the separable model saved no energy at all"
+    elif high >= 1:
+        verdict = "the interval includes 1, so no saving is shown"
+    elif energy - paper > 0.25:
+        verdict = "the measured saving is much smaller than the saving on paper"
+    elif energy - paper > 0.05:
+        verdict = "the measured saving is smaller than the saving on paper"
+    else:
+        verdict = "the measured saving is about as large as the saving on paper"
+    return f"{head} and {ratio_text(numbers, 'energy')} times its energy: {verdict}."
+
+
+def energy_sentence(numbers: dict) -> str:
+    """The time and energy of the separable model relative to the standard one."""
+    time_part = f"It trained in {ratio_text(numbers, 'duration')} times the time of the standard model"
+    if math.isnan(numbers["energy_ratio"]):
+        return time_part + "; its energy was not measured in this build."
+    return (f"{time_part} and used {ratio_text(numbers, 'energy')} times its energy: a median of "
+            f"{numbers['separable_energy_wh']:.3g} Wh against {numbers['conv2d_energy_wh']:.3g} Wh.")
+
+
+def rate_sentence(numbers: dict) -> str:
+    if math.isnan(numbers["emissions_rate_ratio"]):
+        return "The emissions *rate* (emissions per second) was not measured in this build."
+    return (f"The emissions *rate* (emissions per second) of the separable model is "
+            f"{ratio_text(numbers, 'emissions_rate')} times the standard model's.")
+
+
+def energy_status_phrase(record: dict) -> str:
+    """How this build's compute energy was obtained, in a few words."""
+    if energy_missing_reasons(record):
+        return "**not measured at all**: CodeCarbon failed (see the note above)"
+    if energy_is_estimated(record):
+        return "**estimated** from a power model, not measured"
+    return "**measured** by a hardware counter"
+
+
+def ram_share_sentence(numbers: dict) -> str:
+    if math.isnan(numbers["ram_share"]):
+        return "The RAM share of the energy cannot be given: the energy was not measured in this build."
+    return f"RAM accounts for {numbers['ram_share']:.0%} of the energy reported for both models together."
+
+
+def idle_sentence(numbers: dict) -> str:
+    """How much of the training energy the machine would have drawn at rest anyway."""
+    if math.isnan(numbers["idle_power_w"]):
+        return "The machine's power at rest was not measured in this build, so energy above idle cannot be given."
+    if math.isnan(numbers["idle_share"]):
+        return (f"At rest the machine drew {numbers['idle_power_w']:.1f} W; the training energy was not "
+                "measured, so the share above idle cannot be given.")
+    return (f"At rest the machine drew {numbers['idle_power_w']:.1f} W. Over the same time as the training, "
+            f"that alone is {numbers['idle_share']:.0%} of the energy reported; the models added the other "
+            f"{1 - numbers['idle_share']:.0%}. Above idle, the separable model used "
+            f"{ratio_text(numbers, 'above_idle')} times the standard model's energy.")
+
+
+def warm_up_sentence(numbers: dict) -> str:
+    """The first epoch against the later ones, for both models."""
+    parts = []
+    for name, model in (("conv2d", "standard"), ("separable", "separable")):
+        first, later = numbers[f"{name}_first_epoch_s"], numbers[f"{name}_later_epoch_s"]
+        if math.isnan(later):
+            return "With a single epoch per run there is no steady state to set the first epoch against."
+        parts.append(f"{first / later:.1f} times as long as a later one for the {model} model "
+                     f"({first:.3g} s against {later:.3g} s)")
+    return f"The first epoch, which carries the warm-up, took {parts[0]}, and {parts[1]} (medians over the repeats)."
+
+
+def trade_off_sentence(numbers: dict) -> str:
+    """The accuracy and emissions difference of this build, in words that follow their signs."""
+    mistakes = numbers["accuracy_gap_points"] * 100  # per 10,000 test images
+    saved_g = numbers["conv2d_emissions_g"] - numbers["separable_emissions_g"]
+    accuracy = (f"about {abs(mistakes):.0f} {'more' if mistakes > 0 else 'fewer'} mistakes on the 10,000 test images "
+                f"than the standard model")
+    if math.isnan(saved_g):
+        return f"the separable model made {accuracy}; the emissions of its training were not measured."
+    emissions = f"{abs(saved_g):.3g} g CO2eq {'less' if saved_g > 0 else 'more'}"
+    return f"the separable model made {accuracy}, and its training emitted {emissions} (medians over the repeats)."
+
+
+def verdicts_markdown(records: list[dict]) -> str:
+    """One bullet per machine: did the separable model save energy there, and how was energy obtained."""
+    from .analysis import saving_verdict
+    from .machines import energy_method, machine_key
+
+    return "\n".join(f"- On **{machine_key(record)}** ({record['profile']} profile; energy "
+                     f"{energy_method(record)}): {saving_verdict(record)}." for record in records)
+
+
+def measured_against_estimated(records: list[dict]) -> str:
+    """What the records at hand can say about measured against estimated energy."""
+    from .machines import gpu_records, machine_key
+
+    measured = gpu_records(records)
+    estimated = [record for record in records if energy_is_estimated(record)]
+    if not measured:
+        return ("No record from a machine with a GPU energy counter is in this build's results or committed "
+                "with the book yet, so every energy figure here is "
+                + ("an estimate." if estimated else "from the machines listed above.")
+                + " A record made with `python -m convcarbon run` on such a machine and committed under "
+                "`book/records/` appears here at the next build.")
+    names = ", ".join(f"**{machine_key(record)}**" for record in measured)
+    return (f"The GPU energy of {names} was read from the GPU's own counter through NVML: a measurement, "
+            "within the counter's accuracy. Its CPU and RAM shares are still modelled. "
+            + ("The CPU-only machines above had no counter, so their energy is a load model on an assumed "
+               "wattage: their energy ratio largely repeats their time ratio." if estimated else ""))

@@ -1,0 +1,110 @@
+"""Interleaving, idle subtraction, throughput, verdicts, and records of several machines side by side."""
+
+import math
+
+import pytest
+
+from convcarbon.analysis import saving_verdict, separable_ratio_interval, summary
+from convcarbon.costs import training_multiplications_per_epoch
+from convcarbon.experiment import interleaved_order
+from convcarbon.idle import energy_above_idle_kwh, mean_power_w
+from convcarbon.machines import analytic_frame, machine_records, spread_frame, verdict_frame
+from convcarbon.prose import measured_against_estimated, verdicts_markdown
+from convcarbon.store import ResultStore
+from synthetic import make_record, make_run, paired_record
+
+
+def test_interleaved_order_alternates_which_model_runs_first():
+    assert interleaved_order(("A", "B"), 4) == [
+        (0, "A"), (0, "B"), (1, "B"), (1, "A"), (2, "A"), (2, "B"), (3, "B"), (3, "A")]
+
+
+@pytest.mark.parametrize("repeats", [2, 4, 6])
+def test_with_an_even_number_of_repeats_each_model_runs_first_and_last_equally_often(repeats):
+    order = interleaved_order(("A", "B"), repeats)
+    positions = {model: [index for index, (_, name) in enumerate(order) if name == model] for model in "AB"}
+    assert sum(positions["A"]) == sum(positions["B"])
+    assert [repeat for repeat, _ in order] == sorted(repeat for repeat, _ in order)
+
+
+def test_idle_power_and_energy_above_idle():
+    assert mean_power_w(0.001, 180.0) == pytest.approx(20.0)  # 1 Wh in 3 minutes is 20 W
+    assert energy_above_idle_kwh(0.003, 360.0, 20.0) == pytest.approx(0.001)  # 3 Wh less 20 W for 6 min
+    assert energy_above_idle_kwh(0.001, 360.0, 20.0) == pytest.approx(-0.001)  # not clipped
+    assert energy_above_idle_kwh(None, 360.0, 20.0) is None
+    assert energy_above_idle_kwh(0.003, 360.0, None) is None
+    assert mean_power_w(None, 10.0) is None
+
+
+def test_energy_above_idle_per_run_and_its_ratio():
+    # 100 s at 20 W at rest is 2000 J = 0.000556 kWh.
+    record = paired_record([0.002, 0.002], [0.001, 0.001], idle_power_w=20.0)
+    at_rest_kwh = 20.0 * 100.0 / 3.6e6
+    assert summary(record, "Conv2D", "energy above idle").median == pytest.approx(0.002 - at_rest_kwh)
+    interval = separable_ratio_interval(record, "energy above idle")
+    assert interval.ratio == pytest.approx((0.001 - at_rest_kwh) / (0.002 - at_rest_kwh))
+    assert math.isnan(summary(paired_record([0.002], [0.001], idle_power_w=None), "Conv2D",
+                              "energy above idle").median)
+
+
+def test_throughput_counts_forward_and_backward_over_a_steady_epoch():
+    per_epoch = training_multiplications_per_epoch(1000, train_images=60_000, validation_split=0.2)
+    assert per_epoch == 1000 * (3 * 48_000 + 12_000)
+    record = make_record([make_run("Conv2D", 0, epoch_duration_s=(30.0, 10.0)),
+                          make_run("SeparableConv2D", 0, epoch_duration_s=(30.0, 8.0))])
+    expected = training_multiplications_per_epoch(2_836_800, 60_000, 0.2) / 10.0
+    assert summary(record, "Conv2D", "throughput").median == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("separable, verdict", [
+    ([0.5, 0.55, 0.6], "yes, it saved energy"),
+    ([1.5, 1.55, 1.6], "no, it used more energy"),
+    ([0.5, 1.0, 1.5], "no saving shown"),
+])
+def test_verdict_follows_the_interval(separable, verdict):
+    record = paired_record([1.0, 1.02, 0.98], separable)
+    assert saving_verdict(record).startswith(verdict)
+
+
+def test_one_run_each_gives_no_verdict():
+    assert "no interval, so no verdict" in saving_verdict(paired_record([1.0], [0.5]))
+
+
+def test_each_machine_shows_its_newest_record_of_the_same_profile(tmp_path):
+    shown = paired_record([1.0, 1.1], [0.5, 0.6], cpu="CPU A", created="2026-03-01T00:00:00+00:00")
+    gpu_old = paired_record([1.0, 1.1], [0.9, 0.95], cpu="CPU B", gpus=["NVIDIA H100"], backend="jax",
+                            created="2026-01-01T00:00:00+00:00")
+    gpu_new = paired_record([1.0, 1.1], [0.7, 0.75], cpu="CPU B", gpus=["NVIDIA H100"], backend="jax",
+                            created="2026-02-01T00:00:00+00:00")
+    gpu_smoke = paired_record([1.0, 1.1], [0.2, 0.2], cpu="CPU B", gpus=["NVIDIA H100"], backend="jax",
+                              profile="smoke", created="2026-04-01T00:00:00+00:00")
+    same_machine_older = paired_record([1.0], [1.0], cpu="CPU A", created="2026-01-01T00:00:00+00:00")
+    records = machine_records(shown, [gpu_old, same_machine_older, gpu_smoke, gpu_new])
+    assert records == [shown, gpu_new]
+
+    table = verdict_frame(records)
+    assert len(table) == 2 and "NVIDIA H100" in table.index[1] and "jax" in table.index[1]
+    assert list(spread_frame(records).index.get_level_values("model")) == ["Conv2D", "SeparableConv2D"] * 2
+    assert len(analytic_frame(records)) == 2
+    assert verdicts_markdown(records).count("\n- On **") == 1
+
+
+def test_measured_gpu_energy_is_told_apart_from_estimated():
+    cpu_only = paired_record([1.0, 1.1], [0.5, 0.6])
+    assert "No record from a machine with a GPU energy counter" in measured_against_estimated([cpu_only])
+    gpu_runs = [make_run(model, repeat, gpu_measured=True) for model in ("Conv2D", "SeparableConv2D") for repeat in (0, 1)]
+    gpu = make_record(gpu_runs, cpu="CPU B", gpus=["NVIDIA H200"], backend="jax")
+    sentence = measured_against_estimated([cpu_only, gpu])
+    assert "NVIDIA H200" in sentence and "NVML" in sentence and "estimated" not in sentence.split("NVML")[0]
+
+
+def test_committed_records_are_read_beside_the_local_store(tmp_path):
+    committed = ResultStore(tmp_path / "committed")
+    record = paired_record([1.0], [0.5], cpu="CPU C")
+    with committed.locked(), committed.staging() as folder:
+        committed.commit(folder, record)
+    from convcarbon.store import read_records
+
+    (found,) = read_records(tmp_path / "committed")
+    assert found["hardware"]["cpu_model"] == "CPU C"
+    assert read_records(tmp_path / "nothing-here") == []

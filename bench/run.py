@@ -42,7 +42,10 @@ def main() -> None:
     quick = resolve_config("quick")
     results = {"machine": hardware_info(), "versions": versions(), "repeats": arguments.repeats,
                "config": quick.to_dict()}
-    results["overhead"] = overhead(quick, prepare(mnist, quick), arguments.repeats)
+    data = prepare(mnist, quick)
+    results["overhead"] = overhead(quick, data, arguments.repeats)
+    results["tracker_work"] = tracker_work(quick, data)
+    results["tracker_first_in_process"] = first_tracker_cost()
     results["scaling"] = scaling(mnist, quick)
     results["peak_rss_mb_training"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     if not arguments.skip_book:
@@ -64,13 +67,74 @@ def overhead(config, data, repeats: int) -> dict:
             variants[name](config, data)
             times[name].append(time.perf_counter() - started)
             print(f"  {name:<20} repeat {repeat + 1}: {times[name][-1]:.1f} s", file=sys.stderr, flush=True)
+    from convcarbon.stats import ratio_of_medians
+
     medians = {name: statistics.median(values) for name, values in times.items()}
+    harness_over_plain = ratio_of_medians(times["harness"], times["plain"])
+    tracked_over_untracked = ratio_of_medians(times["harness"], times["harness_no_tracker"])
     return {
         "seconds": times,
         "median_s": medians,
-        "harness_over_plain": medians["harness"] / medians["plain"],
-        "tracker_over_untracked": medians["harness"] / medians["harness_no_tracker"],
+        "harness_over_plain": harness_over_plain.ratio,
+        "harness_over_plain_interval_95": [harness_over_plain.low, harness_over_plain.high],
+        "tracker_over_untracked": tracked_over_untracked.ratio,
+        "tracker_over_untracked_interval_95": [tracked_over_untracked.low, tracked_over_untracked.high],
     }
+
+
+# The tracker's own entry points: set-up and tear-down run in the training's thread,
+# the periodic readings in CodeCarbon's background threads.
+TRACKER_FIXED_CALLS = ("__init__", "start", "stop")
+TRACKER_PERIODIC_CALLS = ("_measure_power_and_energy", "_monitor_power", "flush")
+
+
+def tracker_work(config, data) -> dict:
+    """Time spent inside CodeCarbon's own code during one tracked training, timed from inside.
+
+    Seconds-level comparisons of tracked and untracked runs drown in this
+    machine's noise, so this times the tracker's calls directly: the set-up and
+    tear-down that delay the training, and the periodic readings, which run in
+    background threads beside it and can delay it by at most their own time.
+    """
+    import threading
+
+    from codecarbon.emissions_tracker import BaseEmissionsTracker
+
+    spent = {"fixed_s": 0.0, "periodic_s": 0.0, "periodic_cpu_s": 0.0, "periodic_calls": 0}
+    inside = threading.local()
+    originals = {name: getattr(BaseEmissionsTracker, name) for name in TRACKER_FIXED_CALLS + TRACKER_PERIODIC_CALLS}
+
+    def timed(name, original):
+        kind = "fixed" if name in TRACKER_FIXED_CALLS else "periodic"
+
+        def wrapper(self, *arguments, **options):
+            if getattr(inside, "depth", 0):  # a call inside another timed call is counted once
+                return original(self, *arguments, **options)
+            inside.depth = 1
+            wall, cpu = time.perf_counter(), time.thread_time()
+            try:
+                return original(self, *arguments, **options)
+            finally:
+                inside.depth = 0
+                spent[f"{kind}_s"] += time.perf_counter() - wall
+                if kind == "periodic":
+                    spent["periodic_cpu_s"] += time.thread_time() - cpu
+                    spent["periodic_calls"] += 1
+        return wrapper
+
+    for name, original in originals.items():
+        setattr(BaseEmissionsTracker, name, timed(name, original))
+    try:
+        started = time.perf_counter()
+        harness_fit(config, data)
+        training_s = time.perf_counter() - started
+    finally:
+        for name, original in originals.items():
+            setattr(BaseEmissionsTracker, name, original)
+    return {**spent, "training_s": training_s,
+            "fixed_share": spent["fixed_s"] / training_s,
+            "periodic_share": spent["periodic_s"] / training_s,
+            "upper_bound_share": (spent["fixed_s"] + spent["periodic_s"]) / training_s}
 
 
 def plain_fit(config, data):
@@ -106,6 +170,31 @@ def untracked_fit(config, data):
     model.fit(data.x_train, data.y_train, batch_size=config.batch_size, epochs=config.epochs,
               validation_split=config.validation_split, verbose=0, callbacks=[progress])
     model.evaluate(data.x_test, data.y_test, batch_size=config.batch_size, verbose=0)
+
+
+FIRST_TRACKER_SCRIPT = """
+import json, logging, time
+from codecarbon import OfflineEmissionsTracker
+logging.getLogger("codecarbon").setLevel(logging.ERROR)
+timings = []
+for _ in range(2):
+    started = time.perf_counter()
+    tracker = OfflineEmissionsTracker(country_iso_code="USA", output_dir="{folder}", log_level="error",
+                                      allow_multiple_runs=True)
+    tracker.start()
+    tracker.stop()
+    timings.append(time.perf_counter() - started)
+print(json.dumps(timings))
+"""
+
+
+def first_tracker_cost() -> dict:
+    """Set-up, start and stop of the first tracker in a fresh process (hardware detection), then of a second."""
+    with tempfile.TemporaryDirectory() as folder:
+        completed = subprocess.run([sys.executable, "-c", FIRST_TRACKER_SCRIPT.format(folder=folder)],
+                                   check=True, capture_output=True, text=True)
+    first_s, second_s = json.loads(completed.stdout.strip().splitlines()[-1])
+    return {"first_s": first_s, "second_s": second_s}
 
 
 def scaling(mnist, quick) -> dict:

@@ -34,6 +34,8 @@ def test_costs_json(capsys):
         (["run", "--profile", "smoke", "--country", "ZZZ"], "unknown country code 'ZZZ'"),
         (["run", "--profile", "smoke", "--pue", "0.3"], "PUE must be 1.0 or more"),
         (["run", "--profile", "smoke", "--mnist", "/nonexistent/mnist.npz"], "no such file"),
+        (["run", "--profile", "smoke", "--repeats", "0"], "repeats must be between 1 and 50, not 0"),
+        (["run", "--profile", "smoke", "--idle-seconds", "-5"], "idle duration must be between 0 and 3600 s"),
         (["report", "--results-dir", "/nonexistent/results"], "no results directory"),
         (["report", "--profile", "huge"], "unknown profile"),
     ],

@@ -39,6 +39,8 @@ def test_country_comes_from_flag_then_environment_then_default_and_says_which():
         (dict(profile="smoke", country="XX"), "unknown country code 'XX'"),
         (dict(profile="smoke", country="QUE"), "unknown country code 'QUE'"),
         (dict(profile="smoke", pue=0.5), "PUE must be 1.0 or more"),
+        (dict(profile="smoke", repeats=0), "repeats must be between 1 and 50"),
+        (dict(profile="smoke", idle_duration_s=-1.0), "idle duration must be between 0 and 3600 s"),
     ],
 )
 def test_bad_values_raise_config_errors(arguments, message):
@@ -59,3 +61,10 @@ def test_out_of_range_fields_are_refused(field, value):
     settings = dict(PROFILES["smoke"], profile="smoke", **{field: value})
     with pytest.raises(ConfigError):
         ExperimentConfig(**settings)
+
+
+def test_repeats_and_idle_time_come_from_the_profile_unless_given():
+    seed = resolve_config("seed", environ={})
+    assert (seed.repeats, seed.idle_duration_s) == (3, 60.0)
+    given = resolve_config("seed", repeats=5, idle_duration_s=0.0, environ={})
+    assert (given.repeats, given.idle_duration_s) == (5, 0.0)

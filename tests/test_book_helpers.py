@@ -52,7 +52,7 @@ def test_idle_and_warm_up_sentences_quote_their_numbers():
 def test_trade_off_sentence_follows_the_signs():
     assert trade_off_sentence(numbers()) == (
         "the separable model made about 170 more mistakes on the 10,000 test images than the standard model, "
-        "and its training emitted 0.05 g CO2eq less.")
+        "and its training emitted 0.05 g CO2eq less (medians over the repeats).")
     reversed_sentence = trade_off_sentence(numbers(accuracy_gap_points=-0.3, separable_emissions_g=0.2))
     assert "about 30 fewer mistakes" in reversed_sentence and "0.07 g CO2eq more" in reversed_sentence
 

@@ -15,7 +15,7 @@ import pandas as pd
 from IPython.display import Markdown
 
 from .errors import ConvCarbonError
-from .analysis import idle_power_w, repeats, runs_of, separable_ratio_interval, summary
+from .analysis import METRIC_UNITS, idle_power_w, repeats, runs_of, separable_ratio_interval, summary
 from .report import (
     NOT_MEASURED,
     comparison_table,
@@ -70,6 +70,9 @@ def compared_records(shown: dict) -> list[dict]:
     from .machines import machine_records
 
     return machine_records(shown, all_records())
+
+
+RATIO_HEADER = "separable / standard [95% interval]"
 
 
 def run_of(record: dict, model: str) -> dict:
@@ -171,15 +174,31 @@ def provenance_note(record: dict) -> Markdown:
 
 
 def comparison_frame(record: dict) -> pd.DataFrame:
-    """The comparison table formatted for the page: numbers to four significant digits."""
+    """The comparison table for the page: each model's median (range), and the ratio [95% interval]."""
     table = comparison_table(record)
 
-    def cell(value):
-        if isinstance(value, float):
-            return "" if pd.isna(value) else f"{value:.4g}"
-        return "" if value is None else str(value)
+    def cell(value, spread=""):
+        if isinstance(value, str):
+            return value
+        return f"{value:.4g} ({spread})" if spread else f"{value:.4g}"
 
-    return table.apply(lambda column: column.map(cell))
+    frame = pd.DataFrame(index=table.index)
+    frame["unit"] = table["unit"]
+    for model in ("Conv2D", "SeparableConv2D"):
+        frame[model] = [cell(value, spread) for value, spread in zip(table[model], table[f"{model} range"])]
+    frame[RATIO_HEADER] = [_ratio_cell(record, metric, row) for metric, row in table.iterrows()]
+    return frame
+
+
+def _ratio_cell(record: dict, metric: str, row) -> str:
+    """The ratio [interval]; empty where there is no ratio to take (method rows, or 0 / 0)."""
+    from .machines import interval_text
+
+    if metric not in METRIC_UNITS:
+        return ""
+    interval = separable_ratio_interval(record, metric)
+    measured = NOT_MEASURED not in (row["Conv2D"], row["SeparableConv2D"])
+    return "" if measured and math.isnan(interval.ratio) else interval_text(interval, digits=".3f")
 
 
 def costs_frame(rows) -> pd.DataFrame:

@@ -47,12 +47,13 @@ def energy_method(record: dict) -> str:
     return "; ".join(measured)
 
 
-def interval_text(interval: RatioInterval) -> str:
+def interval_text(interval: RatioInterval, digits: str = ".2f") -> str:
+    """'0.84 [0.69, 1.02]': a ratio and its 95% interval, or why there is none."""
     if math.isnan(interval.ratio):
         return "not measured"
     if not interval.has_interval:
-        return f"{interval.ratio:.2f} (no interval)"
-    return f"{interval.ratio:.2f} [{interval.low:.2f}, {interval.high:.2f}]"
+        return f"{interval.ratio:{digits}} (no interval)"
+    return f"{interval.ratio:{digits}} [{interval.low:{digits}}, {interval.high:{digits}}]"
 
 
 def spread_text(record: dict, model: str, metric: str, scale: float = 1.0, digits: str = ".3g") -> str:

@@ -146,7 +146,7 @@ def grid_emissions_figure(record: dict, countries=COMPARISON_COUNTRIES):
         axes.bar(positions + offset, grams, width=0.4, label=model, color=COLOURS[model])
     axes.set_xticks(positions, [f"{country_name(code)}\n{carbon_intensity_g_per_kwh(code):.0f} g/kWh" for code in countries],
                     fontsize="x-small")
-    axes.set_ylabel("g CO2eq for this build's training")
+    axes.set_ylabel("g CO2eq per training run (median)")
     axes.legend()
     axes.grid(True, axis="y", alpha=0.3)
     return _finished(figure)

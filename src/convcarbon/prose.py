@@ -106,7 +106,8 @@ def trade_off_sentence(numbers: dict) -> str:
     if math.isnan(saved_g):
         return f"the separable model made {accuracy}; the emissions of its training were not measured."
     emissions = f"{abs(saved_g):.3g} g CO2eq {'less' if saved_g > 0 else 'more'}"
-    return f"the separable model made {accuracy}, and its training emitted {emissions} (medians over the repeats)."
+    return (f"the separable model made {accuracy}, and its training emitted {emissions} (medians over the "
+            f"repeats: {ratio_text(numbers, 'emissions')} times the standard model's emissions).")
 
 
 def verdicts_markdown(records: list[dict]) -> str:

@@ -26,7 +26,7 @@ RUN_FIELDS = ["duration_s", "energy_consumed_kwh", "cpu_energy_kwh", "ram_energy
 
 def convcarbon(*arguments, results_dir, mnist_path, **popen):
     command = convcarbon_command(*arguments, results_dir=results_dir)
-    environment = child_environment(mnist_path)
+    environment = child_environment(mnist_path, PYTHONFAULTHANDLER="1")
     if popen:
         return subprocess.Popen(command, env=environment, text=True, **popen)
     return subprocess.run(command, env=environment, capture_output=True, text=True, timeout=600)
@@ -141,7 +141,12 @@ def test_interrupted_run_leaves_nothing_half_written(tmp_path, mnist_path, stop_
             break
     time.sleep(3)
     process.send_signal(stop_signal)
-    _, err = process.communicate(timeout=120)
+    try:
+        _, err = process.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGABRT)  # PYTHONFAULTHANDLER prints every thread's stack
+        _, err = process.communicate()
+        pytest.fail("the interrupted run did not end within 120 s:\n" + err[-6000:])
     assert process.returncode == 130, err
     assert "interrupted; no result was stored" in err and "Traceback" not in err
     assert sorted(path.name for path in results_dir.iterdir()) == [".lock"]

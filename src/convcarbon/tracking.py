@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Callable, Optional, TypeVar
@@ -31,16 +32,21 @@ def measure(
     """Run `work(tracker)` inside a tracker; return its result and the flat energy fields.
 
     `work` gets the running tracker, or None when CodeCarbon failed to start,
-    so that it can read the energy part-way (see `EpochEnergy`).
+    so that it can read the energy part-way (see `epochs.EpochMeter`).
 
     If CodeCarbon fails, the work still runs (or its result is kept), the failure
     is reported on stderr, and the energy fields are None with the reason in
     `energy_missing_reason`: a missing measurement is never written as a zero.
     """
     started = time.perf_counter()
+    tracker = None
     try:
         tracker = _new_tracker(config, output_dir, project_name)
         tracker.start()
+    except KeyboardInterrupt:
+        if tracker is not None:
+            _stop_quietly(tracker)
+        raise
     except Exception as error:
         reason = f"CodeCarbon failed to start: {type(error).__name__}: {error}"
         _warn(project_name, reason)
@@ -197,9 +203,21 @@ def _warn(project_name: str, reason: str) -> None:
           "are recorded as missing, not as zero.", file=sys.stderr, flush=True)
 
 
+STOP_AFTER_FAILURE_TIMEOUT_S = 10.0
+
+
 def _stop_quietly(tracker) -> None:
-    """Stop the tracker's sampling thread after a failure, without hiding that failure."""
-    try:
-        tracker.stop()
-    except Exception:
-        pass
+    """Stop the tracker's sampling threads after a failure or an interrupt, without hiding it.
+
+    Runs in a daemon thread with a time limit: an interrupt can land while
+    CodeCarbon holds one of its own locks, and clean-up must not wait on it forever.
+    """
+    def stop():
+        try:
+            tracker.stop()
+        except Exception:
+            pass
+
+    stopper = threading.Thread(target=stop, name="convcarbon-stop-tracker", daemon=True)
+    stopper.start()
+    stopper.join(STOP_AFTER_FAILURE_TIMEOUT_S)

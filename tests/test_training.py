@@ -62,7 +62,7 @@ def test_run_trains_both_models_with_real_measurements(smoke_run):
         assert len(run["history"]["loss"]) == len(run["epoch_duration_s"]) == record["config"]["epochs"] == 2
         # The epochs are back-to-back windows of the same tracker: they add up to its total, less the
         # moments before the first epoch and after the last (a larger share of a run of seconds).
-        assert 0.9 * run["energy_consumed_kwh"] <= sum(run["epoch_energy_kwh"]) <= run["energy_consumed_kwh"]
+        assert 0.75 * run["energy_consumed_kwh"] <= sum(run["epoch_energy_kwh"]) <= run["energy_consumed_kwh"]
         assert 0.9 * run["duration_s"] <= sum(run["epoch_duration_s"]) <= run["duration_s"]
         assert run["country_iso_code"] == record["config"]["country_iso_code"]
         for field in RUN_FIELDS:

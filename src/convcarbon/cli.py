@@ -72,6 +72,9 @@ def _add_results_dir(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     arguments = build_parser().parse_args(argv)
+    # Ctrl+C and SIGTERM both unwind as KeyboardInterrupt, even where the shell
+    # started us with SIGINT ignored (a background job of a script, as in CI).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
     try:
         return COMMANDS[arguments.command](arguments)

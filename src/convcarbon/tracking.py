@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Callable, Optional, TypeVar
@@ -203,21 +202,9 @@ def _warn(project_name: str, reason: str) -> None:
           "are recorded as missing, not as zero.", file=sys.stderr, flush=True)
 
 
-STOP_AFTER_FAILURE_TIMEOUT_S = 10.0
-
-
 def _stop_quietly(tracker) -> None:
-    """Stop the tracker's sampling threads after a failure or an interrupt, without hiding it.
-
-    Runs in a daemon thread with a time limit: an interrupt can land while
-    CodeCarbon holds one of its own locks, and clean-up must not wait on it forever.
-    """
-    def stop():
-        try:
-            tracker.stop()
-        except Exception:
-            pass
-
-    stopper = threading.Thread(target=stop, name="convcarbon-stop-tracker", daemon=True)
-    stopper.start()
-    stopper.join(STOP_AFTER_FAILURE_TIMEOUT_S)
+    """Stop the tracker's sampling threads after a failure or an interrupt, without hiding it."""
+    try:
+        tracker.stop()
+    except Exception:
+        pass

@@ -66,8 +66,9 @@ def test_verdict_follows_the_interval(separable, verdict):
     assert saving_verdict(record).startswith(verdict)
 
 
-def test_one_run_each_gives_no_verdict():
+def test_one_run_each_gives_no_verdict_and_two_are_too_few():
     assert "no interval, so no verdict" in saving_verdict(paired_record([1.0], [0.5]))
+    assert "too coarse for a verdict" in saving_verdict(paired_record([1.0, 1.01], [0.5, 0.51]))
 
 
 def test_each_machine_shows_its_newest_record_of_the_same_profile(tmp_path):

@@ -18,7 +18,7 @@ def numbers(**changes):
             "above_idle_ratio": 0.4, "above_idle_ratio_low": 0.3, "above_idle_ratio_high": 0.5,
             "emissions_ratio": 0.62, "emissions_ratio_low": 0.5, "emissions_ratio_high": 0.7,
             "accuracy_gap_points": 1.7, "conv2d_emissions_g": 0.13, "separable_emissions_g": 0.08,
-            "idle_power_w": 20.7, "idle_share": 0.8,
+            "idle_power_w": 20.7, "idle_share": 0.8, "repeats": 3,
             "conv2d_first_epoch_s": 30.0, "conv2d_later_epoch_s": 20.0,
             "separable_first_epoch_s": 25.0, "separable_later_epoch_s": 10.0}
     return {**base, **changes}
@@ -40,6 +40,7 @@ def test_the_interval_is_quoted_and_decides_the_verdict():
     assert "no saving is shown" in paper_against_measured(numbers(energy_ratio_high=1.02))
     single = paper_against_measured(numbers(energy_ratio_low=math.nan, energy_ratio_high=math.nan))
     assert "one run per model, so no interval" in single and "cannot be told apart from noise" in single
+    assert "only 2 runs per model, the interval is too coarse" in paper_against_measured(numbers(repeats=2))
 
 
 def test_idle_and_warm_up_sentences_quote_their_numbers():

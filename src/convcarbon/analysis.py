@@ -103,6 +103,11 @@ def idle_power_w(record: dict) -> float:
     return math.nan if idle is None or idle["idle_power_w"] is None else idle["idle_power_w"]
 
 
+# A bootstrap of two runs per model can only recombine four numbers: its interval
+# is too coarse to decide anything, so a verdict needs at least this many.
+MIN_REPEATS_FOR_VERDICT = 3
+
+
 def saving_verdict(record: dict, name: str = "energy_consumed") -> str:
     """Whether the separable model saved energy on this machine, read from the interval alone."""
     interval = separable_ratio_interval(record, name)
@@ -112,6 +117,9 @@ def saving_verdict(record: dict, name: str = "energy_consumed") -> str:
         f" (95% interval {interval.low:.2f} to {interval.high:.2f})" if interval.has_interval else "")
     if not interval.has_interval:
         return f"{described}; with one run per model there is no interval, so no verdict"
+    if repeats(record) < MIN_REPEATS_FOR_VERDICT:
+        return (f"{described}; with {repeats(record)} runs per model the interval is too coarse for a verdict "
+                f"(at least {MIN_REPEATS_FOR_VERDICT} are needed)")
     if interval.high < 1:
         return f"yes, it saved energy: {described}"
     if interval.low > 1:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+from .analysis import MIN_REPEATS_FOR_VERDICT
 from .report import energy_is_estimated, energy_missing_reasons
 
 
@@ -28,6 +29,8 @@ def paper_against_measured(numbers: dict) -> str:
     high = numbers["energy_ratio_high"]
     if math.isnan(high):
         verdict = "with one run per model, the saving cannot be told apart from noise"
+    elif numbers["repeats"] < MIN_REPEATS_FOR_VERDICT:
+        verdict = f"with only {numbers['repeats']} runs per model, the interval is too coarse to tell the saving from noise"
     elif numbers["energy_ratio_low"] >= 1:
         verdict = "on this machine the separable model saved no energy at all"
     elif high >= 1:

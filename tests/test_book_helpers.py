@@ -48,6 +48,10 @@ def test_idle_and_warm_up_sentences_quote_their_numbers():
     assert "that alone is 80% of the energy reported" in idle_sentence(numbers())
     assert "not measured" in idle_sentence(numbers(idle_power_w=math.nan))
     assert "took 1.5 times as long as a later one for the standard model" in warm_up_sentence(numbers())
+    assert "That extra time is paid once per run" in warm_up_sentence(numbers())
+    noisy = warm_up_sentence(numbers(conv2d_first_epoch_s=13.0, conv2d_later_epoch_s=18.1))
+    assert "0.7 times as long" in noisy and "not clearly slower for the standard model" in noisy
+    assert "extra time" not in noisy
     assert "no steady state" in warm_up_sentence(numbers(conv2d_later_epoch_s=math.nan))
 
 

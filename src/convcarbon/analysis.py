@@ -1,6 +1,6 @@
 """From a record's repeated runs to what a reader needs: medians, spreads, ratios with intervals.
 
-Each run gives one value per metric (`run_metrics`); the repeats of a model
+Each run gives one value per metric (`METRICS`); the repeats of a model
 give a median and a range (`stats.summarize`); the two models give a ratio of
 medians with a bootstrap interval (`stats.ratio_of_medians`).
 """
@@ -71,7 +71,7 @@ METRICS = [
     Metric("throughput", "multiplications/s, forward + backward", _throughput),
     Metric("multiplications", "per image, forward", _field("multiplications_per_image")),
 ]
-METRIC_UNITS = {metric.name: metric.unit for metric in METRICS}
+METRICS_BY_NAME = {metric.name: metric for metric in METRICS}
 
 
 def runs_of(record: dict, model: str) -> list[dict]:
@@ -80,8 +80,8 @@ def runs_of(record: dict, model: str) -> list[dict]:
 
 
 def metric_values(record: dict, model: str, name: str) -> list[Optional[float]]:
-    metric = next(metric for metric in METRICS if metric.name == name)
-    return [metric.value(run, record) for run in runs_of(record, model)]
+    value = METRICS_BY_NAME[name].value
+    return [value(run, record) for run in runs_of(record, model)]
 
 
 def summary(record: dict, model: str, name: str) -> Summary:

@@ -15,14 +15,15 @@ import pandas as pd
 from IPython.display import Markdown
 
 from .errors import ConvCarbonError
-from .analysis import METRIC_UNITS, idle_power_w, repeats, runs_of, separable_ratio_interval, summary
+from .analysis import MODELS, idle_power_w, repeats, runs_of, separable_ratio_interval, summary
 from .report import (
-    NOT_MEASURED,
-    comparison_table,
+    comparison_rows,
     energy_is_estimated,
     energy_missing_reasons,
     idle_line,
     machine_label,
+    measured_text,
+    method_rows,
     ratio,
 )
 from .store import ResultStore, read_record, read_records
@@ -175,30 +176,20 @@ def provenance_note(record: dict) -> Markdown:
 
 def comparison_frame(record: dict) -> pd.DataFrame:
     """The comparison table for the page: each model's median (range), and the ratio [95% interval]."""
-    table = comparison_table(record)
-
-    def cell(value, spread=""):
-        if isinstance(value, str):
-            return value
-        return f"{value:.4g} ({spread})" if spread else f"{value:.4g}"
-
-    frame = pd.DataFrame(index=table.index)
-    frame["unit"] = table["unit"]
-    for model in ("Conv2D", "SeparableConv2D"):
-        frame[model] = [cell(value, spread) for value, spread in zip(table[model], table[f"{model} range"])]
-    frame[RATIO_HEADER] = [_ratio_cell(record, metric, row) for metric, row in table.iterrows()]
-    return frame
-
-
-def _ratio_cell(record: dict, metric: str, row) -> str:
-    """The ratio [interval]; empty where there is no ratio to take (method rows, or 0 / 0)."""
     from .machines import interval_text
 
-    if metric not in METRIC_UNITS:
-        return ""
-    interval = separable_ratio_interval(record, metric)
-    measured = NOT_MEASURED not in (row["Conv2D"], row["SeparableConv2D"])
-    return "" if measured and math.isnan(interval.ratio) else interval_text(interval, digits=".3f")
+    rows = []
+    for metric, seen, interval in comparison_rows(record):
+        row = {"metric": metric.name, "unit": metric.unit}
+        for model in MODELS:
+            row[model] = measured_text(seen[model].median) + (
+                "" if math.isnan(seen[model].median) else f" ({seen[model].low:.4g} to {seen[model].high:.4g})")
+        both_measured = not any(math.isnan(model_seen.median) for model_seen in seen.values())
+        # Both measured but no ratio is 0 / 0 (no GPU): there is nothing to divide, not a missing measurement.
+        row[RATIO_HEADER] = "" if both_measured and math.isnan(interval.ratio) else interval_text(interval, digits=".3f")
+        rows.append(row)
+    rows += [{**row, RATIO_HEADER: ""} for row in method_rows(record)]
+    return pd.DataFrame(rows).set_index("metric")
 
 
 def costs_frame(rows) -> pd.DataFrame:
@@ -219,27 +210,23 @@ def costs_frame(rows) -> pd.DataFrame:
 
 def tutorial_comparison_frame(record: dict) -> pd.DataFrame:
     """The tutorial's published values next to this build's medians, with the ratio of each."""
-    from .analysis import METRIC_UNITS
     from .reference import TUTORIAL_REPORTED
 
+    measured = {metric.name: (metric, seen, interval) for metric, seen, interval in comparison_rows(record)}
     rows = []
-    for metric, (tutorial_standard, tutorial_separable) in TUTORIAL_REPORTED.items():
-        build_ratio = separable_ratio_interval(record, metric).ratio
+    for name, (tutorial_standard, tutorial_separable) in TUTORIAL_REPORTED.items():
+        metric, seen, interval = measured[name]
         rows.append({
-            "metric": metric,
-            "unit": METRIC_UNITS[metric],
+            "metric": name,
+            "unit": metric.unit,
             "tutorial Conv2D": f"{tutorial_standard:.4g}",
             "tutorial SeparableConv2D": f"{tutorial_separable:.4g}",
             "tutorial ratio": f"{tutorial_separable / tutorial_standard:.3f}",
-            "this build Conv2D (median)": _four_digits(summary(record, "Conv2D", metric).median),
-            "this build SeparableConv2D (median)": _four_digits(summary(record, "SeparableConv2D", metric).median),
-            "this build ratio": "" if math.isnan(build_ratio) else f"{build_ratio:.3f}",
+            "this build Conv2D (median)": measured_text(seen["Conv2D"].median),
+            "this build SeparableConv2D (median)": measured_text(seen["SeparableConv2D"].median),
+            "this build ratio": "" if math.isnan(interval.ratio) else f"{interval.ratio:.3f}",
         })
     return pd.DataFrame(rows).set_index("metric")
-
-
-def _four_digits(value: float) -> str:
-    return NOT_MEASURED if math.isnan(value) else f"{value:.4g}"
 
 
 def provenance_frame(records: list[dict], shown: dict) -> pd.DataFrame:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from .analysis import MODELS, idle_power_w, repeats, runs_of, separable_ratio_interval, summary
-from .report import energy_is_estimated, energy_missing_reasons, machine_label
+from .report import NOT_MEASURED, energy_is_estimated, energy_missing_reasons, machine_label, measured_text
 from .stats import RatioInterval
 
 COMMITTED_RECORDS = Path("book") / "records"
@@ -50,7 +50,7 @@ def energy_method(record: dict) -> str:
 def interval_text(interval: RatioInterval, digits: str = ".2f") -> str:
     """'0.84 [0.69, 1.02]': a ratio and its 95% interval, or why there is none."""
     if math.isnan(interval.ratio):
-        return "not measured"
+        return NOT_MEASURED
     if not interval.has_interval:
         return f"{interval.ratio:{digits}} (no interval)"
     return f"{interval.ratio:{digits}} [{interval.low:{digits}}, {interval.high:{digits}}]"
@@ -59,7 +59,7 @@ def interval_text(interval: RatioInterval, digits: str = ".2f") -> str:
 def spread_text(record: dict, model: str, metric: str, scale: float = 1.0, digits: str = ".3g") -> str:
     seen = summary(record, model, metric)
     if math.isnan(seen.median):
-        return "not measured"
+        return NOT_MEASURED
     return f"{seen.median * scale:{digits}} ({seen.low * scale:{digits}} to {seen.high * scale:{digits}})"
 
 
@@ -72,7 +72,7 @@ def verdict_frame(records: list[dict]) -> pd.DataFrame:
             "machine": machine_key(record),
             "energy": energy_method(record),
             "profile": f"{record['profile']}, {repeats(record)} repeat(s)",
-            "at rest (W)": "not measured" if math.isnan(idle_w) else f"{idle_w:.1f}",
+            "at rest (W)": measured_text(idle_w, ".1f"),
             "time ratio": interval_text(separable_ratio_interval(record, "duration")),
             "energy ratio": interval_text(separable_ratio_interval(record, "energy_consumed")),
             "energy above idle ratio": interval_text(separable_ratio_interval(record, "energy above idle")),
@@ -108,15 +108,11 @@ def analytic_frame(records: list[dict]) -> pd.DataFrame:
             "multiplications ratio": f"{separable_ratio_interval(record, 'multiplications').ratio:.3f}",
             "later-epoch time ratio": interval_text(separable_ratio_interval(record, "later epoch duration")),
             "later-epoch energy ratio": interval_text(separable_ratio_interval(record, "later epoch energy")),
-            "Conv2D (G mult/s)": _number(throughput["Conv2D"]),
-            "SeparableConv2D (G mult/s)": _number(throughput["SeparableConv2D"]),
+            "Conv2D (G mult/s)": measured_text(throughput["Conv2D"], ".3g"),
+            "SeparableConv2D (G mult/s)": measured_text(throughput["SeparableConv2D"], ".3g"),
             "throughput ratio": interval_text(separable_ratio_interval(record, "throughput")),
         })
     return pd.DataFrame(rows).set_index("machine")
-
-
-def _number(value: float) -> str:
-    return "not measured" if math.isnan(value) else f"{value:.3g}"
 
 
 def gpu_records(records: list[dict]) -> list[dict]:

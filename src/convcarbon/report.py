@@ -6,7 +6,8 @@ import math
 
 import pandas as pd
 
-from .analysis import METRICS, MODELS, idle_power_w, repeats, separable_ratio_interval, summary
+from .analysis import METRICS, MODELS, Metric, idle_power_w, repeats, separable_ratio_interval, summary
+from .stats import RatioInterval, Summary
 
 METHODS = ("cpu_tracking_method", "gpu_tracking_method", "ram_tracking_method")
 RATIO_COLUMN = "separable / standard"
@@ -14,29 +15,43 @@ INTERVAL_COLUMN = "95% interval"
 NOT_MEASURED = "not measured"
 
 
+def comparison_rows(record: dict) -> list[tuple[Metric, dict[str, Summary], RatioInterval]]:
+    """Each metric once: every model's summary over its repeats, and the ratio's bootstrap interval."""
+    return [(metric, {model: summary(record, model, metric.name) for model in MODELS},
+             separable_ratio_interval(record, metric.name)) for metric in METRICS]
+
+
+def method_rows(record: dict) -> list[dict]:
+    """How each model's energy was obtained: one row per part (CPU, GPU, RAM)."""
+    return [{"metric": field, "unit": "", **{model: record_method(record, model, field) for model in MODELS}}
+            for field in METHODS]
+
+
 def comparison_table(record: dict) -> pd.DataFrame:
     """Rows: metrics with units; columns: each model's median and range over the repeats,
     then the ratio of the medians and its 95% bootstrap interval."""
     rows = []
-    for metric in METRICS:
+    for metric, seen, interval in comparison_rows(record):
         row = {"metric": metric.name, "unit": metric.unit}
         for model in MODELS:
-            seen = summary(record, model, metric.name)
-            row[model] = NOT_MEASURED if math.isnan(seen.median) else seen.median
-            row[f"{model} range"] = "" if math.isnan(seen.median) else f"{seen.low:.4g} to {seen.high:.4g}"
-        interval = separable_ratio_interval(record, metric.name)
+            measured = not math.isnan(seen[model].median)
+            row[model] = seen[model].median if measured else NOT_MEASURED
+            row[f"{model} range"] = f"{seen[model].low:.4g} to {seen[model].high:.4g}" if measured else ""
         row[RATIO_COLUMN] = interval.ratio
         row[INTERVAL_COLUMN] = f"{interval.low:.3f} to {interval.high:.3f}" if interval.has_interval else ""
         rows.append(row)
-    for field in METHODS:
-        methods = {model: record_method(record, model, field) for model in MODELS}
-        rows.append({"metric": field, "unit": "", **methods, RATIO_COLUMN: math.nan})
+    rows += [{**row, RATIO_COLUMN: math.nan} for row in method_rows(record)]
     return pd.DataFrame(rows).set_index("metric").fillna("")
 
 
 def record_method(record: dict, model: str, field: str) -> str:
     """How a model's energy was obtained; the distinct methods of its runs, joined."""
     return "; ".join(dict.fromkeys(run[field] for run in record["runs"] if run["model"] == model))
+
+
+def measured_text(value: float, digits: str = ".4g") -> str:
+    """A number as a table shows it, or "not measured" where it is NaN."""
+    return NOT_MEASURED if math.isnan(value) else f"{value:{digits}}"
 
 
 def ratio(numerator, denominator) -> float:

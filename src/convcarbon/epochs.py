@@ -19,8 +19,12 @@ class EpochMeter(keras.callbacks.Callback):
     """Cuts a run into one window per epoch, and reads the tracker at each window's end.
 
     The windows are back to back: the first starts when the meter is made (just
-    after the tracker started) and each ends when Keras finishes an epoch, its
-    validation included. So the windows add up to the whole of `fit`.
+    after the tracker started) and each ends when Keras has finished an epoch,
+    its validation included, and the tracker has been read. Time and energy are
+    cut at the same instants, after each reading (which itself takes a moment:
+    the reading writes a row of CodeCarbon's CSV), so both add up to the whole of
+    `fit` but for Keras's own clean-up after the last epoch (up to a few tenths
+    of a second, measured here), which no callback can see.
     """
 
     def __init__(self, tracker, label: str):
@@ -28,16 +32,16 @@ class EpochMeter(keras.callbacks.Callback):
         self.tracker, self.label = tracker, label
         self.durations_s: list[float] = []
         self.energies_kwh: list[Optional[float]] = []
-        self._window_started = time.perf_counter()
         self._energy_at_start = self._read_energy()
+        self._window_started = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
-        now = time.perf_counter()
-        self.durations_s.append(now - self._window_started)
         energy = self._read_energy()
+        now = time.perf_counter()
         both = energy is not None and self._energy_at_start is not None
         self.energies_kwh.append(energy - self._energy_at_start if both else None)
-        self._window_started, self._energy_at_start = time.perf_counter(), energy
+        self.durations_s.append(now - self._window_started)
+        self._window_started, self._energy_at_start = now, energy
 
     def _read_energy(self) -> Optional[float]:
         if self.tracker is None:

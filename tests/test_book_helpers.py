@@ -52,6 +52,9 @@ def test_idle_and_warm_up_sentences_quote_their_numbers():
     noisy = warm_up_sentence(numbers(conv2d_first_epoch_s=13.0, conv2d_later_epoch_s=18.1))
     assert "0.7 times as long" in noisy and "not clearly slower for the standard model" in noisy
     assert "extra time" not in noisy
+    both = warm_up_sentence(numbers(conv2d_first_epoch_s=13.0, conv2d_later_epoch_s=18.1,
+                                    separable_first_epoch_s=8.3, separable_later_epoch_s=8.5))
+    assert "not clearly slower for either model" in both
     assert "no steady state" in warm_up_sentence(numbers(conv2d_later_epoch_s=math.nan))
 
 

@@ -108,7 +108,8 @@ def warm_up_sentence(numbers: dict) -> str:
         return (sentence + " That extra time is paid once per run, whatever the architecture: graph tracing, "
                 "the choice of kernels, filling caches. A study with one short run per model mostly measures it; "
                 "the later epochs show the cost of the model itself.")
-    return (sentence + f" Here the first epoch was not clearly slower for the {' and the '.join(not_slower)} model: "
+    which = "either model" if len(not_slower) == 2 else f"the {not_slower[0]} model"
+    return (sentence + f" Here the first epoch was not clearly slower for {which}: "
             "the machine's own variation from one epoch to the next was as large as the warm-up, which is why "
             "the later epochs are summarised by their median.")
 

@@ -17,6 +17,7 @@ def make_run(model, repeat, energy_kwh=0.01, duration_s=100.0, accuracy=0.98, ep
         "ram_energy_kwh": energy_kwh * 3 / 4, "emissions_kg": energy_kwh * 0.4,
         "emissions_rate_kg_per_s": energy_kwh * 0.4 / duration_s,
         "epoch_duration_s": list(epoch_duration_s), "epoch_energy_kwh": [energy_kwh / 2, energy_kwh / 2],
+        "clean_up_duration_s": 0.2, "clean_up_energy_kwh": 0.0,
         "multiplications_per_image": MULTIPLICATIONS[model],
         "carbon_intensity_g_per_kwh": 400.0, "country_name": "United States", "grid_data_year": 2023,
         "cpu_tracking_method": "estimated: CPU load x 8 W TDP",

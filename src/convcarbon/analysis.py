@@ -59,6 +59,7 @@ METRICS = [
     Metric("duration", "s", _field("duration_s")),
     Metric("first epoch duration", "s", _first_epoch("epoch_duration_s")),
     Metric("later epoch duration", "s per epoch, median", _steady_epoch("epoch_duration_s")),
+    Metric("clean-up after the epochs", "s", _field("clean_up_duration_s")),
     Metric("energy_consumed", "kWh", _field("energy_consumed_kwh")),
     Metric("energy above idle", "kWh", _above_idle),
     Metric("first epoch energy", "kWh", _first_epoch("epoch_energy_kwh")),

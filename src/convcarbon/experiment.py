@@ -105,21 +105,22 @@ def train_one(architecture: str, repeat: int, position: int, config: ExperimentC
     model = build_model(architecture)
     label = DISPLAY_NAMES[architecture] + (f", repeat {repeat + 1}/{config.repeats}" if config.repeats > 1 else "")
     progress.start_model(label, config.epochs)
-    meters = []
 
     def fit(tracker):
-        meters.append(EpochMeter(tracker, label))
-        return model.fit(
+        meter = EpochMeter(tracker, label)
+        history = model.fit(
             data.x_train,
             data.y_train,
             batch_size=config.batch_size,
             epochs=config.epochs,
             validation_split=config.validation_split,
             verbose=0,
-            callbacks=[meters[0], progress],
+            callbacks=[meter, progress],
         )
+        meter.end_of_fit()
+        return history, meter
 
-    history, energy = measure(config, output_dir, f"convcarbon-{architecture}", fit)
+    (history, meter), energy = measure(config, output_dir, f"convcarbon-{architecture}", fit)
     test_loss, test_accuracy = model.evaluate(data.x_test, data.y_test, batch_size=config.batch_size, verbose=0)
     return {
         "architecture": architecture,
@@ -132,7 +133,9 @@ def train_one(architecture: str, repeat: int, position: int, config: ExperimentC
         "test_accuracy": float(test_accuracy),
         "test_loss": float(test_loss),
         "history": {name: [float(value) for value in values] for name, values in history.history.items()},
-        "epoch_duration_s": meters[0].durations_s,
-        "epoch_energy_kwh": meters[0].energies_kwh,
+        "epoch_duration_s": meter.durations_s,
+        "epoch_energy_kwh": meter.energies_kwh,
+        "clean_up_duration_s": meter.clean_up_duration_s,
+        "clean_up_energy_kwh": meter.clean_up_energy_kwh,
         **energy,
     }

@@ -23,7 +23,7 @@ from .errors import StoreError
 
 RECORD_FILE = "record.json"
 CODECARBON_CSV = "emissions.csv"
-SCHEMA_VERSION = 2  # 2: repeats, per-epoch energy and the idle measurement
+SCHEMA_VERSION = 3  # 2: repeats, per-epoch energy and the idle measurement; 3: the clean-up after the epochs
 STAGING_PREFIX = ".staging-"
 REQUIRED_FIELDS = (
     "schema_version", "fingerprint", "profile", "config", "idle", "runs", "hardware", "versions", "created_utc",

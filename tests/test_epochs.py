@@ -1,0 +1,68 @@
+"""The per-epoch windows, against a tracker and a clock whose readings are known."""
+
+from types import SimpleNamespace
+
+import pytest
+
+from convcarbon import epochs
+from convcarbon.epochs import EpochMeter
+
+
+class FakeTracker:
+    """Hands out the given running totals (kWh), one per flush, as CodeCarbon's tracker would."""
+
+    def __init__(self, totals_kwh, fail_at=None):
+        self.totals_kwh, self.fail_at, self.flushes = list(totals_kwh), fail_at, 0
+        self._total_energy = SimpleNamespace(kWh=0.0)
+
+    def flush(self):
+        self.flushes += 1
+        if self.flushes == self.fail_at:
+            raise RuntimeError("counter unreadable")
+        self._total_energy.kWh = self.totals_kwh.pop(0)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """A clock that reads the given instants (s), one per call."""
+    instants = []
+    monkeypatch.setattr(epochs, "time", SimpleNamespace(perf_counter=lambda: instants.pop(0)))
+    return instants
+
+
+def test_windows_are_back_to_back_and_add_up_to_the_whole_fit(clock):
+    clock += [10.0, 13.0, 14.0, 14.25]
+    meter = EpochMeter(FakeTracker([0.001, 0.004, 0.005, 0.0052]), "test")
+    meter.on_epoch_end(0)
+    meter.on_epoch_end(1)
+    meter.end_of_fit()
+    assert meter.durations_s == [3.0, 1.0]
+    assert meter.energies_kwh == pytest.approx([0.003, 0.001])
+    assert meter.clean_up_duration_s == 0.25
+    assert meter.clean_up_energy_kwh == pytest.approx(0.0002)
+    assert sum(meter.durations_s) + meter.clean_up_duration_s == 14.25 - 10.0
+    assert sum(meter.energies_kwh) + meter.clean_up_energy_kwh == pytest.approx(0.0052 - 0.001)
+
+
+def test_a_tracker_that_fails_mid_run_loses_the_energy_split_but_not_the_times(clock, capsys):
+    clock += [0.0, 2.0, 3.0, 3.5]
+    tracker = FakeTracker([0.001, 0.002], fail_at=3)
+    meter = EpochMeter(tracker, "test")
+    meter.on_epoch_end(0)
+    meter.on_epoch_end(1)
+    meter.end_of_fit()
+    assert meter.durations_s == [2.0, 1.0] and meter.clean_up_duration_s == 0.5
+    assert meter.energies_kwh[0] == pytest.approx(0.001)
+    assert meter.energies_kwh[1] is None and meter.clean_up_energy_kwh is None  # missing, never zero
+    assert tracker.flushes == 3  # not asked again once it failed
+    warning = capsys.readouterr().err
+    assert warning.count("WARNING") == 1 and "counter unreadable" in warning
+
+
+def test_without_a_tracker_only_times_are_recorded(clock):
+    clock += [0.0, 1.5, 1.75]
+    meter = EpochMeter(None, "test")
+    meter.on_epoch_end(0)
+    meter.end_of_fit()
+    assert meter.durations_s == [1.5] and meter.energies_kwh == [None]
+    assert meter.clean_up_duration_s == 0.25 and meter.clean_up_energy_kwh is None

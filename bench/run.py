@@ -24,6 +24,8 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from convcarbon.experiment import interleaved_order
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -46,7 +48,7 @@ def main() -> None:
     results["overhead"] = overhead(quick, data, arguments.repeats)
     results["tracker_work"] = tracker_work(quick, data)
     results["tracker_first_in_process"] = first_tracker_cost()
-    results["scaling"] = scaling(mnist, quick)
+    results["scaling"] = scaling(mnist, quick, arguments.repeats)
     results["peak_rss_mb_training"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     if not arguments.skip_book:
         results["book"] = book_builds()
@@ -60,13 +62,11 @@ def overhead(config, data, repeats: int) -> dict:
     names = list(variants)
     variants["plain"](config, data)  # warm-up: the first training in a process pays for tracing
     times = {name: [] for name in names}
-    for repeat in range(repeats):
-        order = names if repeat % 2 == 0 else names[::-1]  # A B C, C B A, ...
-        for name in order:
-            started = time.perf_counter()
-            variants[name](config, data)
-            times[name].append(time.perf_counter() - started)
-            print(f"  {name:<20} repeat {repeat + 1}: {times[name][-1]:.1f} s", file=sys.stderr, flush=True)
+    for repeat, name in interleaved_order(names, repeats):  # A B C, C B A, ...
+        started = time.perf_counter()
+        variants[name](config, data)
+        times[name].append(time.perf_counter() - started)
+        print(f"  {name:<20} repeat {repeat + 1}: {times[name][-1]:.1f} s", file=sys.stderr, flush=True)
     from convcarbon.stats import ratio_of_medians
 
     medians = {name: statistics.median(values) for name, values in times.items()}
@@ -197,24 +197,39 @@ def first_tracker_cost() -> dict:
     return {"first_s": first_s, "second_s": second_s}
 
 
-def scaling(mnist, quick) -> dict:
-    """Untracked training time against epochs and against training-set size, with linear fits."""
+# (epochs, training images) of each scaling point: epochs at 15,000 images, then images at one epoch.
+SCALING_BY_EPOCHS = [(1, 15_000), (2, 15_000), (4, 15_000)]
+SCALING_BY_IMAGES = [(1, 7_500), (1, 15_000), (1, 30_000), (1, 60_000)]
+
+
+def scaling(mnist, quick, repeats: int) -> dict:
+    """Untracked training time against epochs and against training-set size.
+
+    Every point is run `repeats` times, the points interleaved (A B C, C B A, ...)
+    so that the machine's drift falls on all of them alike; the linear fits use
+    each point's median.
+    """
     from convcarbon.data import prepare
 
-    by_epochs, by_images = [], []
-    base = replace(quick, train_images=15_000)
-    data = prepare(mnist, base)
-    for epochs in (1, 2, 4):
+    points = list(dict.fromkeys(SCALING_BY_EPOCHS + SCALING_BY_IMAGES))
+    configs = {(epochs, images): replace(quick, epochs=epochs, train_images=images) for epochs, images in points}
+    data = {images: prepare(mnist, replace(quick, train_images=images)) for _, images in points}
+    seconds = {point: [] for point in points}
+    for repeat, point in interleaved_order(points, repeats):
         started = time.perf_counter()
-        untracked_fit(replace(base, epochs=epochs), data)
-        by_epochs.append((epochs, time.perf_counter() - started))
-    for images in (7_500, 15_000, 30_000, 60_000):
-        config = replace(quick, epochs=1, train_images=images)
-        started = time.perf_counter()
-        untracked_fit(config, prepare(mnist, config))
-        by_images.append((images, time.perf_counter() - started))
-    return {"by_epochs_15000_images": {"points": by_epochs, "fit": linear_fit(by_epochs)},
-            "by_images_1_epoch": {"points": by_images, "fit": linear_fit(by_images)}}
+        untracked_fit(configs[point], data[point[1]])
+        seconds[point].append(time.perf_counter() - started)
+        print(f"  scaling {point[0]} epoch(s) x {point[1]:,} images, repeat {repeat + 1}: "
+              f"{seconds[point][-1]:.1f} s", file=sys.stderr, flush=True)
+    medians = {point: statistics.median(values) for point, values in seconds.items()}
+
+    def series(chosen, axis):
+        rows = [{"epochs": epochs, "train_images": images, "seconds": seconds[(epochs, images)],
+                 "median_s": medians[(epochs, images)]} for epochs, images in chosen]
+        return {"points": rows, "fit": linear_fit([(row[axis], row["median_s"]) for row in rows])}
+
+    return {"by_epochs_15000_images": series(SCALING_BY_EPOCHS, "epochs"),
+            "by_images_1_epoch": series(SCALING_BY_IMAGES, "train_images")}
 
 
 def linear_fit(points) -> dict:

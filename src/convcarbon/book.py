@@ -108,6 +108,7 @@ def key_numbers(record: dict) -> dict:
             f"{name}_duration_s": median("duration"),
             f"{name}_first_epoch_s": median("first epoch duration"),
             f"{name}_later_epoch_s": median("later epoch duration"),
+            f"{name}_clean_up_s": median("clean-up after the epochs"),
             f"{name}_energy_wh": median("energy_consumed", 1000),
             f"{name}_above_idle_wh": median("energy above idle", 1000),
             f"{name}_cpu_energy_wh": median("cpu_energy", 1000),

@@ -114,6 +114,14 @@ def warm_up_sentence(numbers: dict) -> str:
             "the later epochs are summarised by their median.")
 
 
+def clean_up_sentence(numbers: dict) -> str:
+    """Why the epochs do not add up to a run: what Keras does after the last one."""
+    return (f"After the last epoch Keras still tidies up (with TensorFlow, it frees the functions it traced): "
+            f"{numbers['conv2d_clean_up_s']:.2g} s for the standard model and "
+            f"{numbers['separable_clean_up_s']:.2g} s for the separable one (medians). That time counts in each "
+            "run's total duration and energy, but in no epoch of the figure.")
+
+
 def trade_off_sentence(numbers: dict) -> str:
     """The accuracy and emissions difference of this build, in words that follow their signs."""
     mistakes = numbers["accuracy_gap_points"] * 100  # per 10,000 test images

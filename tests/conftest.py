@@ -80,19 +80,28 @@ def run_book_command(root: Path, results_dir: Path, mnist_path: str, **environme
     )
 
 
+STALE_RESULT = "quick-written-by-an-older-version"
+
+
 @pytest.fixture(scope="session")
 def built_book(tmp_path_factory, mnist_path):
     """The whole book built from nothing on the smoke profile, in a temporary copy."""
     import json
     import time
 
+    from convcarbon.store import REQUIRED_FIELDS
+
     root = copy_book(tmp_path_factory.mktemp("book"))
     results_dir = root / "results"
+    # A result left in the store by an older version, as after an upgrade: skipped, said, never fatal.
+    (results_dir / STALE_RESULT).mkdir(parents=True)
+    (results_dir / STALE_RESULT / "record.json").write_text(
+        json.dumps({**dict.fromkeys(REQUIRED_FIELDS, "old"), "schema_version": 2}))
     started = time.perf_counter()
     completed = run_book_command(root, results_dir, mnist_path)
     elapsed_s = time.perf_counter() - started
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
-    (record_folder,) = [path for path in results_dir.iterdir() if not path.name.startswith(".")]
+    (record_folder,) = [path for path in results_dir.iterdir() if not path.name.startswith((".", STALE_RESULT))]
     record = json.loads((record_folder / "record.json").read_text())
     return {"root": root, "html": root / "_build" / "html", "results_dir": results_dir, "record": record,
             "elapsed_s": elapsed_s, "completed": completed}

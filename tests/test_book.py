@@ -14,7 +14,7 @@ import pytest
 import yaml
 from bs4 import BeautifulSoup
 
-from conftest import REPO_ROOT, copy_book, run_book_command
+from conftest import REPO_ROOT, STALE_RESULT, copy_book, run_book_command
 
 pytestmark = pytest.mark.training
 
@@ -128,6 +128,13 @@ def test_results_are_downloadable(built_book):
     assert len(downloads) == 1
     assert json.loads(downloads[0].read_text())["fingerprint"] == built_book["record"]["fingerprint"]
     assert list((built_book["html"] / "_downloads").rglob("emissions.csv"))
+
+
+def test_a_result_this_version_cannot_read_is_said_once_and_never_fails_the_build(built_book):
+    stderr = built_book["completed"].stderr
+    assert stderr.count(f"skipping result {built_book['results_dir'] / STALE_RESULT}: written as record schema 2") == 1
+    text = page(built_book, "reproducibility").get_text(" ", strip=True)
+    assert "Not shown: 1 stored result(s) this version cannot read." in text and STALE_RESULT in text
 
 
 def test_unchanged_rebuild_trains_nothing_and_is_fast(built_book, mnist_path):

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from convcarbon.errors import StoreError
-from convcarbon.store import RECORD_FILE, SCHEMA_VERSION, ResultStore
+from convcarbon.store import RECORD_FILE, SCHEMA_VERSION, ResultStore, scan_records
 
 
 def make_record(fingerprint="ab" * 32, profile="smoke", cpu="CPU A", created="2026-01-01T00:00:00+00:00"):
@@ -90,6 +90,19 @@ def test_records_from_several_machines_sit_side_by_side(tmp_path):
     records = store.records()
     assert [record["hardware"]["cpu_model"] for record in records] == ["GPU box", "CPU A"]
     assert all(record["path"] for record in records)
+
+
+def test_skipped_folders_come_with_their_reason(tmp_path):
+    store = ResultStore(tmp_path)
+    commit(store, make_record())
+    older = tmp_path / "quick-older"
+    older.mkdir()
+    (older / RECORD_FILE).write_text(json.dumps({**make_record(), "schema_version": SCHEMA_VERSION - 1}))
+    (tmp_path / "junk").mkdir()
+    records, skipped = scan_records(tmp_path)
+    assert len(records) == 1
+    assert [(folder.name, problem.split(";")[0]) for folder, problem in skipped] == [
+        ("junk", f"no {RECORD_FILE}"), ("quick-older", f"written as record schema {SCHEMA_VERSION - 1}")]
 
 
 def test_unusable_results_directory(tmp_path):

@@ -26,7 +26,7 @@ from .report import (
     method_rows,
     ratio,
 )
-from .store import ResultStore, read_record, read_records
+from .store import ResultStore, read_record, scan_records
 
 
 def repository_root(start: Path | None = None) -> Path:
@@ -60,10 +60,27 @@ def current_record() -> dict:
 
 def all_records() -> list[dict]:
     """Every valid record in the local store and committed under book/records, oldest first."""
+    return _scan_all()[0]
+
+
+def skipped_note() -> Markdown:
+    """The folders of results that the book does not show, each with the reason (an older record
+    schema, damage); the `book` command has reported them in the terminal already."""
+    skipped = _scan_all()[1]
+    if not skipped:
+        return Markdown("")
+    lines = "\n".join(f"- `{folder.parent.name}/{folder.name}`: {problem}" for folder, problem in skipped)
+    return Markdown(f"```{{note}}\nNot shown: {len(skipped)} stored result(s) this version cannot read.\n\n{lines}\n```")
+
+
+def _scan_all() -> tuple[list[dict], list[tuple[Path, str]]]:
+    """Records and skipped folders of the local store and of book/records. Silent: a chapter must
+    not write to stderr, and the `book` command has reported what is skipped."""
     from .machines import COMMITTED_RECORDS
 
-    found = ResultStore(results_dir()).records() + read_records(repository_root() / COMMITTED_RECORDS)
-    return sorted(found, key=lambda record: record["created_utc"])
+    local, local_skipped = scan_records(ResultStore(results_dir()).root)
+    committed, committed_skipped = scan_records(repository_root() / COMMITTED_RECORDS)
+    return sorted(local + committed, key=lambda record: record["created_utc"]), local_skipped + committed_skipped
 
 
 def compared_records(shown: dict) -> list[dict]:

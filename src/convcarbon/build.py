@@ -14,7 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .store import CODECARBON_CSV, RECORD_FILE, ResultStore
+from .machines import COMMITTED_RECORDS
+from .store import CODECARBON_CSV, RECORD_FILE, ResultStore, read_records
 
 BUILD_KEY_FILE = ".convcarbon-build-key"
 DOWNLOADS_DIR = Path("book") / "_generated"
@@ -25,7 +26,7 @@ def build_book(record: dict, store: ResultStore, root: Path) -> int:
     folder = store.folder(record["profile"], record["fingerprint"])
     _copy_downloads(folder, root / DOWNLOADS_DIR)
     build_dir = root / "_build"
-    key = build_key(record, store)
+    key = build_key(record, store, root)
     key_file = build_dir / BUILD_KEY_FILE
     command = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(root), "-W", "-n", "--keep-going"]
     if not key_file.exists() or key_file.read_text() != key:
@@ -43,10 +44,11 @@ def build_book(record: dict, store: ResultStore, root: Path) -> int:
     return completed.returncode
 
 
-def build_key(record: dict, store: ResultStore) -> str:
-    """Changes whenever the shown record or any record in the store changes."""
+def build_key(record: dict, store: ResultStore, root: Path) -> str:
+    """Changes whenever the shown record, any record in the store or any record committed
+    with the book changes. Reading them reports, once, every folder the book will skip."""
     digest = hashlib.sha256(record["fingerprint"].encode() + record["created_utc"].encode())
-    for other in store.records():
+    for other in store.records() + read_records(root / COMMITTED_RECORDS):
         digest.update(other["fingerprint"].encode() + other["created_utc"].encode())
     return digest.hexdigest()
 

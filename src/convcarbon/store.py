@@ -99,18 +99,26 @@ class ResultStore:
 
 
 def read_records(root: Path) -> list[dict]:
-    """Every valid record under `root` (a store's layout), oldest first; damaged ones are skipped."""
-    found = []
+    """Every valid record under `root` (a store's layout), oldest first; each folder skipped is logged."""
+    records, skipped = scan_records(root)
+    for folder, problem in skipped:
+        logger.warning("skipping result %s: %s", folder, problem)
+    return records
+
+
+def scan_records(root: Path) -> tuple[list[dict], list[tuple[Path, str]]]:
+    """Every valid record under `root`, oldest first, and every folder skipped, with the reason."""
+    found, skipped = [], []
     for folder in sorted(Path(root).iterdir()) if Path(root).is_dir() else []:
         if folder.name.startswith(".") or not folder.is_dir():
             continue
         record, problem = read_record(folder)
         if problem:
-            logger.warning("skipping damaged result %s: %s", folder, problem)
+            skipped.append((folder, problem))
             continue
         record["path"] = str(folder)
         found.append(record)
-    return sorted(found, key=lambda record: record["created_utc"])
+    return sorted(found, key=lambda record: record["created_utc"]), skipped
 
 
 def read_record(folder: Path) -> tuple[Optional[dict], Optional[str]]:
@@ -124,11 +132,12 @@ def read_record(folder: Path) -> tuple[Optional[dict], Optional[str]]:
         return None, f"{RECORD_FILE} is not readable JSON ({error})"
     if not isinstance(record, dict):
         return None, f"{RECORD_FILE} does not hold an object"
+    if "schema_version" in record and record["schema_version"] != SCHEMA_VERSION:
+        return None, (f"written as record schema {record['schema_version']}; this version of convcarbon "
+                      f"reads schema {SCHEMA_VERSION} (run again to measure with it)")
     missing = [field for field in REQUIRED_FIELDS if field not in record]
     if missing:
         return None, f"{RECORD_FILE} lacks {', '.join(missing)}"
-    if record["schema_version"] != SCHEMA_VERSION:
-        return None, f"schema version {record['schema_version']}, expected {SCHEMA_VERSION}"
     return record, None
 
 

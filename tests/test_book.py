@@ -91,7 +91,7 @@ def test_results_chapter_gives_a_verdict_warm_up_and_idle_for_every_machine(buil
     assert f"On {record['hardware']['cpu_model']}" in text
     assert "with 2 runs per model the interval is too coarse for a verdict" in text  # smoke: 2 repeats
     assert "The first epoch, which carries the warm-up, took" in text
-    assert "After the last epoch Keras still tidies up" in text
+    assert "After its last epoch, fit took a further" in text
     assert f"At rest the machine drew {record['idle']['idle_power_w']:.1f} W" in text
     if not list((REPO_ROOT / "book" / "records").glob("*/record.json")):
         assert "No record from a machine with a GPU energy counter" in text

@@ -22,7 +22,8 @@ def numbers(**changes):
             "idle_power_w": 20.7, "idle_share": 0.8, "repeats": 3,
             "conv2d_first_epoch_s": 30.0, "conv2d_later_epoch_s": 20.0,
             "separable_first_epoch_s": 25.0, "separable_later_epoch_s": 10.0,
-            "conv2d_clean_up_s": 0.21, "separable_clean_up_s": 0.0052}
+            "conv2d_clean_up_s": 0.21, "separable_clean_up_s": 0.0052, "clean_up_min_s": 0.004,
+            "clean_up_max_s": 8.9}
     return {**base, **changes}
 
 
@@ -58,7 +59,9 @@ def test_idle_and_warm_up_sentences_quote_their_numbers():
                                     separable_first_epoch_s=8.3, separable_later_epoch_s=8.5))
     assert "not clearly slower for either model" in both
     assert "no steady state" in warm_up_sentence(numbers(conv2d_later_epoch_s=math.nan))
-    assert "0.21 s for the standard model and 0.0052 s for the separable one" in clean_up_sentence(numbers())
+    assert "a further 0.21 s to return for the standard model and 0.0052 s for the separable one" in (
+        clean_up_sentence(numbers()))
+    assert "from 0.004 to 8.9 s across the runs" in clean_up_sentence(numbers())
 
 
 def test_trade_off_sentence_follows_the_signs():

@@ -138,6 +138,8 @@ def key_numbers(record: dict) -> dict:
         interval = separable_ratio_interval(record, metric)
         numbers.update({f"{name}_ratio": interval.ratio, f"{name}_ratio_low": interval.low,
                         f"{name}_ratio_high": interval.high})
+    clean_ups_s = [run["clean_up_duration_s"] for run in record["runs"]]
+    numbers.update({"clean_up_min_s": min(clean_ups_s), "clean_up_max_s": max(clean_ups_s)})
     both_wh = numbers["conv2d_energy_wh"] + numbers["separable_energy_wh"]
     numbers.update({
         "accuracy_gap_points": (numbers["conv2d_accuracy"] - numbers["separable_accuracy"]) * 100,

@@ -24,11 +24,12 @@ class EpochMeter(keras.callbacks.Callback):
     cut at the same instants, after each reading (which itself takes a moment:
     the reading writes a row of CodeCarbon's CSV).
 
-    After the last epoch, `fit` takes a while longer to return: Keras and
-    TensorFlow release what the training built, in native code (measured here
-    from a few milliseconds to 9 s, very unevenly from run to run). No callback
-    sees that moment, so the caller closes the last window with `end_of_fit()`
-    once `fit` has returned:
+    After the last epoch, `fit` takes a while longer to return, in native code
+    (profiled: no Python call runs in the gap). On this project's 2-core VM it
+    took from a few milliseconds to 9 s, very unevenly from run to run; the VM
+    also shows seconds-long idle pauses inside epochs, so part of it is likely
+    the machine rather than Keras. No callback sees that moment, so the caller
+    closes the last window with `end_of_fit()` once `fit` has returned:
     the epochs and the clean-up then add up to the whole of `fit`. A window
     shorter than CodeCarbon's minimum sampling interval (50 ms in 3.3), as the
     clean-up often is, gets no energy of its own: its energy is counted in the

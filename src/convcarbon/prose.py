@@ -118,8 +118,8 @@ def clean_up_sentence(numbers: dict) -> str:
     """Why the epochs do not add up to a run: the time `fit` takes to return after the last one."""
     return (f"After its last epoch, `fit` took a further {numbers['conv2d_clean_up_s']:.2g} s to return for the "
             f"standard model and {numbers['separable_clean_up_s']:.2g} s for the separable one (medians; from "
-            f"{numbers['clean_up_min_s']:.2g} to {numbers['clean_up_max_s']:.2g} s across the runs), while Keras "
-            "released what the training had built, which no callback can see. That time counts in each run's total "
+            f"{numbers['clean_up_min_s']:.2g} to {numbers['clean_up_max_s']:.2g} s across the runs), time that no "
+            "callback can see. It counts in each run's total "
             "time and energy, and so in the time and energy ratios, but in no epoch of the figure: the later-epoch "
             "ratio below leaves it out.")
 

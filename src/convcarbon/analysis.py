@@ -109,20 +109,33 @@ def idle_power_w(record: dict) -> float:
 MIN_REPEATS_FOR_VERDICT = 3
 
 
+def saving_shown(interval: RatioInterval, runs_per_model: int) -> str:
+    """What an energy ratio's interval lets one say, as one of: "not measured", "no interval",
+    "too few runs", "saved", "used more", "no saving shown". The one reading for every verdict in the book."""
+    if math.isnan(interval.ratio):
+        return "not measured"
+    if not interval.has_interval:
+        return "no interval"
+    if runs_per_model < MIN_REPEATS_FOR_VERDICT:
+        return "too few runs"
+    if not interval.excludes(1.0):
+        return "no saving shown"
+    return "saved" if interval.high < 1 else "used more"
+
+
 def saving_verdict(record: dict, name: str = "energy_consumed") -> str:
     """Whether the separable model saved energy on this machine, read from the interval alone."""
     interval = separable_ratio_interval(record, name)
-    if math.isnan(interval.ratio):
+    shown = saving_shown(interval, repeats(record))
+    if shown == "not measured":
         return "not measured, so no verdict"
     described = f"{interval.ratio:.2f} times the standard model's" + (
         f" (95% interval {interval.low:.2f} to {interval.high:.2f})" if interval.has_interval else "")
-    if not interval.has_interval:
-        return f"{described}; with one run per model there is no interval, so no verdict"
-    if repeats(record) < MIN_REPEATS_FOR_VERDICT:
-        return (f"{described}; with {repeats(record)} runs per model the interval is too coarse for a verdict "
-                f"(at least {MIN_REPEATS_FOR_VERDICT} are needed)")
-    if interval.high < 1:
-        return f"yes, it saved energy: {described}"
-    if interval.low > 1:
-        return f"no, it used more energy: {described}"
-    return f"no saving shown: {described}, an interval that includes 1"
+    return {
+        "no interval": f"{described}; with one run per model there is no interval, so no verdict",
+        "too few runs": (f"{described}; with {repeats(record)} runs per model the interval is too coarse for a "
+                         f"verdict (at least {MIN_REPEATS_FOR_VERDICT} are needed)"),
+        "saved": f"yes, it saved energy: {described}",
+        "used more": f"no, it used more energy: {described}",
+        "no saving shown": f"no saving shown: {described}, an interval that includes 1",
+    }[shown]

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import math
 
-from .analysis import MIN_REPEATS_FOR_VERDICT
+from .analysis import saving_shown
 from .report import energy_is_estimated, energy_missing_reasons
+from .stats import CONFIDENCE, RatioInterval
 
 
 def ratio_text(numbers: dict, name: str) -> str:
@@ -24,17 +25,18 @@ def paper_against_measured(numbers: dict) -> str:
     paper, energy = numbers["multiplication_ratio"], numbers["energy_ratio"]
     head = (f"The separable model needs {paper:.0%} of the standard model's multiplications; "
             f"in this build it took {ratio_text(numbers, 'duration')} times the standard model's training time")
-    if math.isnan(energy):
+    energy_interval = RatioInterval(energy, numbers["energy_ratio_low"], numbers["energy_ratio_high"], CONFIDENCE)
+    shown = saving_shown(energy_interval, numbers["repeats"])
+    if shown == "not measured":
         return head + "; its energy was not measured, so the energy saving cannot be compared."
-    high = numbers["energy_ratio_high"]
-    if math.isnan(high):
-        verdict = "with one run per model, the saving cannot be told apart from noise"
-    elif numbers["repeats"] < MIN_REPEATS_FOR_VERDICT:
-        verdict = f"with only {numbers['repeats']} runs per model, the interval is too coarse to tell the saving from noise"
-    elif numbers["energy_ratio_low"] >= 1:
-        verdict = "on this machine the separable model saved no energy at all"
-    elif high >= 1:
-        verdict = "the interval includes 1, so no saving is shown"
+    if shown != "saved":
+        verdict = {
+            "no interval": "with one run per model, the saving cannot be told apart from noise",
+            "too few runs": (f"with only {numbers['repeats']} runs per model, the interval is too coarse to tell "
+                             "the saving from noise"),
+            "used more": "on this machine the separable model saved no energy at all",
+            "no saving shown": "the interval includes 1, so no saving is shown",
+        }[shown]
     elif energy - paper > 0.25:
         verdict = "the measured saving is much smaller than the saving on paper"
     elif energy - paper > 0.05:

@@ -25,8 +25,9 @@ from .report import (
     measured_text,
     method_rows,
     ratio,
+    summary_text,
 )
-from .store import ResultStore, read_record, scan_records
+from .store import ResultStore, read_record
 
 
 def repository_root(start: Path | None = None) -> Path:
@@ -60,27 +61,24 @@ def current_record() -> dict:
 
 def all_records() -> list[dict]:
     """Every valid record in the local store and committed under book/records, oldest first."""
-    return _scan_all()[0]
+    return _book_records()[0]
 
 
 def skipped_note() -> Markdown:
     """The folders of results that the book does not show, each with the reason (an older record
     schema, damage); the `book` command has reported them in the terminal already."""
-    skipped = _scan_all()[1]
+    skipped = _book_records()[1]
     if not skipped:
         return Markdown("")
     lines = "\n".join(f"- `{folder.parent.name}/{folder.name}`: {problem}" for folder, problem in skipped)
     return Markdown(f"```{{note}}\nNot shown: {len(skipped)} stored result(s) this version cannot read.\n\n{lines}\n```")
 
 
-def _scan_all() -> tuple[list[dict], list[tuple[Path, str]]]:
-    """Records and skipped folders of the local store and of book/records. Silent: a chapter must
-    not write to stderr, and the `book` command has reported what is skipped."""
-    from .machines import COMMITTED_RECORDS
+def _book_records() -> tuple[list[dict], list[tuple[Path, str]]]:
+    """Silent: a chapter must not write to stderr, and the `book` command has reported what is skipped."""
+    from .machines import book_records
 
-    local, local_skipped = scan_records(ResultStore(results_dir()).root)
-    committed, committed_skipped = scan_records(repository_root() / COMMITTED_RECORDS)
-    return sorted(local + committed, key=lambda record: record["created_utc"]), local_skipped + committed_skipped
+    return book_records(results_dir(), repository_root())
 
 
 def compared_records(shown: dict) -> list[dict]:
@@ -202,8 +200,7 @@ def comparison_frame(record: dict) -> pd.DataFrame:
     for metric, seen, interval in comparison_rows(record):
         row = {"metric": metric.name, "unit": metric.unit}
         for model in MODELS:
-            row[model] = measured_text(seen[model].median) + (
-                "" if math.isnan(seen[model].median) else f" ({seen[model].low:.4g} to {seen[model].high:.4g})")
+            row[model] = summary_text(seen[model])
         both_measured = not any(math.isnan(model_seen.median) for model_seen in seen.values())
         # Both measured but no ratio is 0 / 0 (no GPU): there is nothing to divide, not a missing measurement.
         row[RATIO_HEADER] = "" if both_measured and math.isnan(interval.ratio) else interval_text(interval, digits=".3f")

@@ -14,8 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .machines import COMMITTED_RECORDS
-from .store import CODECARBON_CSV, RECORD_FILE, ResultStore, read_records
+from .machines import book_records
+from .store import CODECARBON_CSV, RECORD_FILE, ResultStore, log_skipped
 
 BUILD_KEY_FILE = ".convcarbon-build-key"
 DOWNLOADS_DIR = Path("book") / "_generated"
@@ -48,7 +48,9 @@ def build_key(record: dict, store: ResultStore, root: Path) -> str:
     """Changes whenever the shown record, any record in the store or any record committed
     with the book changes. Reading them reports, once, every folder the book will skip."""
     digest = hashlib.sha256(record["fingerprint"].encode() + record["created_utc"].encode())
-    for other in store.records() + read_records(root / COMMITTED_RECORDS):
+    records, skipped = book_records(store.root, root)
+    log_skipped(skipped)
+    for other in records:
         digest.update(other["fingerprint"].encode() + other["created_utc"].encode())
     return digest.hexdigest()
 

@@ -13,10 +13,19 @@ from pathlib import Path
 import pandas as pd
 
 from .analysis import MODELS, idle_power_w, repeats, runs_of, separable_ratio_interval, summary
-from .report import NOT_MEASURED, energy_is_estimated, energy_missing_reasons, machine_label, measured_text
+from .report import NOT_MEASURED, energy_is_estimated, energy_missing_reasons, machine_label, measured_text, summary_text
 from .stats import RatioInterval
+from .store import scan_records
 
 COMMITTED_RECORDS = Path("book") / "records"
+
+
+def book_records(results_root: Path, repository_root: Path) -> tuple[list[dict], list[tuple[Path, str]]]:
+    """Every record the book can show, from the local results store and from `book/records/`,
+    oldest first, and every folder it skips, with the reason."""
+    local, local_skipped = scan_records(results_root)
+    committed, committed_skipped = scan_records(repository_root / COMMITTED_RECORDS)
+    return sorted(local + committed, key=lambda record: record["created_utc"]), local_skipped + committed_skipped
 
 
 def machine_key(record: dict) -> str:
@@ -57,10 +66,7 @@ def interval_text(interval: RatioInterval, digits: str = ".2f") -> str:
 
 
 def spread_text(record: dict, model: str, metric: str, scale: float = 1.0, digits: str = ".3g") -> str:
-    seen = summary(record, model, metric)
-    if math.isnan(seen.median):
-        return NOT_MEASURED
-    return f"{seen.median * scale:{digits}} ({seen.low * scale:{digits}} to {seen.high * scale:{digits}})"
+    return summary_text(summary(record, model, metric), digits, scale)
 
 
 def verdict_frame(records: list[dict]) -> pd.DataFrame:

@@ -54,6 +54,13 @@ def measured_text(value: float, digits: str = ".4g") -> str:
     return NOT_MEASURED if math.isnan(value) else f"{value:{digits}}"
 
 
+def summary_text(seen: Summary, digits: str = ".4g", scale: float = 1.0) -> str:
+    """'median (lowest to highest)' of a model's repeats, or "not measured"."""
+    if math.isnan(seen.median):
+        return NOT_MEASURED
+    return f"{seen.median * scale:{digits}} ({seen.low * scale:{digits}} to {seen.high * scale:{digits}})"
+
+
 def ratio(numerator, denominator) -> float:
     """numerator / denominator, or NaN when either is missing or the denominator is zero."""
     if numerator is None or not denominator:

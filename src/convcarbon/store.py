@@ -101,9 +101,13 @@ class ResultStore:
 def read_records(root: Path) -> list[dict]:
     """Every valid record under `root` (a store's layout), oldest first; each folder skipped is logged."""
     records, skipped = scan_records(root)
+    log_skipped(skipped)
+    return records
+
+
+def log_skipped(skipped: list[tuple[Path, str]]) -> None:
     for folder, problem in skipped:
         logger.warning("skipping result %s: %s", folder, problem)
-    return records
 
 
 def scan_records(root: Path) -> tuple[list[dict], list[tuple[Path, str]]]:

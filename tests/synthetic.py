@@ -3,7 +3,7 @@
 Only tests use them; the book never shows a record that was not measured.
 """
 
-from convcarbon.store import SCHEMA_VERSION
+from convcarbon.schema import SCHEMA_VERSION
 
 MULTIPLICATIONS = {"Conv2D": 2_836_800, "SeparableConv2D": 722_536}
 
@@ -27,8 +27,24 @@ def make_run(model, repeat, energy_kwh=0.01, duration_s=100.0, accuracy=0.98, ep
     }
 
 
+def make_hardware(cpu="CPU A", gpus=(), **fields):
+    """Schema-4 hardware of a 2-CPU VM; `gpus` are names, given 80 GB and one driver each."""
+    return {"cpu_model": cpu, "cpu_vendor": "AuthenticAMD", "cpu_family": 25, "cpu_model_number": 17,
+            "cpu_stepping": 1, "vector_extension": "AVX-512", "virtual_machine": True, "cpu_count": 2,
+            "ram_total_gb": 24.0, "gpus": [{"name": name, "memory_gb": 80.0, "driver": "570.1"} for name in gpus],
+            "machine": "x86_64", "os": "Linux", **fields}
+
+
+POWER_ASSUMPTIONS = {
+    "cpu_power_model": "load model", "cpu_table_match": None, "cpu_table_power_w": None,
+    "cpu_chip_logical_cpus": None, "cpu_machine_share": None, "cpu_assumed_power_w": 8.0,
+    "cpu_power_scaled": False, "cpu_power_basis": "CodeCarbon's default for a CPU not in its table: 8 W for 2 logical CPU(s)",
+    "ram_assumed_power_w": 20.0,
+}
+
+
 def make_record(runs, cpu="CPU A", gpus=(), backend="tensorflow", profile="seed",
-                created="2026-01-01T00:00:00+00:00", idle_power_w=20.0, fingerprint="ab" * 32):
+                created="2026-01-01T00:00:00+00:00", idle_power_w=20.0, fingerprint="ab" * 32, hardware=None):
     return {
         "schema_version": SCHEMA_VERSION, "fingerprint": fingerprint, "profile": profile,
         "config": {"profile": profile, "epochs": 2, "batch_size": 250, "train_images": 60_000,
@@ -37,7 +53,8 @@ def make_record(runs, cpu="CPU A", gpus=(), backend="tensorflow", profile="seed"
         "idle": None if idle_power_w is None else {"idle_power_w": idle_power_w, "duration_s": 60.0,
                                                    "energy_missing_reason": None},
         "runs": runs,
-        "hardware": {"cpu_model": cpu, "cpu_count": 2, "ram_total_gb": 24, "gpu_models": list(gpus)},
+        "hardware": hardware or make_hardware(cpu, gpus),
+        "power_assumptions": dict(POWER_ASSUMPTIONS),
         "versions": {"keras": "3", "keras_backend": backend, "codecarbon": "3.3.2", "python": "3.12"},
         "created_utc": created,
     }

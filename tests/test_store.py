@@ -5,7 +5,8 @@ import json
 import pytest
 
 from convcarbon.errors import StoreError
-from convcarbon.store import RECORD_FILE, SCHEMA_VERSION, ResultStore, scan_records
+from convcarbon.schema import SCHEMA_VERSION
+from convcarbon.store import RECORD_FILE, ResultStore, scan_records
 
 
 def make_record(fingerprint="ab" * 32, profile="smoke", cpu="CPU A", created="2026-01-01T00:00:00+00:00"):

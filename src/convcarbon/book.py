@@ -23,10 +23,12 @@ from .report import (
     idle_line,
     machine_label,
     measured_text,
+    power_assumption_text,
     method_rows,
     ratio,
     summary_text,
 )
+from .safe import markdown_text
 from .store import ResultStore, read_record
 
 
@@ -66,11 +68,13 @@ def all_records() -> list[dict]:
 
 def skipped_note() -> Markdown:
     """The folders of results that the book does not show, each with the reason (an older record
-    schema, damage); the `book` command has reported them in the terminal already."""
+    schema, damage, a record that fails validation); the `book` command has reported them in the
+    terminal already. Folder names and reasons come from untrusted files: shown as inert text."""
     skipped = _book_records()[1]
     if not skipped:
         return Markdown("")
-    lines = "\n".join(f"- `{folder.parent.name}/{folder.name}`: {problem}" for folder, problem in skipped)
+    lines = "\n".join(f"- {markdown_text(folder.parent.name + '/' + folder.name)}: {markdown_text(problem)}"
+                      for folder, problem in skipped)
     return Markdown(f"```{{note}}\nNot shown: {len(skipped)} stored result(s) this version cannot read.\n\n{lines}\n```")
 
 
@@ -155,10 +159,16 @@ def glue_numbers(numbers: dict) -> None:
 
 
 def glue_text(name: str, text: str) -> None:
-    """Glue a sentence, to be placed in the prose with {glue:md}`name`."""
+    """Glue a sentence of this package's own Markdown (record strings in it already escaped),
+    to be placed in the prose with {glue:md}`name`."""
     from myst_nb import glue
 
     glue(name, Markdown(text), display=False)
+
+
+def glue_plain(name: str, text: str) -> None:
+    """Glue untrusted plain text (a machine's name, say) as inert Markdown, for {glue:md}`name`."""
+    glue_text(name, markdown_text(text))
 
 
 def provenance_note(record: dict) -> Markdown:
@@ -168,14 +178,17 @@ def provenance_note(record: dict) -> Markdown:
     lines = [
         f"These numbers were measured when this book was built: profile **{record['profile']}** "
         f"({config['epochs']} epoch(s), batch {config['batch_size']}, {config['train_images']:,} training images, "
-        f"each model trained {repeats(record)} time(s) in interleaved order; {idle_line(record)}), "
-        f"on **{machine_label(record)}**, on {record['created_utc'][:10]}, with Keras {versions['keras']} "
-        f"({versions['keras_backend']} backend) and CodeCarbon {versions['codecarbon']}.",
+        f"each model trained {repeats(record)} time(s) in interleaved order; {markdown_text(idle_line(record))}), "
+        f"on **{markdown_text(machine_label(record))}**, on {record['created_utc'][:10]}, with Keras "
+        f"{markdown_text(versions['keras'])} ({markdown_text(versions['keras_backend'])} backend) and CodeCarbon "
+        f"{markdown_text(versions['codecarbon'])}.",
         "",
-        f"- CPU energy: {standard['cpu_tracking_method']}",
-        f"- GPU energy: {standard['gpu_tracking_method']}",
-        f"- RAM energy: {standard['ram_tracking_method']}",
-        f"- Grid: {standard['country_name']} ({config['country_iso_code']}, chosen by {config['country_source']}), "
+        f"- CPU energy: {markdown_text(standard['cpu_tracking_method'])}",
+        f"- CPU power assumed: {markdown_text(power_assumption_text(record))}",
+        f"- GPU energy: {markdown_text(standard['gpu_tracking_method'])}",
+        f"- RAM energy: {markdown_text(standard['ram_tracking_method'])}",
+        f"- Grid: {markdown_text(standard['country_name'])} ({config['country_iso_code']}, chosen by "
+        f"{markdown_text(config['country_source'])}), "
         f"{standard['carbon_intensity_g_per_kwh']:.0f} g CO2eq/kWh, PUE {config['pue']}",
     ]
     if estimated:
@@ -186,7 +199,7 @@ def provenance_note(record: dict) -> Markdown:
                   "(`seed`: 25 epochs on all data).** Its numbers are smaller and noisier than the original's."]
     if missing:
         lines += ["", "**Energy and emissions were not measured in this build:** "
-                  + "; ".join(missing) + ". They show as *not measured*; no number stands in for them."]
+                  + markdown_text("; ".join(missing), 1000) + ". They show as *not measured*; no number stands in for them."]
     kind = "danger" if missing else "warning" if estimated or record["profile"] != "seed" else "note"
     body = "\n".join(lines)
     return Markdown(f"```{{admonition}} Where these numbers come from\n:class: {kind}\n\n{body}\n```")

@@ -15,9 +15,11 @@ from .config import ExperimentConfig
 from .costs import book_model_costs, total_multiplications
 from .data import PreparedData, load_mnist, prepare
 from .idle import measure_idle
-from .provenance import fingerprint, git_commit, hardware_info, source_sha256, versions
-from .store import CODECARBON_CSV, SCHEMA_VERSION, ResultStore
-from .tracking import measure
+from .hardware import hardware_info
+from .provenance import fingerprint, git_commit, source_sha256, versions
+from .schema import SCHEMA_VERSION
+from .store import CODECARBON_CSV, ResultStore
+from .tracking import measure, probe_power_assumptions
 
 
 def run_experiment(
@@ -59,8 +61,12 @@ def run_experiment(
         with store.staging() as folder:
             if config.idle_duration_s:
                 print(f"Measuring the machine at rest for {config.idle_duration_s:g} s first.", file=log, flush=True)
-            idle = measure_idle(config, folder)
-            runs = [train_one(architecture, repeat, position, config, data, folder, progress)
+            assumptions = probe_power_assumptions(config, folder)
+            forced_w = assumptions.pop("cpu_forced_power_w")
+            if assumptions.get("cpu_power_scaled"):
+                print(f"CPU power is estimated, not measured: {assumptions['cpu_power_basis']}.", file=log, flush=True)
+            idle = measure_idle(config, folder, forced_w)
+            runs = [train_one(architecture, repeat, position, config, data, folder, progress, forced_w)
                     for position, (repeat, architecture) in enumerate(schedule)]
             record = {
                 "schema_version": SCHEMA_VERSION,
@@ -71,6 +77,7 @@ def run_experiment(
                 **git_commit(),
                 **provenance,
                 "codecarbon_csv": CODECARBON_CSV,
+                "power_assumptions": assumptions,
                 "idle": idle,
                 "runs": runs,
             }
@@ -93,7 +100,7 @@ def interleaved_order(architectures: Sequence[str], repeats: int) -> list[tuple[
 
 
 def train_one(architecture: str, repeat: int, position: int, config: ExperimentConfig,
-              data: PreparedData, output_dir, progress) -> dict:
+              data: PreparedData, output_dir, progress, force_cpu_power_w: Optional[float] = None) -> dict:
     """Train one model inside its own tracker, then evaluate it on the test images."""
     import keras
 
@@ -120,7 +127,7 @@ def train_one(architecture: str, repeat: int, position: int, config: ExperimentC
         meter.end_of_fit()
         return history, meter
 
-    (history, meter), energy = measure(config, output_dir, f"convcarbon-{architecture}", fit)
+    (history, meter), energy = measure(config, output_dir, f"convcarbon-{architecture}", fit, force_cpu_power_w)
     test_loss, test_accuracy = model.evaluate(data.x_test, data.y_test, batch_size=config.batch_size, verbose=0)
     return {
         "architecture": architecture,

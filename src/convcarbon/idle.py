@@ -16,14 +16,15 @@ from .tracking import measure
 SECONDS_PER_HOUR = 3600.0
 
 
-def measure_idle(config: ExperimentConfig, output_dir: Path) -> Optional[dict]:
+def measure_idle(config: ExperimentConfig, output_dir: Path, force_cpu_power_w: Optional[float] = None) -> Optional[dict]:
     """Energy fields of `idle_duration_s` of sleeping, plus the mean power of each part.
 
     None when the configuration skips the idle measurement (idle_duration_s = 0).
     """
     if config.idle_duration_s == 0:
         return None
-    _, fields = measure(config, output_dir, "convcarbon-idle", lambda tracker: time.sleep(config.idle_duration_s))
+    _, fields = measure(config, output_dir, "convcarbon-idle", lambda tracker: time.sleep(config.idle_duration_s),
+                        force_cpu_power_w)
     for part in ("", "cpu_", "gpu_", "ram_"):
         energy_field = f"{part}energy_kwh" if part else "energy_consumed_kwh"
         fields[f"idle_{part}power_w"] = mean_power_w(fields[energy_field], fields["duration_s"])

@@ -7,11 +7,13 @@ newest record found in the local results store or committed under
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
 import pandas as pd
 
+from .hardware import IDENTITY_FIELDS
 from .analysis import MODELS, idle_power_w, repeats, runs_of, separable_ratio_interval, summary
 from .report import NOT_MEASURED, energy_is_estimated, energy_missing_reasons, machine_label, measured_text, summary_text
 from .stats import RatioInterval
@@ -29,6 +31,14 @@ def book_records(results_root: Path, repository_root: Path) -> tuple[list[dict],
 
 
 def machine_key(record: dict) -> str:
+    """Which machine and framework a record belongs to: its hardware identity (CPU vendor, family,
+    model, stepping, vector extension, VM, logical CPUs, RAM, GPUs) and its Keras backend."""
+    identity = {field: record["hardware"][field] for field in IDENTITY_FIELDS}
+    return json.dumps([identity, record["versions"]["keras_backend"]], sort_keys=True)
+
+
+def machine_title(record: dict) -> str:
+    """The machine and framework in words (plain text from an untrusted record)."""
     return f"{machine_label(record)}, Keras backend {record['versions']['keras_backend']}"
 
 
@@ -42,7 +52,7 @@ def machine_records(shown: dict, candidates: list[dict]) -> list[dict]:
         rank = (record["profile"] == shown["profile"], record["created_utc"])
         if key not in best or rank > best[key][0]:
             best[key] = (rank, record)
-    return [shown] + [record for _, record in sorted(best.values(), key=lambda item: machine_key(item[1]))]
+    return [shown] + [record for _, record in sorted(best.values(), key=lambda item: machine_title(item[1]))]
 
 
 def energy_method(record: dict) -> str:
@@ -75,7 +85,7 @@ def verdict_frame(records: list[dict]) -> pd.DataFrame:
     for record in records:
         idle_w = idle_power_w(record)
         rows.append({
-            "machine": machine_key(record),
+            "machine": machine_title(record),
             "energy": energy_method(record),
             "profile": f"{record['profile']}, {repeats(record)} repeat(s)",
             "at rest (W)": measured_text(idle_w, ".1f"),
@@ -92,7 +102,7 @@ def spread_frame(records: list[dict]) -> pd.DataFrame:
     for record in records:
         for model in MODELS:
             rows.append({
-                "machine": machine_key(record), "model": model,
+                "machine": machine_title(record), "model": model,
                 "test accuracy": spread_text(record, model, "accuracy", digits=".4f"),
                 "training time (s)": spread_text(record, model, "duration"),
                 "first epoch (s)": spread_text(record, model, "first epoch duration"),
@@ -110,7 +120,7 @@ def analytic_frame(records: list[dict]) -> pd.DataFrame:
     for record in records:
         throughput = {model: summary(record, model, "throughput").median / 1e9 for model in MODELS}
         rows.append({
-            "machine": machine_key(record),
+            "machine": machine_title(record),
             "multiplications ratio": f"{separable_ratio_interval(record, 'multiplications').ratio:.3f}",
             "later-epoch time ratio": interval_text(separable_ratio_interval(record, "later epoch duration")),
             "later-epoch energy ratio": interval_text(separable_ratio_interval(record, "later epoch energy")),

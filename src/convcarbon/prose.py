@@ -7,6 +7,7 @@ import math
 
 from .analysis import saving_shown
 from .report import energy_is_estimated, energy_missing_reasons
+from .safe import markdown_text
 from .stats import CONFIDENCE, RatioInterval
 
 
@@ -142,15 +143,15 @@ def trade_off_sentence(numbers: dict) -> str:
 def verdicts_markdown(records: list[dict]) -> str:
     """One bullet per machine: did the separable model save energy there, and how was energy obtained."""
     from .analysis import saving_verdict
-    from .machines import energy_method, machine_key
+    from .machines import energy_method, machine_title
 
-    return "\n".join(f"- On **{machine_key(record)}** ({record['profile']} profile; energy "
-                     f"{energy_method(record)}): {saving_verdict(record)}." for record in records)
+    return "\n".join(f"- On **{markdown_text(machine_title(record))}** ({record['profile']} profile; energy "
+                     f"{markdown_text(energy_method(record))}): {saving_verdict(record)}." for record in records)
 
 
 def measured_against_estimated(records: list[dict]) -> str:
     """What the records at hand can say about measured against estimated energy."""
-    from .machines import gpu_records, machine_key
+    from .machines import gpu_records, machine_title
 
     measured = gpu_records(records)
     estimated = [record for record in records if energy_is_estimated(record)]
@@ -160,7 +161,7 @@ def measured_against_estimated(records: list[dict]) -> str:
                 + ("an estimate." if estimated else "from the machines listed above.")
                 + " A record made with `python -m convcarbon run` on such a machine and committed under "
                 "`book/records/` appears here at the next build.")
-    names = ", ".join(f"**{machine_key(record)}**" for record in measured)
+    names = ", ".join(f"**{markdown_text(machine_title(record))}**" for record in measured)
     return (f"The GPU energy of {names} was read from the GPU's own counter through NVML: a measurement, "
             "within the counter's accuracy. Its CPU and RAM shares are still modelled. "
             + ("The CPU-only machines above had no counter, so their energy is a load model on an assumed "

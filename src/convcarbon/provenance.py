@@ -8,26 +8,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import platform
 import subprocess
-from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 from typing import Optional
 
+from .hardware import IDENTITY_FIELDS
+
 PACKAGE_DIR = Path(__file__).resolve().parent
-
-
-def hardware_info() -> dict:
-    return {
-        "cpu_model": _cpu_model(),
-        "cpu_count": os.cpu_count(),
-        "ram_total_gb": round(_ram_total_bytes() / 2**30, 1),
-        "gpu_models": _gpu_models(),
-        "machine": platform.machine(),
-        "os": platform.platform(),
-    }
 
 
 def versions() -> dict:
@@ -77,7 +66,7 @@ def fingerprint(config: dict, source: str, dataset_sha256: str, versions: dict, 
         "source_sha256": source,
         "dataset_sha256": dataset_sha256,
         "versions": versions,
-        "hardware": {key: hardware[key] for key in ("cpu_model", "cpu_count", "ram_total_gb", "gpu_models")},
+        "hardware": {key: hardware[key] for key in IDENTITY_FIELDS},
     }
     canonical = json.dumps(inputs, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
@@ -88,39 +77,3 @@ def _distribution_version(name: str) -> Optional[str]:
         return metadata.version(name)
     except metadata.PackageNotFoundError:
         return None
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine() or "unknown"
-
-
-def _ram_total_bytes() -> int:
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        return 0
-
-
-@lru_cache(maxsize=1)
-def _gpu_models() -> list:
-    """NVIDIA GPU names through NVML (the nvidia-ml-py package CodeCarbon also uses)."""
-    try:
-        import pynvml
-
-        pynvml.nvmlInit()
-    except Exception:
-        return []
-    try:
-        names = []
-        for index in range(pynvml.nvmlDeviceGetCount()):
-            name = pynvml.nvmlDeviceGetName(pynvml.nvmlDeviceGetHandleByIndex(index))
-            names.append(name.decode() if isinstance(name, bytes) else name)
-        return names
-    finally:
-        pynvml.nvmlShutdown()

@@ -7,6 +7,7 @@ import math
 import pandas as pd
 
 from .analysis import METRICS, MODELS, Metric, idle_power_w, repeats, separable_ratio_interval, summary
+from .safe import plain_text
 from .stats import RatioInterval, Summary
 
 METHODS = ("cpu_tracking_method", "gpu_tracking_method", "ram_tracking_method")
@@ -46,7 +47,7 @@ def comparison_table(record: dict) -> pd.DataFrame:
 
 def record_method(record: dict, model: str, field: str) -> str:
     """How a model's energy was obtained; the distinct methods of its runs, joined."""
-    return "; ".join(dict.fromkeys(run[field] for run in record["runs"] if run["model"] == model))
+    return "; ".join(dict.fromkeys(plain_text(run[field]) for run in record["runs"] if run["model"] == model))
 
 
 def measured_text(value: float, digits: str = ".4g") -> str:
@@ -69,11 +70,34 @@ def ratio(numerator, denominator) -> float:
 
 
 def machine_label(record: dict) -> str:
+    """The machine in words a reader can tell apart: "AMD EPYC (family 25, model 17; AVX-512),
+    2 logical CPUs, virtual machine, 23.5 GB RAM + NVIDIA H200 (139.8 GB, driver 570.1)".
+
+    Plain text from an untrusted record: escape it (`safe`) wherever it is placed in Markdown.
+    """
     hardware = record["hardware"]
-    label = f"{hardware['cpu_model']} ({hardware['cpu_count']} cores, {hardware['ram_total_gb']} GB RAM)"
-    if hardware["gpu_models"]:
-        label += " + " + ", ".join(hardware["gpu_models"])
-    return label
+    details = [f"family {hardware['cpu_family']}" if hardware["cpu_family"] is not None else "",
+               f"model {hardware['cpu_model_number']}" if hardware["cpu_model_number"] is not None else ""]
+    cpu = ", ".join(part for part in details if part)
+    if hardware["vector_extension"]:
+        cpu += ("; " if cpu else "") + hardware["vector_extension"]
+    label = hardware["cpu_model"] + (f" ({cpu})" if cpu else "") + f", {hardware['cpu_count']} logical CPUs"
+    label += {True: ", virtual machine", False: "", None: ""}[hardware["virtual_machine"]]
+    label += f", {hardware['ram_total_gb']} GB RAM"
+    gpus = [f"{gpu['name']} ({gpu['memory_gb']} GB, driver {gpu['driver']})" for gpu in hardware["gpus"]]
+    return label + (" + " + ", ".join(gpus) if gpus else "")
+
+
+def power_assumption_text(record: dict) -> str:
+    """What CodeCarbon assumed for the CPU's power on this machine, in one line of plain text."""
+    assumptions = record["power_assumptions"]
+    if assumptions["cpu_power_model"] == "counter":
+        return "none: the CPU's energy was read from a hardware counter"
+    basis = assumptions["cpu_power_basis"] or "not known"
+    ram_w = assumptions.get("ram_assumed_power_w")
+    ram = f"; RAM modelled at {ram_w:g} W" if ram_w is not None else ""
+    scaled = " (scaled to this machine's share of the chip)" if assumptions.get("cpu_power_scaled") else ""
+    return f"{assumptions['cpu_power_model']}{scaled}: {basis}{ram}"
 
 
 def energy_missing_reasons(record: dict) -> list[str]:
@@ -108,6 +132,7 @@ def provenance_lines(record: dict) -> list[str]:
         f"{run['carbon_intensity_g_per_kwh']:.0f} g CO2eq/kWh ({run['grid_data_year']} data), PUE {config['pue']}",
         f"CPU energy {run['cpu_tracking_method']}; GPU {run['gpu_tracking_method']}; "
         f"RAM {run['ram_tracking_method']}",
+        f"CPU power assumed: {power_assumption_text(record)}",
     ]
     if energy_is_estimated(record):
         lines.append("WARNING: no hardware energy counter was read; energy and emissions are estimates.")
@@ -128,7 +153,7 @@ def idle_line(record: dict) -> str:
 def format_report(record: dict) -> str:
     table = comparison_table(record)
     text = table.to_string(float_format=lambda value: f"{value:.4g}")
-    return "\n".join(provenance_lines(record)) + "\n\n" + text
+    return "\n".join(plain_text(line, 2000) for line in provenance_lines(record)) + "\n\n" + text
 
 
 def report_json(record: dict) -> dict:

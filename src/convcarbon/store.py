@@ -20,14 +20,11 @@ from typing import Iterator, Optional
 from filelock import FileLock
 
 from .errors import StoreError
+from .schema import MAX_RECORD_BYTES, record_problem
 
 RECORD_FILE = "record.json"
 CODECARBON_CSV = "emissions.csv"
-SCHEMA_VERSION = 3  # 2: repeats, per-epoch energy and the idle measurement; 3: the clean-up after the epochs
 STAGING_PREFIX = ".staging-"
-REQUIRED_FIELDS = (
-    "schema_version", "fingerprint", "profile", "config", "idle", "runs", "hardware", "versions", "created_utc",
-)
 
 logger = logging.getLogger(__name__)
 
@@ -126,22 +123,27 @@ def scan_records(root: Path) -> tuple[list[dict], list[tuple[Path, str]]]:
 
 
 def read_record(folder: Path) -> tuple[Optional[dict], Optional[str]]:
-    """(record, None) for a sound record, or (None, what is wrong with it)."""
+    """(record, None) for a sound record, or (None, what is wrong with it).
+
+    Every record is untrusted (anyone can commit one): it is read only up to a size
+    limit, never through a link, and used only if it matches the record schema.
+    """
     path = folder / RECORD_FILE
     try:
-        record = json.loads(path.read_text())
+        if path.is_symlink() or folder.is_symlink():
+            return None, f"{RECORD_FILE} is a symbolic link, which is refused"
+        if path.stat().st_size > MAX_RECORD_BYTES:
+            return None, f"{RECORD_FILE} is larger than {MAX_RECORD_BYTES // 2**20} MB"
+        record = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None, f"no {RECORD_FILE}"
     except (OSError, ValueError) as error:
-        return None, f"{RECORD_FILE} is not readable JSON ({error})"
+        return None, f"{RECORD_FILE} is not readable JSON ({str(error)[:120]})"
     if not isinstance(record, dict):
         return None, f"{RECORD_FILE} does not hold an object"
-    if "schema_version" in record and record["schema_version"] != SCHEMA_VERSION:
-        return None, (f"written as record schema {record['schema_version']}; this version of convcarbon "
-                      f"reads schema {SCHEMA_VERSION} (run again to measure with it)")
-    missing = [field for field in REQUIRED_FIELDS if field not in record]
-    if missing:
-        return None, f"{RECORD_FILE} lacks {', '.join(missing)}"
+    problem = record_problem(record)
+    if problem:
+        return None, problem
     return record, None
 
 

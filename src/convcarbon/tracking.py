@@ -14,22 +14,17 @@ from typing import Callable, Optional, TypeVar
 
 from .config import ExperimentConfig
 from .grid import carbon_intensity_g_per_kwh, country_name, grid_data_year
+from .power import power_assumptions, tracking_methods
 
 Result = TypeVar("Result")
 
-# CodeCarbon's CPU modes that read a hardware energy counter rather than model one.
-MEASURED_CPU_MODES = {
-    "intel_rapl": "measured: RAPL energy counters",
-    "intel_power_gadget": "measured: Intel Power Gadget",
-    "windows_emi": "measured: Windows energy meter",
-}
-
-
 def measure(
-    config: ExperimentConfig, output_dir: Path, project_name: str, work: Callable[[Optional[object]], Result]
+    config: ExperimentConfig, output_dir: Path, project_name: str, work: Callable[[Optional[object]], Result],
+    force_cpu_power_w: Optional[float] = None,
 ) -> tuple[Result, dict]:
     """Run `work(tracker)` inside a tracker; return its result and the flat energy fields.
 
+    `force_cpu_power_w` replaces CodeCarbon's assumed CPU wattage (see `power`).
     `work` gets the running tracker, or None when CodeCarbon failed to start,
     so that it can read the energy part-way (see `epochs.EpochMeter`).
 
@@ -40,7 +35,7 @@ def measure(
     started = time.perf_counter()
     tracker = None
     try:
-        tracker = _new_tracker(config, output_dir, project_name)
+        tracker = _new_tracker(config, output_dir, project_name, force_cpu_power_w)
         tracker.start()
     except KeyboardInterrupt:
         if tracker is not None:
@@ -126,45 +121,6 @@ def _grid_fields(config: ExperimentConfig) -> dict:
     }
 
 
-def tracking_methods(tracker, ram_power_w: float) -> dict:
-    """How CodeCarbon got each part of the energy: a hardware counter or a model.
-
-    CodeCarbon exposes this only on its hardware objects, so this reads their
-    `_mode` and `_tdp` attributes (checked against codecarbon 3.3).
-    """
-    cpu_method, cpu_measured = "none: no CPU tracked", False
-    gpu_method, gpu_measured = "none: no GPU found", False
-    ram_method = f"estimated: RAM power model ({ram_power_w:.0f} W)"
-    for hardware in getattr(tracker, "_hardware", []):
-        kind = type(hardware).__name__
-        if kind == "CPU":
-            cpu_method, cpu_measured = _cpu_method(hardware)
-        elif kind == "GPU":
-            gpu_method, gpu_measured = "measured: NVML energy counter", True
-        elif kind == "AppleSiliconChip":
-            cpu_method, cpu_measured = "measured: Apple powermetrics", True
-    return {
-        "cpu_tracking_method": cpu_method,
-        "gpu_tracking_method": gpu_method,
-        "ram_tracking_method": ram_method,
-        "cpu_energy_measured": cpu_measured,
-        "gpu_energy_measured": gpu_measured,
-    }
-
-
-def _cpu_method(cpu) -> tuple[str, bool]:
-    mode = getattr(cpu, "_mode", "unknown")
-    if mode in MEASURED_CPU_MODES:
-        return MEASURED_CPU_MODES[mode], True
-    tdp = getattr(cpu, "_tdp", None)
-    generic = " (generic, CPU model not in CodeCarbon's table)" if getattr(cpu, "_is_generic_tdp", False) else ""
-    if mode == "cpu_load":
-        return f"estimated: CPU load x {tdp} W TDP{generic}", False
-    if mode == "constant":
-        return f"estimated: constant 50% of {tdp} W TDP{generic}", False
-    return f"estimated: CodeCarbon mode {mode!r}", False
-
-
 def cumulative_energy_kwh(tracker) -> float:
     """The energy the tracker has counted since it started, after a fresh reading.
 
@@ -177,7 +133,28 @@ def cumulative_energy_kwh(tracker) -> float:
     return tracker._total_energy.kWh
 
 
-def _new_tracker(config: ExperimentConfig, output_dir: Path, project_name: str):
+def probe_power_assumptions(config: ExperimentConfig, output_dir: Path) -> dict:
+    """What CodeCarbon will assume on this machine, read from a tracker that is made but never started,
+    with the CPU wattage to force on every tracker of the experiment (`power.power_assumptions`).
+
+    If CodeCarbon cannot even be set up, the assumptions say so and nothing is forced: the
+    runs then record their energy as missing with the reason.
+    """
+    import psutil
+
+    try:
+        tracker = _new_tracker(config, output_dir, "convcarbon-probe", None)
+        tracker._ensure_hardware_ready()  # CodeCarbon 3.3 detects the hardware lazily, at start
+    except Exception as error:
+        return {"cpu_power_model": "unknown", "cpu_forced_power_w": None,
+                "cpu_power_basis": f"CodeCarbon could not be set up: {type(error).__name__}: {error}"}
+    logical_cpus = psutil.cpu_count(logical=True) or 1
+    threads_per_core = logical_cpus // max(psutil.cpu_count(logical=False) or logical_cpus, 1)
+    cpu = next((part for part in tracker._hardware if type(part).__name__ == "CPU"), None)
+    return power_assumptions(tracker, getattr(cpu, "_model", None) or "", logical_cpus, threads_per_core)
+
+
+def _new_tracker(config: ExperimentConfig, output_dir: Path, project_name: str, force_cpu_power_w: Optional[float]):
     from codecarbon import OfflineEmissionsTracker
 
     # CodeCarbon logs an info line per measurement; our own progress lines say enough.
@@ -194,6 +171,7 @@ def _new_tracker(config: ExperimentConfig, output_dir: Path, project_name: str):
         # Our results store holds its own lock; CodeCarbon's global one in /tmp
         # would be left behind by a killed run and block the next.
         allow_multiple_runs=True,
+        force_cpu_power=force_cpu_power_w,
     )
 
 

@@ -1,0 +1,32 @@
+"""Untrusted text made inert before it reaches a page.
+
+Records come from anyone's machine. A string from a record (a CPU name, a
+tracking method, a country, a folder name) is shown exactly as text: never
+read as Markdown, MyST syntax, HTML, or matplotlib's mathtext.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+
+# CommonMark lets a backslash escape every ASCII punctuation character, which then stands for itself.
+_MARKDOWN_SPECIAL = re.compile("([" + re.escape(string.punctuation) + "])")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+def plain_text(value, max_length: int = 300) -> str:
+    """One line of printable text: control characters and line breaks become spaces, long text is cut."""
+    text = _CONTROL.sub(" ", str(value)).strip()
+    return text if len(text) <= max_length else text[: max_length - 1] + "…"
+
+
+def markdown_text(value, max_length: int = 300) -> str:
+    """`value` as inert MyST Markdown: every punctuation character escaped, so that `<script>`,
+    `**`, `$`, `{role}`, `[link](...)` and `` ` `` all show as the characters they are."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", plain_text(value, max_length))
+
+
+def figure_text(value, max_length: int = 300) -> str:
+    """`value` for a matplotlib label: a `$` would start mathtext, so it is escaped."""
+    return plain_text(value, max_length).replace("$", r"\$")

@@ -81,6 +81,21 @@ def run_book_command(root: Path, results_dir: Path, mnist_path: str, **environme
 
 
 STALE_RESULT = "quick-written-by-an-older-version"
+# Records as a stranger could commit them: one valid but with markup and script in every text field,
+# one invalid, in a folder whose very name is markup. Neither may ever render as HTML.
+HOSTILE_RECORD = "seed-hostile-contributor"
+INVALID_RECORD = '<img src=x onerror="window.__pwned=3">'
+
+
+def plant_hostile_records(records_dir: Path) -> None:
+    import json
+
+    from test_records import hostile_record
+
+    for name, record in ((HOSTILE_RECORD, hostile_record()),
+                         (INVALID_RECORD, {**hostile_record(), "profile": "<script>window.__pwned=4</script>"})):
+        (records_dir / name).mkdir(parents=True)
+        (records_dir / name / "record.json").write_text(json.dumps(record))
 
 
 @pytest.fixture(scope="session")
@@ -90,6 +105,7 @@ def built_book(tmp_path_factory, mnist_path):
     import time
 
     root = copy_book(tmp_path_factory.mktemp("book"))
+    plant_hostile_records(root / "book" / "records")
     results_dir = root / "results"
     # A result left in the store by an older version, as after an upgrade: skipped, said, never fatal.
     (results_dir / STALE_RESULT).mkdir(parents=True)
@@ -103,3 +119,37 @@ def built_book(tmp_path_factory, mnist_path):
     record = json.loads((record_folder / "record.json").read_text())
     return {"root": root, "html": root / "_build" / "html", "results_dir": results_dir, "record": record,
             "elapsed_s": elapsed_s, "completed": completed}
+
+
+@pytest.fixture(scope="session")
+def site(built_book):
+    """The built book served on loopback, as a reader's browser would fetch it."""
+    import functools
+    import http.server
+    import threading
+
+    class QuietHandler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *arguments):
+            pass
+
+    handler = functools.partial(QuietHandler, directory=str(built_book["html"]))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's chromium, driven by Playwright (which downloads no browser of its own)."""
+    import shutil
+
+    from playwright.sync_api import sync_playwright
+
+    chromium = shutil.which("chromium")
+    assert chromium, "Debian's chromium is missing: run tests/setup.sh (the README's test command does)"
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=chromium, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield launched
+        launched.close()

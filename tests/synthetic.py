@@ -11,12 +11,17 @@ MULTIPLICATIONS = {"Conv2D": 2_836_800, "SeparableConv2D": 722_536}
 def make_run(model, repeat, energy_kwh=0.01, duration_s=100.0, accuracy=0.98, epoch_duration_s=(30.0, 10.0),
              gpu_measured=False):
     return {
-        "model": model, "architecture": model.lower(), "repeat": repeat, "position": 0, "seed": 42 + repeat,
+        "model": model, "architecture": {"Conv2D": "conv2d", "SeparableConv2D": "separable"}[model], "repeat": repeat, "position": 0, "seed": 42 + repeat,
         "test_accuracy": accuracy, "test_loss": 0.05, "duration_s": duration_s,
         "energy_consumed_kwh": energy_kwh, "cpu_energy_kwh": energy_kwh / 4, "gpu_energy_kwh": 0.0,
         "ram_energy_kwh": energy_kwh * 3 / 4, "emissions_kg": energy_kwh * 0.4,
         "emissions_rate_kg_per_s": energy_kwh * 0.4 / duration_s,
-        "epoch_duration_s": list(epoch_duration_s), "epoch_energy_kwh": [energy_kwh / 2, energy_kwh / 2],
+        "epoch_duration_s": list(epoch_duration_s), "epoch_energy_kwh": [energy_kwh / 2] * len(epoch_duration_s),
+        "history": {name: [0.5] * len(epoch_duration_s) for name in ("loss", "accuracy", "val_loss", "val_accuracy")},
+        "parameters": 431_242 if model == "Conv2D" else 414_899,
+        "cpu_power_w": 8.0, "gpu_power_w": 0.0, "ram_power_w": 20.0, "pue": 1.0,
+        "codecarbon_cpu_model": "AMD EPYC", "codecarbon_gpu_model": None, "codecarbon_run_id": f"run-{repeat}",
+        "country_iso_code": "USA",
         "clean_up_duration_s": 0.2, "clean_up_energy_kwh": 0.0,
         "multiplications_per_image": MULTIPLICATIONS[model],
         "carbon_intensity_g_per_kwh": 400.0, "country_name": "United States", "grid_data_year": 2023,
@@ -25,6 +30,17 @@ def make_run(model, repeat, energy_kwh=0.01, duration_s=100.0, accuracy=0.98, ep
         "ram_tracking_method": "estimated: RAM power model (20 W)",
         "cpu_energy_measured": False, "gpu_energy_measured": gpu_measured, "energy_missing_reason": None,
     }
+
+
+IDLE = {"duration_s": 60.0, "energy_consumed_kwh": 20.0 * 60 / 3.6e6, "cpu_energy_kwh": 0.0, "gpu_energy_kwh": 0.0,
+        "ram_energy_kwh": 20.0 * 60 / 3.6e6, "cpu_power_w": 0.8, "gpu_power_w": 0.0, "ram_power_w": 20.0,
+        "emissions_kg": 0.0001, "emissions_rate_kg_per_s": 1e-6, "country_iso_code": "USA",
+        "country_name": "United States", "carbon_intensity_g_per_kwh": 400.0, "grid_data_year": 2023, "pue": 1.0,
+        "codecarbon_cpu_model": "AMD EPYC", "codecarbon_gpu_model": None, "codecarbon_run_id": "idle",
+        "cpu_tracking_method": "estimated: CPU load x 8 W TDP", "gpu_tracking_method": "none: no GPU found",
+        "ram_tracking_method": "estimated: RAM power model (20 W)", "cpu_energy_measured": False,
+        "gpu_energy_measured": False, "energy_missing_reason": None, "idle_cpu_power_w": 0.0,
+        "idle_gpu_power_w": 0.0, "idle_ram_power_w": 20.0}
 
 
 def make_hardware(cpu="CPU A", gpus=(), **fields):
@@ -47,15 +63,18 @@ def make_record(runs, cpu="CPU A", gpus=(), backend="tensorflow", profile="seed"
                 created="2026-01-01T00:00:00+00:00", idle_power_w=20.0, fingerprint="ab" * 32, hardware=None):
     return {
         "schema_version": SCHEMA_VERSION, "fingerprint": fingerprint, "profile": profile,
-        "config": {"profile": profile, "epochs": 2, "batch_size": 250, "train_images": 60_000,
-                   "validation_split": 0.2, "repeats": max(run["repeat"] for run in runs) + 1,
+        "config": {"profile": profile, "epochs": len(runs[0]["epoch_duration_s"]), "batch_size": 250,
+                   "train_images": 60_000, "test_images": 10_000, "validation_split": 0.2,
+                   "repeats": max(run["repeat"] for run in runs) + 1,
                    "country_iso_code": "USA", "country_source": "default", "pue": 1.0},
-        "idle": None if idle_power_w is None else {"idle_power_w": idle_power_w, "duration_s": 60.0,
-                                                   "energy_missing_reason": None},
+        "idle": None if idle_power_w is None else {**IDLE, "idle_power_w": idle_power_w},
+        "git_commit": "0" * 40, "git_dirty": False, "source_sha256": "5" * 64,
+        "dataset": {"source": "mnist.npz", "sha256": "d" * 64}, "codecarbon_csv": "emissions.csv",
         "runs": runs,
         "hardware": hardware or make_hardware(cpu, gpus),
         "power_assumptions": dict(POWER_ASSUMPTIONS),
-        "versions": {"keras": "3", "keras_backend": backend, "codecarbon": "3.3.2", "python": "3.12"},
+        "versions": {"keras": "3", "keras_backend": backend, "codecarbon": "3.3.2", "python": "3.12",
+                     "tensorflow": "2.21.0" if backend == "tensorflow" else None},
         "created_utc": created,
     }
 

@@ -81,3 +81,44 @@ def test_missing_energy_is_said_in_words_never_as_a_number():
                      trade_off_sentence(missing)):
         assert "not measured" in sentence and "nan" not in sentence
     assert "took 0.58 (95% interval 0.50 to 0.66) times" in paper_against_measured(missing)
+
+
+def gpu_measured_record():
+    from synthetic import make_record, make_run
+
+    runs = [make_run(model, repeat, gpu_measured=True) for model in ("Conv2D", "SeparableConv2D") for repeat in range(3)]
+    return make_record(runs, cpu="AMD EPYC 9654 96-Core Processor", gpus=["NVIDIA H200"], backend="jax")
+
+
+def test_provenance_note_and_prose_on_measured_gpu_energy():
+    from convcarbon.book import provenance_note
+    from convcarbon.prose import energy_status_phrase
+
+    record = gpu_measured_record()
+    note = provenance_note(record).data
+    assert ":class: note" in note  # seed profile, GPU energy measured: nothing to warn about
+    assert "GPU energy: measured: NVML energy counter" in note.replace("\\", "")
+    assert "estimated, not measured" not in note
+    assert "NVIDIA H200" in note
+    assert energy_status_phrase(record) == "**measured** by a hardware counter"
+
+
+def test_provenance_note_on_estimated_energy_states_the_assumed_wattage():
+    from convcarbon.book import provenance_note
+    from synthetic import paired_record
+
+    note = provenance_note(paired_record([0.01] * 3, [0.009] * 3)).data
+    assert ":class: warning" in note and "Energy here is estimated, not measured" in note
+    assert "CPU power assumed: load model: CodeCarbon's default for a CPU not in its table: 8 W" in note.replace("\\", "")
+
+
+def test_provenance_note_shows_a_hostile_record_as_text():
+    from markdown_it import MarkdownIt
+
+    from convcarbon.book import provenance_note
+    from test_records import hostile_record
+
+    fence, class_line, *body, closing = provenance_note(hostile_record()).data.splitlines()
+    assert fence.startswith("```{admonition}") and closing == "```"
+    html = MarkdownIt("commonmark").render("\n".join(body))  # the admonition's body, parsed as MyST parses it
+    assert "<img" not in html and "<script" not in html and "&lt;script&gt;" in html

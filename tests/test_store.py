@@ -7,20 +7,13 @@ import pytest
 from convcarbon.errors import StoreError
 from convcarbon.schema import SCHEMA_VERSION
 from convcarbon.store import RECORD_FILE, ResultStore, scan_records
+from synthetic import paired_record
 
 
 def make_record(fingerprint="ab" * 32, profile="smoke", cpu="CPU A", created="2026-01-01T00:00:00+00:00"):
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "fingerprint": fingerprint,
-        "profile": profile,
-        "config": {"profile": profile},
-        "idle": None,
-        "runs": [],
-        "hardware": {"cpu_model": cpu},
-        "versions": {},
-        "created_utc": created,
-    }
+    """A valid record (the store reads nothing else) with the given identity."""
+    return paired_record([0.01, 0.011], [0.009, 0.01], fingerprint=fingerprint, profile=profile, cpu=cpu,
+                         created=created)
 
 
 def commit(store, record, extra_file=None):

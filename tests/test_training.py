@@ -25,6 +25,10 @@ RUN_FIELDS = ["duration_s", "energy_consumed_kwh", "cpu_energy_kwh", "ram_energy
               "clean_up_duration_s", "clean_up_energy_kwh"]
 
 
+# A grid and a PUE other than the defaults, so that the emissions identity is tested where it can fail.
+SMOKE_ARGUMENTS = ("--profile", "smoke", "--country", "FRA", "--pue", "1.25")
+
+
 def convcarbon(*arguments, results_dir, mnist_path, **popen):
     command = convcarbon_command(*arguments, results_dir=results_dir)
     environment = child_environment(mnist_path, PYTHONFAULTHANDLER="1")
@@ -37,7 +41,7 @@ def convcarbon(*arguments, results_dir, mnist_path, **popen):
 def smoke_run(tmp_path_factory, mnist_path):
     results_dir = tmp_path_factory.mktemp("results")
     started = time.perf_counter()
-    completed = convcarbon("run", "--profile", "smoke", results_dir=results_dir, mnist_path=mnist_path)
+    completed = convcarbon("run", *SMOKE_ARGUMENTS, results_dir=results_dir, mnist_path=mnist_path)
     elapsed_s = time.perf_counter() - started
     assert completed.returncode == 0, completed.stderr
     (folder,) = [path for path in results_dir.iterdir() if not path.name.startswith(".")]
@@ -91,6 +95,33 @@ def test_record_carries_its_provenance(smoke_run):
         assert float(last_rows[part["codecarbon_run_id"]]["energy_consumed"]) == pytest.approx(part["energy_consumed_kwh"])
 
 
+def test_emissions_are_energy_times_the_named_grid_times_pue(smoke_run):
+    """CodeCarbon multiplies every part's power and energy by the PUE; emissions are that energy times the
+    carbon intensity of the grid named on the command line, which is not the default one."""
+    from convcarbon.grid import carbon_intensity_g_per_kwh
+
+    _, record, _, _, _ = smoke_run
+    assert (record["config"]["country_iso_code"], record["config"]["country_source"]) == ("FRA", "--country")
+    intensity = carbon_intensity_g_per_kwh("FRA")
+    assert intensity != carbon_intensity_g_per_kwh("USA")
+    ram_w = record["power_assumptions"]["ram_assumed_power_w"]
+    for part in [record["idle"], *record["runs"]]:
+        assert part["pue"] == 1.25 and part["carbon_intensity_g_per_kwh"] == intensity
+        assert part["ram_power_w"] == pytest.approx(ram_w * 1.25, rel=1e-6)
+        raw_energy_kwh = part["energy_consumed_kwh"] / part["pue"]
+        assert part["emissions_kg"] == pytest.approx(raw_energy_kwh * intensity / 1000 * part["pue"], rel=1e-6)
+
+
+def test_record_states_codecarbons_power_assumptions(smoke_run):
+    _, record, _, _, _ = smoke_run
+    assumptions = record["power_assumptions"]
+    assert assumptions["cpu_power_model"] in ("counter", "load model", "constant model")
+    if assumptions["cpu_power_model"] != "counter":
+        assert assumptions["cpu_assumed_power_w"] > 0 and assumptions["cpu_power_basis"]
+        wattage = f"{assumptions['cpu_assumed_power_w']:.1f} W"
+        assert all(wattage in run["cpu_tracking_method"] for run in record["runs"])
+
+
 def test_idle_power_is_measured_before_the_runs(smoke_run):
     _, record, _, _, _ = smoke_run
     idle = record["idle"]
@@ -115,7 +146,7 @@ def test_run_prints_progress_and_the_table(smoke_run):
 def test_second_run_reuses_and_report_reads_the_store(smoke_run, mnist_path):
     _, record, _, results_dir, _ = smoke_run
     started = time.perf_counter()
-    again = convcarbon("run", "--profile", "smoke", results_dir=results_dir, mnist_path=mnist_path)
+    again = convcarbon("run", *SMOKE_ARGUMENTS, results_dir=results_dir, mnist_path=mnist_path)
     assert again.returncode == 0 and "Reusing the stored result" in again.stderr
     assert "epoch" not in again.stderr
     assert time.perf_counter() - started < 60
@@ -129,7 +160,7 @@ def test_second_run_reuses_and_report_reads_the_store(smoke_run, mnist_path):
 
 def test_refresh_measures_again(smoke_run, mnist_path):
     _, record, folder, results_dir, _ = smoke_run
-    refreshed = convcarbon("run", "--profile", "smoke", "--refresh", results_dir=results_dir, mnist_path=mnist_path)
+    refreshed = convcarbon("run", *SMOKE_ARGUMENTS, "--refresh", results_dir=results_dir, mnist_path=mnist_path)
     assert refreshed.returncode == 0 and "[Conv2D, repeat 1/2] epoch 1/2" in refreshed.stderr
     new_record = json.loads((folder / "record.json").read_text())
     assert new_record["fingerprint"] == record["fingerprint"]

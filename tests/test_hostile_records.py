@@ -1,0 +1,48 @@
+"""Records a stranger commits under book/records are shown as text on every page, never as markup.
+
+The built book (conftest.built_book) carries a valid record whose every text field holds HTML, script,
+event handlers, Markdown, MyST roles and TeX, and an invalid one in a folder named as markup.
+"""
+
+import re
+
+import pytest
+
+from conftest import HOSTILE_RECORD, INVALID_RECORD
+
+pytestmark = pytest.mark.training
+
+
+def pages(built_book):
+    return sorted(path.relative_to(built_book["html"]).as_posix()
+                  for path in (built_book["html"] / "book").glob("*.html"))
+
+
+def test_the_hostile_record_is_shown_and_the_invalid_one_skipped_with_its_reason(built_book):
+    results = (built_book["html"] / "book" / "results.html").read_text()
+    assert "window.__pwned=1" in results  # the hostile machine is on the page, as text
+    reproducibility = (built_book["html"] / "book" / "reproducibility.html").read_text()
+    assert "does not match the record schema at profile" in reproducibility
+    assert f"{INVALID_RECORD}: does not match the record schema at profile" in built_book["completed"].stderr
+    assert HOSTILE_RECORD not in built_book["completed"].stderr  # a valid record is shown, not skipped
+
+
+def test_no_markup_from_a_record_reaches_any_html_file(built_book):
+    for page in pages(built_book):
+        html = (built_book["html"] / page).read_text()
+        assert '<img src="x"' not in html and "<img src=x" not in html, page
+        assert "<script>window.__pwned" not in html, page
+        assert not re.search(r"<[a-z]+\s[^>]*onerror=", html), page  # as text, &lt;img ... onerror= is harmless
+
+
+def test_no_script_from_a_record_runs_on_any_page(built_book, site, browser):
+    page = browser.new_page()
+    for path in pages(built_book):
+        page.goto(f"{site}/{path}", wait_until="load")
+        page.wait_for_timeout(200)
+        assert page.evaluate("typeof window.__pwned") == "undefined", path
+        assert page.locator("img[src='x']").count() == 0, path
+        assert page.locator("a[href^='javascript:']").count() == 0, path
+    page.goto(f"{site}/book/results.html", wait_until="load")
+    assert "<script>window.__pwned=2</script>" in page.inner_text("main")
+    page.close()

@@ -81,3 +81,14 @@ def test_missing_energy_is_said_in_words_never_as_a_number():
                      trade_off_sentence(missing)):
         assert "not measured" in sentence and "nan" not in sentence
     assert "took 0.58 (95% interval 0.50 to 0.66) times" in paper_against_measured(missing)
+
+
+def test_profiles_frame_counts_what_each_profile_trains():
+    from convcarbon.book import profiles_frame
+
+    frame = profiles_frame()
+    assert list(frame.index) == ["seed", "quick", "smoke"]
+    # seed: 25 epochs, 3 runs per model, 2 models, on the 48,000 of 60,000 images that the 20% split leaves
+    assert frame.loc["seed", "epochs in all"] == 150 and frame.loc["seed", "images per epoch"] == "48,000"
+    assert frame.loc["seed", "images trained in all"] == "7,200,000"
+    assert frame.loc["smoke", "images per epoch"] == "1,600" and frame.loc["smoke", "epochs in all"] == 8

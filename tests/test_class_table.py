@@ -150,6 +150,15 @@ def test_bad_arguments_give_one_line_and_exit_1(capsys, arguments, message):
     assert code == 1 and message in err and len(err.strip().splitlines()) == 1
 
 
+def test_unreadable_class_folder(capsys, monkeypatch, tmp_path):
+    def refuse(path):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr("pathlib.Path.iterdir", refuse)  # as for a folder this user may not list
+    code, _, err = run_cli(capsys, "report", "--class-table", str(tmp_path))
+    assert code == 1 and err.strip() == f"convcarbon: error: cannot read the folder {tmp_path} (Permission denied)"
+
+
 def test_empty_class_folder(capsys, tmp_path):
     code, _, err = run_cli(capsys, "report", "--class-table", str(tmp_path))
     assert code == 1 and err.strip() == f"convcarbon: error: no usable record in {tmp_path}"

@@ -33,8 +33,12 @@ def collect(root: Path) -> tuple[list[tuple[str, dict]], list[tuple[str, str]]]:
     root = Path(root)
     if not root.is_dir():
         raise ConvCarbonError(f"no folder {terminal_text(str(root))} to read a class's records from")
+    try:
+        entries = sorted(root.iterdir(), key=lambda path: path.name)
+    except OSError as error:
+        raise ConvCarbonError(f"cannot read the folder {terminal_text(str(root))} ({error.strerror})") from None
     found, skipped = [], []
-    for entry in sorted(root.iterdir(), key=lambda path: path.name):
+    for entry in entries:
         if entry.name.startswith("."):
             continue
         record, problem = _read_entry(entry)

@@ -170,11 +170,11 @@ def command_report(arguments) -> int:
 
 def command_class_table(arguments) -> int:
     from . import classtable
-
     from .safe import terminal_text
 
     found, skipped = classtable.collect(Path(arguments.class_table))
-    table = [classtable.table_row(name, record) for name, record in found if arguments.profile in (None, record["profile"])]
+    table = [classtable.table_row(name, record) for name, record in found
+             if arguments.profile in (None, record["profile"])]
     for line in classtable.skipped_lines(skipped):
         print(f"convcarbon: {line}", file=sys.stderr)
     if not table:

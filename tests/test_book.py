@@ -153,3 +153,16 @@ def test_a_failing_chapter_fails_the_build(built_book, tmp_path, mnist_path):
     completed = run_book_command(root, built_book["results_dir"], mnist_path)  # reuses the stored result
     assert completed.returncode != 0
     assert "chapter broke" in completed.stdout + completed.stderr
+
+
+def test_instructors_page_maps_every_exercise_and_shows_what_each_profile_trains(built_book):
+    chapters = [chapter.removeprefix("book/") for chapter in toc_chapters()]
+    exercises = {f"{chapter}.html#{element['id']}" for chapter in chapters
+                 for element in page(built_book, chapter).select("div.exercise[id]")}
+    instructors = page(built_book, "instructors")
+    linked = {link["href"] for link in instructors.select("table a[href]") if "#" in link["href"]}
+    assert len(exercises) >= 10 and exercises <= linked  # every exercise in the book has its objective
+    table = next(table for table in instructors.find_all("table") if "epochs in all" in table.get_text())
+    rows = {row.find("th").get_text(strip=True): [cell.get_text(strip=True) for cell in row.find_all("td")]
+            for row in table.find("tbody").find_all("tr")}
+    assert set(rows) == {"seed", "quick", "smoke"} and rows["seed"][3] == "150"

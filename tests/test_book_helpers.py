@@ -122,3 +122,14 @@ def test_provenance_note_shows_a_hostile_record_as_text():
     assert fence.startswith("```{admonition}") and closing == "```"
     html = MarkdownIt("commonmark").render("\n".join(body))  # the admonition's body, parsed as MyST parses it
     assert "<img" not in html and "<script" not in html and "&lt;script&gt;" in html
+
+
+def test_profiles_frame_counts_what_each_profile_trains():
+    from convcarbon.book import profiles_frame
+
+    frame = profiles_frame()
+    assert list(frame.index) == ["seed", "quick", "smoke"]
+    # seed: 25 epochs, 3 runs per model, 2 models, on the 48,000 of 60,000 images that the 20% split leaves
+    assert frame.loc["seed", "epochs in all"] == 150 and frame.loc["seed", "images per epoch"] == "48,000"
+    assert frame.loc["seed", "images trained in all"] == "7,200,000"
+    assert frame.loc["smoke", "images per epoch"] == "1,600" and frame.loc["smoke", "epochs in all"] == 8

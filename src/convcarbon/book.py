@@ -277,3 +277,25 @@ def provenance_frame(records: list[dict], shown: dict) -> pd.DataFrame:
             "commit": (record.get("git_commit") or "unknown")[:10] + (" (modified)" if record.get("git_dirty") else ""),
         })
     return pd.DataFrame(rows).set_index("fingerprint")
+
+
+def profiles_frame() -> pd.DataFrame:
+    """What each profile trains (config.PROFILES): the work a measurement's duration grows with."""
+    from .config import PROFILES, resolve_config
+    from .costs import trained_images
+
+    rows = []
+    for name in PROFILES:
+        config = resolve_config(name, environ={})
+        images = trained_images(config.train_images, config.validation_split)
+        epochs = len(MODELS) * config.repeats * config.epochs
+        rows.append({
+            "profile": name,
+            "images per epoch": f"{images:,}",
+            "epochs per run": config.epochs,
+            "runs per model": config.repeats,
+            "epochs in all": epochs,
+            "images trained in all": f"{epochs * images:,}",
+            "machine at rest first (s)": f"{config.idle_duration_s:g}",
+        })
+    return pd.DataFrame(rows).set_index("profile")

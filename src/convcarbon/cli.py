@@ -11,6 +11,7 @@ import json
 import os
 import signal
 import sys
+from pathlib import Path
 from typing import Optional, Sequence
 
 from .config import PROFILES, resolve_config
@@ -42,8 +43,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_options(book)
 
     report = commands.add_parser("report", help="print the comparison tables of stored results")
-    report.add_argument("--json", action="store_true", help="print JSON instead of text")
+    report_format = report.add_mutually_exclusive_group()
+    report_format.add_argument("--json", action="store_true", help="print JSON instead of text")
+    report_format.add_argument("--csv", action="store_true", help="print the class table as CSV")
     report.add_argument("--profile", help="only results of this profile")
+    report.add_argument("--class-table", metavar="DIR",
+                        help="one row per record handed in to DIR, as <name>/record.json or <name>.json")
     _add_results_dir(report)
     return parser
 
@@ -146,6 +151,10 @@ def command_report(arguments) -> int:
 
     if arguments.profile and arguments.profile not in PROFILES:
         raise ConvCarbonError(f"unknown profile {arguments.profile!r}; choose one of: {', '.join(PROFILES)}")
+    if arguments.class_table:
+        return command_class_table(arguments)
+    if arguments.csv:
+        raise ConvCarbonError("--csv prints the class table only: add --class-table DIR")
     if not os.path.isdir(arguments.results_dir):
         raise ConvCarbonError(f"no results directory {arguments.results_dir}; run `python -m convcarbon run` first")
     records = [record for record in ResultStore(arguments.results_dir).records()
@@ -156,6 +165,25 @@ def command_report(arguments) -> int:
         print(json.dumps([report_json(record) for record in records], indent=2))
     else:
         print("\n\n".join(f"== {record['path']}\n{format_report(record)}" for record in records))
+    return 0
+
+
+def command_class_table(arguments) -> int:
+    from . import classtable
+    from .safe import terminal_text
+
+    found, skipped = classtable.collect(Path(arguments.class_table))
+    table = [classtable.table_row(name, record) for name, record in found
+             if arguments.profile in (None, record["profile"])]
+    for line in classtable.skipped_lines(skipped):
+        print(f"convcarbon: {line}", file=sys.stderr)
+    if not table:
+        wanted = f" of profile {arguments.profile}" if arguments.profile else ""
+        raise ConvCarbonError(f"no usable record{wanted} in {terminal_text(arguments.class_table)}")
+    if arguments.json:
+        print(json.dumps(table, indent=2))
+    else:
+        print(classtable.format_csv(table) if arguments.csv else classtable.format_text(table), end="")
     return 0
 
 

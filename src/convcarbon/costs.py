@@ -173,12 +173,17 @@ def all_cost_rows() -> dict[str, list[LayerCost]]:
 BACKWARD_TO_FORWARD_MULTIPLICATIONS = 2
 
 
+def trained_images(train_images: int, validation_split: float) -> int:
+    """The images an epoch of `fit` trains on: Keras keeps the first ceil(n (1 - split)) for training."""
+    return math.ceil(train_images * (1 - validation_split))
+
+
 def training_multiplications_per_epoch(multiplications_per_image: int, train_images: int, validation_split: float) -> int:
     """Multiplications of one epoch of `fit`: forward and backward on the training part,
-    forward only on the validation part (Keras keeps the first ceil(n (1 - split)) images for training).
+    forward only on the validation part.
 
     Only the layers' multiplications are counted, not pooling, activations or the optimiser.
     """
-    trained = math.ceil(train_images * (1 - validation_split))
+    trained = trained_images(train_images, validation_split)
     validated = train_images - trained
     return multiplications_per_image * ((1 + BACKWARD_TO_FORWARD_MULTIPLICATIONS) * trained + validated)

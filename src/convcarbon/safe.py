@@ -30,3 +30,10 @@ def markdown_text(value, max_length: int = 300) -> str:
 def figure_text(value, max_length: int = 300) -> str:
     """`value` for a matplotlib label: a `$` would start mathtext, so it is escaped."""
     return plain_text(value, max_length).replace("$", r"\$")
+
+
+def terminal_text(value, max_length: int = 300) -> str:
+    """`value` for a terminal: every character that is not printable (ANSI escapes and C1 controls,
+    line breaks, invisible format characters such as bidirectional overrides) becomes "?", long text is cut."""
+    text = "".join(character if character.isprintable() else "?" for character in str(value))
+    return text if len(text) <= max_length else text[: max_length - 1] + "…"

@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import shutil
+import stat
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -123,28 +124,56 @@ def scan_records(root: Path) -> tuple[list[dict], list[tuple[Path, str]]]:
 
 
 def read_record(folder: Path) -> tuple[Optional[dict], Optional[str]]:
-    """(record, None) for a sound record, or (None, what is wrong with it).
+    """(record, None) for the sound record of a store's folder, or (None, what is wrong with it)."""
+    if Path(folder).is_symlink():
+        return None, "a symbolic link, which is refused"
+    return read_record_file(Path(folder) / RECORD_FILE)
 
-    Every record is untrusted (anyone can commit one): it is read only up to a size
-    limit, never through a link, and used only if it matches the record schema.
+
+def read_record_file(path: Path) -> tuple[Optional[dict], Optional[str]]:
+    """(record, None) for a sound record file, or (None, what is wrong with it).
+
+    Every record is untrusted (anyone can commit or hand in one): it is read only from a
+    regular file, up to a size limit, never through a link, and used only if it matches
+    the record schema.
     """
-    path = folder / RECORD_FILE
+    path = Path(path)
     try:
-        if path.is_symlink() or folder.is_symlink():
-            return None, f"{RECORD_FILE} is a symbolic link, which is refused"
-        if path.stat().st_size > MAX_RECORD_BYTES:
-            return None, f"{RECORD_FILE} is larger than {MAX_RECORD_BYTES // 2**20} MB"
-        record = json.loads(path.read_text(encoding="utf-8"))
+        if path.is_symlink():
+            return None, f"{path.name} is a symbolic link, which is refused"
+        record = json.loads(_read_small_file(path))
     except FileNotFoundError:
-        return None, f"no {RECORD_FILE}"
-    except (OSError, ValueError) as error:
-        return None, f"{RECORD_FILE} is not readable JSON ({str(error)[:120]})"
+        return None, f"no {path.name}"
+    except _NotARecordFile as error:
+        return None, f"{path.name} {error}"
+    except OSError as error:
+        return None, f"{path.name} cannot be read ({error.strerror or error})"
+    except (ValueError, RecursionError) as error:  # RecursionError: JSON nested thousands deep
+        return None, f"{path.name} is not readable JSON ({str(error)[:120]})"
     if not isinstance(record, dict):
-        return None, f"{RECORD_FILE} does not hold an object"
+        return None, f"{path.name} does not hold an object"
     problem = record_problem(record)
     if problem:
         return None, problem
     return record, None
+
+
+class _NotARecordFile(Exception):
+    """A file that is not read at all: its message completes "<file name> ..."."""
+
+
+def _read_small_file(path: Path) -> str:
+    """The text of a regular file of at most MAX_RECORD_BYTES. Records come from other
+    machines and people: a FIFO would block the reader and a huge file would fill its memory.
+    The file is opened without blocking and checked on the open handle, so nothing can swap it in between."""
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(descriptor, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise _NotARecordFile("is not a regular file")
+        content = handle.read(MAX_RECORD_BYTES + 1)
+    if len(content) > MAX_RECORD_BYTES:
+        raise _NotARecordFile(f"is larger than {MAX_RECORD_BYTES // 2**20} MB, far more than any record")
+    return content.decode("utf-8")
 
 
 def _write_json_atomically(path: Path, payload: dict) -> None:

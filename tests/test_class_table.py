@@ -1,0 +1,164 @@
+"""`report --class-table DIR`: records handed in by students, each file untrusted."""
+
+import csv
+import io
+import json
+import os
+
+import pytest
+from synthetic import make_run, make_record, paired_record
+
+from convcarbon import classtable
+from convcarbon.cli import main
+from convcarbon.schema import MAX_RECORD_BYTES
+
+
+def run_cli(capsys, *arguments):
+    code = main(list(arguments))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def hand_in(folder, name, content):
+    """Write `content` (a record, or raw text) as a loose file, or as `name/record.json` if `name` has no suffix."""
+    path = folder / name / "record.json" if "." not in name else folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(content if isinstance(content, str) else json.dumps(content))
+    return path
+
+
+SAVED = dict(standard_energies=[0.010, 0.011, 0.012], separable_energies=[0.006, 0.0065, 0.007])
+
+
+@pytest.fixture
+def class_folder(tmp_path):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    hand_in(folder, "alice", paired_record(**SAVED, cpu="CPU A"))
+    hand_in(folder, "bob.json", paired_record([0.01, 0.011], [0.0105, 0.0112], cpu="Colab CPU",
+                                              gpus=["Tesla T4"], backend="jax", profile="quick"))
+    return folder
+
+
+def test_both_layouts_give_one_row_each(capsys, class_folder):
+    code, out, err = run_cli(capsys, "report", "--class-table", str(class_folder))
+    assert code == 0 and err == ""
+    header, alice, bob = out.splitlines()
+    assert header.split()[:2] == ["record", "backend"] and header.split()[-1] == "machine"
+    assert alice.startswith("alice ") and "seed" in alice and "tensorflow" in alice
+    assert "0.59 [" in alice and " saved " in alice  # 0.0065 / 0.011, the whole interval below 1
+    assert alice.endswith("24.0 GB RAM")
+    assert bob.startswith("bob.json ") and bob.endswith("+ Tesla T4 (80.0 GB, driver 570.1)")
+    assert "jax" in bob and "quick" in bob
+    assert " too few runs " in bob  # two runs per model give an interval but no verdict
+
+
+def test_csv_and_json_carry_the_same_rows(capsys, class_folder):
+    _, out, _ = run_cli(capsys, "report", "--class-table", str(class_folder), "--csv")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [row["record"] for row in rows] == ["alice", "bob.json"]
+    assert rows[0]["runs per model"] == "3" and rows[1]["runs per model"] == "2"
+    _, out, _ = run_cli(capsys, "report", "--class-table", str(class_folder), "--json")
+    assert json.loads(out) == rows
+
+
+def test_profile_filter(capsys, class_folder):
+    _, out, _ = run_cli(capsys, "report", "--class-table", str(class_folder), "--profile", "quick", "--csv")
+    assert [row["record"] for row in csv.DictReader(io.StringIO(out))] == ["bob.json"]
+    code, _, err = run_cli(capsys, "report", "--class-table", str(class_folder), "--profile", "smoke")
+    assert code == 1 and "no usable record of profile smoke" in err
+
+
+def test_every_bad_entry_is_skipped_with_one_line_naming_it(capsys, class_folder, tmp_path):
+    outside = tmp_path / "outside.json"
+    outside.write_text(json.dumps(paired_record(**SAVED)))
+    (class_folder / "link.json").symlink_to(outside)
+    (class_folder / "linked-folder").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    (tmp_path / "elsewhere").mkdir()
+    hand_in(tmp_path / "elsewhere", "record.json", paired_record(**SAVED))
+    hand_in(class_folder, "broken.json", '{"schema_version": 3, "runs": [')
+    hand_in(class_folder, "list.json", "[1, 2]")
+    hand_in(class_folder, "deep.json", "[" * 100_000)
+    hand_in(class_folder, "old.json", {**paired_record(**SAVED), "schema_version": 1})
+    hand_in(class_folder, "huge.json", " " * (MAX_RECORD_BYTES + 1))
+    hand_in(class_folder, "notes.txt", "my results were great")
+    hand_in(class_folder, "half.json", {"schema_version": paired_record(**SAVED)["schema_version"]})
+    (class_folder / "empty-folder").mkdir()
+    os.mkfifo(class_folder / "pipe.json")  # would block a reader that opened it plainly
+    hand_in(class_folder, ".DS_Store", "finder state")  # hidden: passed over silently
+
+    code, out, err = run_cli(capsys, "report", "--class-table", str(class_folder))
+
+    assert code == 0
+    assert [line.split()[0] for line in out.splitlines()[1:]] == ["alice", "bob.json"]
+    reasons = dict(line.removeprefix("convcarbon: skipped ").split(": ", 1) for line in err.splitlines())
+    assert set(reasons) == {"link.json", "linked-folder", "broken.json", "list.json", "deep.json", "old.json",
+                            "huge.json", "notes.txt", "half.json", "empty-folder", "pipe.json"}
+    assert "symbolic link" in reasons["link.json"] and "symbolic link" in reasons["linked-folder"]
+    assert "not readable JSON" in reasons["broken.json"] and "not readable JSON" in reasons["deep.json"]
+    assert "does not hold an object" in reasons["list.json"]
+    assert "schema 1" in reasons["old.json"]
+    assert "larger than 5 MB" in reasons["huge.json"]
+    assert "neither a .json file" in reasons["notes.txt"]
+    assert "does not match the record schema" in reasons["half.json"]
+    assert "no record.json" in reasons["empty-folder"]
+    assert "not a regular file" in reasons["pipe.json"]
+
+
+def test_a_record_whose_runs_do_not_match_its_configuration_is_skipped(capsys, tmp_path):
+    only_separable = make_record([make_run("SeparableConv2D", repeat) for repeat in range(3)])
+    hand_in(tmp_path, "one-model.json", only_separable)
+    code, out, err = run_cli(capsys, "report", "--class-table", str(tmp_path))
+    assert code == 1 and out == ""
+    first, last = err.splitlines()
+    assert first.startswith("convcarbon: skipped one-model.json: ") and "run(s) of Conv2D" in first
+    assert last == f"convcarbon: error: no usable record in {tmp_path}"
+
+
+def test_hostile_strings_reach_the_terminal_inert(capsys, tmp_path):
+    hostile = "\x1b[2J\x1b]0;owned\x07CPU\nwith a new line\u202e"
+    hand_in(tmp_path, "eve.json", paired_record(**SAVED, cpu=hostile, backend="=HYPERLINK(\"x\")"))
+    hand_in(tmp_path, "\x1b[31mred.json", "{}")
+    _, out, err = run_cli(capsys, "report", "--class-table", str(tmp_path))
+    for text in (out, err):
+        assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text
+    assert len(out.splitlines()) == 2 and "?[2J?]0;owned?CPU?with a new line?" in out
+    assert len(err.splitlines()) == 1 and "skipped ?[31mred.json" in err
+    _, out, _ = run_cli(capsys, "report", "--class-table", str(tmp_path), "--csv")
+    (row,) = csv.DictReader(io.StringIO(out))
+    assert row["backend"] == "'=HYPERLINK(\"x\")"  # a spreadsheet shows it, never runs it
+
+
+def test_long_cells_but_the_machine_are_cut_in_the_terminal_table_only(capsys, tmp_path):
+    record = paired_record(**SAVED, cpu="x" * 150)
+    for run in record["runs"]:
+        run["cpu_tracking_method"] = "estimated: " + "y" * 150
+    hand_in(tmp_path, "long.json", record)
+    _, out, _ = run_cli(capsys, "report", "--class-table", str(tmp_path))
+    assert "y" * (classtable.CELL_LIMIT - 1) not in out and "y…" in out
+    assert "x" * 150 in out
+    _, out, _ = run_cli(capsys, "report", "--class-table", str(tmp_path), "--csv")
+    assert "y" * 150 in out
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["report", "--class-table", "/nonexistent/class"], "no folder /nonexistent/class"),
+    (["report", "--csv"], "--csv prints the class table only"),
+])
+def test_bad_arguments_give_one_line_and_exit_1(capsys, arguments, message):
+    code, _, err = run_cli(capsys, *arguments)
+    assert code == 1 and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_unreadable_class_folder(capsys, monkeypatch, tmp_path):
+    def refuse(path):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr("pathlib.Path.iterdir", refuse)  # as for a folder this user may not list
+    code, _, err = run_cli(capsys, "report", "--class-table", str(tmp_path))
+    assert code == 1 and err.strip() == f"convcarbon: error: cannot read the folder {tmp_path} (Permission denied)"
+
+
+def test_empty_class_folder(capsys, tmp_path):
+    code, _, err = run_cli(capsys, "report", "--class-table", str(tmp_path))
+    assert code == 1 and err.strip() == f"convcarbon: error: no usable record in {tmp_path}"

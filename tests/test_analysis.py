@@ -8,7 +8,7 @@ from convcarbon.analysis import saving_verdict, separable_ratio_interval, summar
 from convcarbon.costs import training_multiplications_per_epoch
 from convcarbon.experiment import interleaved_order
 from convcarbon.idle import energy_above_idle_kwh, mean_power_w
-from convcarbon.machines import analytic_frame, machine_records, spread_frame, verdict_frame
+from convcarbon.machines import analytic_frame, energy_method, machine_records, spread_frame, summary_frame
 from convcarbon.prose import measured_against_estimated, verdicts_markdown
 from convcarbon.store import ResultStore
 from synthetic import make_record, make_run, paired_record
@@ -71,23 +71,58 @@ def test_one_run_each_gives_no_verdict_and_two_are_too_few():
     assert "too coarse for a verdict" in saving_verdict(paired_record([1.0, 1.01], [0.5, 0.51]))
 
 
-def test_each_machine_shows_its_newest_record_of_the_same_profile(tmp_path):
-    shown = paired_record([1.0, 1.1], [0.5, 0.6], cpu="CPU A", created="2026-03-01T00:00:00+00:00")
-    gpu_old = paired_record([1.0, 1.1], [0.9, 0.95], cpu="CPU B", gpus=["NVIDIA H100"], backend="jax",
-                            created="2026-01-01T00:00:00+00:00")
-    gpu_new = paired_record([1.0, 1.1], [0.7, 0.75], cpu="CPU B", gpus=["NVIDIA H100"], backend="jax",
-                            created="2026-02-01T00:00:00+00:00")
+def test_each_machine_and_framework_shows_its_best_record_beside_the_builds_own(tmp_path):
+    shown = paired_record([1.0, 1.1], [0.5, 0.6], cpu="CPU A", profile="smoke", created="2026-03-01T00:00:00+00:00")
+    gpu_old = paired_record([1.0, 1.1, 1.2], [0.9, 0.95, 1.0], cpu="CPU B", gpus=["NVIDIA H100"], backend="jax",
+                            created="2026-01-01T00:00:00+00:00", fingerprint="01" * 32)
+    gpu_new = paired_record([1.0, 1.1, 1.2], [0.7, 0.75, 0.8], cpu="CPU B", gpus=["NVIDIA H100"], backend="jax",
+                            created="2026-02-01T00:00:00+00:00", fingerprint="02" * 32)
     gpu_smoke = paired_record([1.0, 1.1], [0.2, 0.2], cpu="CPU B", gpus=["NVIDIA H100"], backend="jax",
-                              profile="smoke", created="2026-04-01T00:00:00+00:00")
-    same_machine_older = paired_record([1.0], [1.0], cpu="CPU A", created="2026-01-01T00:00:00+00:00")
-    records = machine_records(shown, [gpu_old, same_machine_older, gpu_smoke, gpu_new])
-    assert records == [shown, gpu_new]
+                              profile="smoke", created="2026-04-01T00:00:00+00:00", fingerprint="03" * 32)
+    same_machine_smoke = paired_record([1.0], [1.0], cpu="CPU A", profile="smoke", fingerprint="04" * 32)
+    same_machine_seed = paired_record([1.0] * 3, [0.9] * 3, cpu="CPU A", fingerprint="05" * 32)
+    records = machine_records(shown, [gpu_old, same_machine_smoke, gpu_smoke, gpu_new, same_machine_seed, shown])
+    # CPUs before GPUs; the build's own smoke record beside its machine's original-protocol record.
+    assert records == [same_machine_seed, shown, gpu_new]
 
-    table = verdict_frame(records)
-    assert len(table) == 2 and "NVIDIA H100" in table.index[1] and "jax" in table.index[1]
-    assert list(spread_frame(records).index.get_level_values("model")) == ["Conv2D", "SeparableConv2D"] * 2
-    assert len(analytic_frame(records)) == 2
-    assert verdicts_markdown(records).count("\n- On **") == 1
+    table = summary_frame(records, shown=shown)
+    assert list(table.index.get_level_values("class")) == ["x86 CPU", "x86 CPU", "GPU"]
+    assert table.index[1][1].endswith("(this build)") and "NVIDIA H100" in table.index[2][1]
+    assert list(table["backend, profile, runs"]) == ["tensorflow, seed, 3 run(s) per model",
+                                                     "tensorflow, smoke, 2 run(s) per model", "jax, seed, 3 run(s) per model"]
+    assert list(table["verdict"]) == ["saved energy", "too few runs for a verdict", "saved energy"]
+    assert "CPU estimated: load x 8 W (CodeCarbon's default for a CPU not in its table)" in table["energy obtained"].iloc[0]
+    assert list(spread_frame(records).index.get_level_values("model")) == ["Conv2D", "SeparableConv2D"] * 3
+    assert len(analytic_frame(records)) == 3
+    assert verdicts_markdown(records).count("\n- On **") == 2
+
+
+def test_a_scaled_chip_says_so_in_the_table():
+    record = paired_record([1.0] * 3, [0.9] * 3)
+    record["power_assumptions"].update(cpu_table_match="AMD EPYC 7763", cpu_table_power_w=280.0, cpu_power_scaled=True,
+                                       cpu_machine_share=4 / 128, cpu_assumed_power_w=8.75)
+    assert "load x 8.75 W (280 W chip scaled to 3.1% of its logical CPUs)" in energy_method(record)
+
+
+def test_a_dozen_machines_stay_readable():
+    """Twelve machines: one row each in the table and the figure, grouped by class, with bounded cells."""
+    from convcarbon.figures import ratio_intervals_figure
+    from synthetic import make_hardware
+
+    records = [paired_record([1.0, 1.1, 1.2], [0.8, 0.85, 0.9], fingerprint=f"{index:02d}" * 32,
+                             backend=("tensorflow", "jax")[index % 2],
+                             hardware=make_hardware(f"CPU model number {index}", gpus=["NVIDIA L4"] * (index % 3 == 0)))
+               for index in range(12)]
+    shown = machine_records(records[0], records)
+    assert len(shown) == 12
+    table = summary_frame(shown, shown=records[0])
+    classes = list(table.index.get_level_values("class"))
+    assert classes == sorted(classes, key=["x86 CPU", "Arm CPU", "Apple silicon", "GPU"].index)
+    assert len(table.columns) <= 8 and all(len(str(cell)) <= 120 for cell in table.to_numpy().ravel())
+    figure = ratio_intervals_figure(shown)
+    axes = figure.axes[0]
+    assert len(axes.get_yticklabels()) == 12 and figure.get_size_inches()[1] <= 16
+    assert all(label.get_text().count("\n") <= 4 for label in axes.get_yticklabels())
 
 
 def test_measured_gpu_energy_is_told_apart_from_estimated():

@@ -132,7 +132,7 @@ def test_hostile_strings_reach_the_terminal_inert(capsys, tmp_path):
 def test_long_cells_but_the_machine_are_cut_in_the_terminal_table_only(capsys, tmp_path):
     record = paired_record(**SAVED, cpu="x" * 150)
     for run in record["runs"]:
-        run["cpu_tracking_method"] = "estimated: " + "y" * 150
+        run.update(gpu_energy_measured=True, gpu_tracking_method="measured: " + "y" * 150)
     hand_in(tmp_path, "long.json", record)
     _, out, _ = run_cli(capsys, "report", "--class-table", str(tmp_path))
     assert "y" * (classtable.CELL_LIMIT - 1) not in out and "y…" in out

@@ -86,7 +86,8 @@ def _book_records() -> tuple[list[dict], list[tuple[Path, str]]]:
 
 
 def compared_records(shown: dict) -> list[dict]:
-    """The record this build shows, then the newest record of every other machine."""
+    """The record this build shows and the best record of every other machine and framework, grouped by
+    hardware class (`machines.machine_records`)."""
     from .machines import machine_records
 
     return machine_records(shown, all_records())

@@ -11,7 +11,7 @@ import numpy as np
 from .analysis import MODELS, runs_of, separable_ratio_interval, summary
 from .costs import book_model_costs, separable_ratio
 from .grid import carbon_intensity_g_per_kwh, country_name
-from .machines import machine_title
+from .machines import figure_label
 from .safe import figure_text
 
 COLOURS = {"Conv2D": "#1f77b4", "SeparableConv2D": "#d95f02"}
@@ -170,7 +170,7 @@ def ratio_intervals_figure(records: list[dict]):
             error = [[interval.ratio - interval.low], [interval.high - interval.ratio]] if interval.has_interval else None
             axes.errorbar(interval.ratio, row + offset, xerr=error, fmt="o", capsize=4, color=RATIO_COLOURS[label],
                           label=label if row == 0 else None)
-        labels.append(textwrap.fill(figure_text(machine_title(record)), 28))
+        labels.append(textwrap.fill(figure_text(figure_label(record)), 34, max_lines=4, placeholder=" ..."))
     multiplications = separable_ratio_interval(records[0], "multiplications").ratio
     axes.axvline(multiplications, linestyle="--", color="grey", label=f"multiplications ({multiplications:.2f})")
     axes.axvline(1.0, color="black", linewidth=0.8)

@@ -14,8 +14,8 @@ from pathlib import Path
 import pandas as pd
 
 from .hardware import IDENTITY_FIELDS
-from .analysis import MODELS, idle_power_w, repeats, runs_of, separable_ratio_interval, summary
-from .report import NOT_MEASURED, energy_is_estimated, energy_missing_reasons, machine_label, measured_text, summary_text
+from .analysis import MODELS, repeats, runs_of, saving_shown, separable_ratio_interval, summary
+from .report import NOT_MEASURED, energy_missing_reasons, machine_label, measured_text, summary_text
 from .stats import RatioInterval
 from .store import scan_records
 
@@ -37,33 +37,95 @@ def machine_key(record: dict) -> str:
     return json.dumps([identity, record["versions"]["keras_backend"]], sort_keys=True)
 
 
+def figure_label(record: dict) -> str:
+    """A short label for a figure's row: CPU, its family and vector extension, GPUs, backend and profile."""
+    hardware = record["hardware"]
+    cpu = hardware["cpu_model"] + "".join(f", {part}" for part in (
+        f"family {hardware['cpu_family']}" if hardware["cpu_family"] is not None else None,
+        hardware["vector_extension"]) if part)
+    gpus = "".join(f" + {gpu['name']}" for gpu in hardware["gpus"][:2]) + (" ..." if len(hardware["gpus"]) > 2 else "")
+    return f"{cpu}{gpus}; {record['versions']['keras_backend']}, {record['profile']}"
+
+
 def machine_title(record: dict) -> str:
     """The machine and framework in words (plain text from an untrusted record)."""
     return f"{machine_label(record)}, Keras backend {record['versions']['keras_backend']}"
 
 
+# Rows of one hardware class stand together, in this order.
+HARDWARE_CLASSES = ("x86 CPU", "Arm CPU", "Apple silicon", "GPU")
+
+
+def hardware_class(record: dict) -> str:
+    hardware = record["hardware"]
+    if hardware["gpus"]:
+        return "GPU"
+    if hardware["cpu_vendor"] == "Apple":
+        return "Apple silicon"
+    return "Arm CPU" if hardware["vector_extension"] in ("NEON", "SVE", "SVE2") else "x86 CPU"
+
+
 def machine_records(shown: dict, candidates: list[dict]) -> list[dict]:
-    """`shown` first, then the newest record of every other machine (of `shown`'s profile if it has one)."""
-    best: dict[str, tuple] = {}
+    """The record this build shows, and for every machine and framework its best record: the
+    original protocol (`seed`) first, then the most runs, then the newest. A record of the build's own
+    machine stays beside the build's record when it is of another profile, so a quick or smoke build
+    still shows the original protocol's verdicts. Grouped by hardware class (`grouped`)."""
+    best: dict[tuple, tuple] = {}
     for record in candidates:
-        key = machine_key(record)
-        if key == machine_key(shown):
+        if record["fingerprint"] == shown["fingerprint"]:
             continue
-        rank = (record["profile"] == shown["profile"], record["created_utc"])
+        key = (machine_key(record), record["profile"] == "seed")
+        rank = (repeats(record), record["created_utc"])
         if key not in best or rank > best[key][0]:
             best[key] = (rank, record)
-    return [shown] + [record for _, record in sorted(best.values(), key=lambda item: machine_title(item[1]))]
+    others = {}
+    for (machine, is_seed), (rank, record) in best.items():
+        seed_of_same = best.get((machine, True))
+        if not is_seed and seed_of_same is not None:
+            continue  # the machine's original-protocol record speaks for it
+        if machine == machine_key(shown) and record["profile"] == shown["profile"]:
+            continue  # the build's own record supersedes an older one of the same kind
+        others[machine, is_seed] = record
+    return grouped([shown, *others.values()])
+
+
+def grouped(records: list[dict]) -> list[dict]:
+    """Records ordered by hardware class, then by machine and framework."""
+    return sorted(records, key=lambda record: (HARDWARE_CLASSES.index(hardware_class(record)), machine_title(record),
+                                               record["profile"]))
 
 
 def energy_method(record: dict) -> str:
-    """How the compute energy of a record was obtained, in a few words."""
+    """How each part of a record's energy was obtained, with the wattage CodeCarbon assumed, in a few words:
+    "CPU estimated: load x 8 W (CodeCarbon's default for an unknown CPU); RAM estimated: 20 W model"."""
     if energy_missing_reasons(record):
         return "not measured (CodeCarbon failed)"
-    run = runs_of(record, MODELS[0])[0]
-    if energy_is_estimated(record):
-        return f"estimated ({run['cpu_tracking_method'].removeprefix('estimated: ')})"
-    measured = [run[f"{part}_tracking_method"] for part in ("gpu", "cpu") if run[f"{part}_energy_measured"]]
-    return "; ".join(measured)
+    run, assumptions = runs_of(record, MODELS[0])[0], record["power_assumptions"]
+    parts = []
+    if run["gpu_energy_measured"]:
+        parts.append("GPU measured (" + run["gpu_tracking_method"].removeprefix("measured: ") + ")")
+    parts.append(_cpu_method(run, assumptions))
+    ram_w = assumptions.get("ram_assumed_power_w")
+    parts.append(f"RAM estimated: {ram_w:g} W model" if ram_w is not None else "RAM estimated: power model")
+    return "; ".join(parts)
+
+
+def _cpu_method(run: dict, assumptions: dict) -> str:
+    if run["cpu_energy_measured"]:
+        return "CPU measured (" + run["cpu_tracking_method"].removeprefix("measured: ") + ")"
+    wattage = assumptions.get("cpu_assumed_power_w")
+    if wattage is None:
+        return "CPU " + run["cpu_tracking_method"]
+    kind = {"load model": f"load x {wattage:g} W", "constant model": f"constant, {wattage:g} W"}.get(
+        assumptions["cpu_power_model"], f"{wattage:g} W")
+    if assumptions.get("cpu_power_scaled"):
+        why = (f"{assumptions['cpu_table_power_w']:g} W chip scaled to {assumptions['cpu_machine_share']:.1%} "
+               "of its logical CPUs")
+    elif assumptions.get("cpu_table_match"):
+        why = "the whole chip's TDP from CodeCarbon's table"
+    else:
+        why = "CodeCarbon's default for a CPU not in its table"
+    return f"CPU estimated: {kind} ({why})"
 
 
 def interval_text(interval: RatioInterval, digits: str = ".2f") -> str:
@@ -79,21 +141,29 @@ def spread_text(record: dict, model: str, metric: str, scale: float = 1.0, digit
     return summary_text(summary(record, model, metric), digits, scale)
 
 
-def verdict_frame(records: list[dict]) -> pd.DataFrame:
-    """One row per machine: how energy was obtained, and the ratios with their intervals."""
+# saving_shown's readings, as a table cell.
+SHORT_VERDICTS = {"saved": "saved energy", "used more": "used more energy", "no saving shown": "no saving shown",
+                  "too few runs": "too few runs for a verdict", "no interval": "one run: no verdict",
+                  "not measured": "not measured"}
+
+
+def summary_frame(records: list[dict], shown: dict) -> pd.DataFrame:
+    """One row per machine and framework: hardware, backend, how energy was obtained with its assumptions,
+    profile, runs per model, the time and energy ratios with their intervals, and the verdict."""
     rows = []
     for record in records:
-        idle_w = idle_power_w(record)
+        energy = separable_ratio_interval(record, "energy_consumed")
         rows.append({
-            "machine": machine_title(record),
-            "energy": energy_method(record),
-            "profile": f"{record['profile']}, {repeats(record)} repeat(s)",
-            "at rest (W)": measured_text(idle_w, ".1f"),
+            "class": hardware_class(record),
+            "machine": machine_label(record) + (" (this build)" if record is shown else ""),
+            "backend, profile, runs": f"{record['versions']['keras_backend']}, {record['profile']}, "
+                                      f"{repeats(record)} run(s) per model",
+            "energy obtained": energy_method(record),
             "time ratio": interval_text(separable_ratio_interval(record, "duration")),
-            "energy ratio": interval_text(separable_ratio_interval(record, "energy_consumed")),
-            "energy above idle ratio": interval_text(separable_ratio_interval(record, "energy above idle")),
+            "energy ratio": interval_text(energy),
+            "verdict": SHORT_VERDICTS[saving_shown(energy, repeats(record))],
         })
-    return pd.DataFrame(rows).set_index("machine")
+    return pd.DataFrame(rows).set_index(["class", "machine"])
 
 
 def spread_frame(records: list[dict]) -> pd.DataFrame:

@@ -166,3 +166,26 @@ def measured_against_estimated(records: list[dict]) -> str:
             "within the counter's accuracy. Its CPU and RAM shares are still modelled. "
             + ("The CPU-only machines above had no counter, so their energy is a load model on an assumed "
                "wattage: their energy ratio largely repeats their time ratio." if estimated else ""))
+
+
+def footprint_sentence(records: list[dict]) -> str:
+    """What the measurements shown in this build cost in all: every training run and every idle
+    measurement of every record shown, in Wh and g CO2eq, with the epochs trained."""
+    parts = [part for record in records for part in (record["idle"], *record["runs"]) if part is not None]
+    runs = [run for record in records for run in record["runs"]]
+    epochs = sum(len(run["epoch_duration_s"]) for run in runs)
+    measured = [part for part in parts if part["energy_consumed_kwh"] is not None]
+    energy_wh = sum(part["energy_consumed_kwh"] for part in measured) * 1000
+    emissions_g = sum(part["emissions_kg"] for part in measured) * 1000
+    machines = f"{len(records)} record{'s' if len(records) != 1 else ''}"
+    sentence = (f"The measurements shown in this build ({machines}: {len(runs)} training runs of {epochs} epochs "
+                f"in all, plus their idle measurements) used {energy_wh:.3g} Wh and emitted {emissions_g:.3g} g "
+                "CO2eq, each on its own machine's grid")
+    unmeasured = len(parts) - len(measured)
+    if unmeasured:
+        sentence += f"; {unmeasured} of the {len(parts)} measurements have no energy, so the true total is higher"
+    estimated = sum(energy_is_estimated(record) for record in records)
+    if estimated:
+        share = "all" if estimated == len(records) else "part"
+        sentence += f"; {share} of it is estimated, like the figures it sums"
+    return sentence + "."

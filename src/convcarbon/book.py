@@ -75,7 +75,7 @@ def skipped_note() -> Markdown:
         return Markdown("")
     lines = "\n".join(f"- {markdown_text(folder.parent.name + '/' + folder.name)}: {markdown_text(problem)}"
                       for folder, problem in skipped)
-    return Markdown(f"```{{note}}\nNot shown: {len(skipped)} stored result(s) this version cannot read.\n\n{lines}\n```")
+    return Markdown(f"```{{note}}\nNot shown: {len(skipped)} stored result(s) that this version cannot read or that fail validation.\n\n{lines}\n```")
 
 
 def _book_records() -> tuple[list[dict], list[tuple[Path, str]]]:

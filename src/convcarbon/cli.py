@@ -1,4 +1,4 @@
-"""`python -m convcarbon costs | run | book | report`.
+"""`python -m convcarbon costs | run | book | report | collect`.
 
 Every problem the user can fix ends in one line on stderr and a non-zero
 exit, never a traceback; an interrupted run leaves nothing half-written.
@@ -16,6 +16,7 @@ from typing import Optional, Sequence
 
 from .config import PROFILES, resolve_config
 from .errors import ConvCarbonError
+from .machines import COMMITTED_RECORDS
 
 DEFAULT_RESULTS_DIR = "results"
 EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
@@ -50,6 +51,11 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--class-table", metavar="DIR",
                         help="one row per record handed in to DIR, as <name>/record.json or <name>.json")
     _add_results_dir(report)
+
+    collect = commands.add_parser("collect", help="validate the records under a folder and copy them into the book's")
+    collect.add_argument("source", metavar="SOURCE_DIR", help="a folder of record folders, as a results store holds them")
+    collect.add_argument("--into", default=str(COMMITTED_RECORDS), metavar="DIR",
+                         help=f"the records folder to add them to (default: {COMMITTED_RECORDS})")
     return parser
 
 
@@ -187,4 +193,15 @@ def command_class_table(arguments) -> int:
     return 0
 
 
-COMMANDS = {"costs": command_costs, "run": command_run, "book": command_book, "report": command_report}
+def command_collect(arguments) -> int:
+    from .collect import collect, summary_lines
+
+    collection = collect(arguments.source, arguments.into)
+    print("\n".join(summary_lines(collection, arguments.source, arguments.into)))
+    if not collection.added and not collection.already_there:
+        raise ConvCarbonError(f"no valid record in {arguments.source}; nothing was collected")
+    return 0
+
+
+COMMANDS = {"costs": command_costs, "run": command_run, "book": command_book, "report": command_report,
+            "collect": command_collect}

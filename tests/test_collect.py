@@ -1,0 +1,65 @@
+"""`python -m convcarbon collect`: records from other machines, validated, copied into the book's."""
+
+import json
+import subprocess
+import sys
+
+from synthetic import paired_record
+
+from convcarbon.collect import collect
+from convcarbon.store import ResultStore
+
+
+def write_record(root, record, name=None, csv="timestamp,energy_consumed\n"):
+    folder = root / (name or ResultStore.key(record["profile"], record["fingerprint"]))
+    folder.mkdir(parents=True)
+    (folder / "record.json").write_text(json.dumps(record))
+    if csv is not None:
+        (folder / "emissions.csv").write_text(csv)
+    return folder
+
+
+def machine_record(cpu, fingerprint):
+    return paired_record([0.01, 0.011, 0.012], [0.008, 0.009, 0.01], cpu=cpu, fingerprint=fingerprint)
+
+
+def test_valid_records_are_copied_with_their_two_files_only(tmp_path):
+    source, target = tmp_path / "artifacts", tmp_path / "records"
+    first = write_record(source, machine_record("CPU A", "a1" * 32))
+    (first / "notes.html").write_text("<script>alert(1)</script>")
+    write_record(source, machine_record("CPU B", "b2" * 32), csv=None)
+    collection = collect(source, target)
+    assert sorted(collection.added) == ["seed-a1a1a1a1a1a1a1a1", "seed-b2b2b2b2b2b2b2b2"]
+    assert sorted(path.name for path in (target / first.name).iterdir()) == ["emissions.csv", "record.json"]
+    assert [path.name for path in target.iterdir() if path.name.startswith(".staging")] == []
+    again = collect(source, target)  # a second collection of the same records changes nothing
+    assert again.added == [] and len(again.already_there) == 2
+
+
+def test_invalid_hostile_and_conflicting_folders_are_skipped_with_their_reason(tmp_path):
+    source, target = tmp_path / "artifacts", tmp_path / "records"
+    write_record(source, {**machine_record("CPU A", "a1" * 32), "schema_version": 2}, name="old")
+    write_record(source, machine_record("CPU B", "b2" * 32), name="renamed")
+    linked = write_record(source, machine_record("CPU C", "c3" * 32), csv=None)
+    (linked / "emissions.csv").symlink_to("/etc/passwd")
+    conflicting = machine_record("CPU D", "d4" * 32)
+    write_record(source, conflicting)
+    write_record(target, {**conflicting, "created_utc": "2025-01-01T00:00:00+00:00"})
+    reasons = dict(collect(source, target).skipped)
+    assert "written as record schema 2" in reasons["old"]
+    assert reasons["renamed"] == "its folder name does not match its profile and fingerprint"
+    assert reasons["seed-c3c3c3c3c3c3c3c3"] == "its emissions.csv is not a plain file"
+    assert "already holds a different record of that name; not overwritten" in reasons["seed-d4d4d4d4d4d4d4d4"]
+    assert json.loads((target / "seed-d4d4d4d4d4d4d4d4" / "record.json").read_text())["created_utc"].startswith("2025")
+    assert not (target / "seed-c3c3c3c3c3c3c3c3").exists()
+
+
+def test_the_command_prints_each_skipped_folder_and_fails_when_nothing_is_valid(tmp_path):
+    source = tmp_path / "artifacts"
+    write_record(source, {"schema_version": 2}, name="bad\x1b[31mname")
+    completed = subprocess.run([sys.executable, "-m", "convcarbon", "collect", str(source), "--into",
+                                str(tmp_path / "records")], capture_output=True, text=True)
+    assert completed.returncode == 1
+    assert "skipped bad?[31mname: written as record schema 2" in completed.stdout
+    assert "\x1b" not in completed.stdout
+    assert completed.stderr == f"convcarbon: error: no valid record in {source}; nothing was collected\n"

@@ -2,7 +2,7 @@
 
 Chapters stay thin: one or two calls per cell. `python -m convcarbon book`
 measures (or reuses) first and names the record in CONVCARBON_RECORD; a
-chapter executed without it runs or reuses the experiment itself.
+chapter executed without it shows the book's reference record and trains nothing.
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ from .report import (
     summary_text,
 )
 from .safe import markdown_text
-from .store import ResultStore, read_record
+from .shown import reference_record
+from .store import read_record
 
 
 def repository_root(start: Path | None = None) -> Path:
@@ -46,18 +47,14 @@ def results_dir() -> Path:
 
 
 def current_record() -> dict:
-    """The record this build shows: named by the book command, else measured or reused now."""
+    """The record this page shows: the one measured (or reused) for it, named in CONVCARBON_RECORD;
+    else the book's reference record (`shown.reference_record`), marked `shown_as_reference`."""
     named = os.environ.get("CONVCARBON_RECORD")
-    if named:
-        record, problem = read_record(Path(named))
-        if problem:
-            raise ConvCarbonError(f"the record named by CONVCARBON_RECORD ({named}) is unusable: {problem}")
-        return record
-    from .config import resolve_config
-    from .data import resolve_mnist_path
-    from .experiment import run_experiment
-
-    record, _ = run_experiment(resolve_config(), ResultStore(results_dir()), resolve_mnist_path(None))
+    if not named:
+        return {**reference_record(all_records()), "shown_as_reference": True}
+    record, problem = read_record(Path(named))
+    if problem:
+        raise ConvCarbonError(f"the record named by CONVCARBON_RECORD ({named}) is unusable: {problem}")
     return record
 
 
@@ -176,8 +173,10 @@ def provenance_note(record: dict) -> Markdown:
     """The visible note on every page that shows measurements."""
     config, versions, standard = record["config"], record["versions"], run_of(record, "Conv2D")
     estimated, missing = energy_is_estimated(record), energy_missing_reasons(record)
+    origin = ("These numbers come from a stored record, not from a measurement made for this page"
+              if record.get("shown_as_reference") else "These numbers were measured when this page was built")
     lines = [
-        f"These numbers were measured when this book was built: profile **{record['profile']}** "
+        f"{origin}: profile **{record['profile']}** "
         f"({config['epochs']} epoch(s), batch {config['batch_size']}, {config['train_images']:,} training images, "
         f"each model trained {repeats(record)} time(s) in interleaved order; {markdown_text(idle_line(record))}), "
         f"on **{markdown_text(machine_label(record))}**, on {record['created_utc'][:10]}, with Keras "
@@ -196,7 +195,7 @@ def provenance_note(record: dict) -> Markdown:
         lines += ["", "**Energy here is estimated, not measured:** this machine has no energy counter that "
                   "CodeCarbon could read, so its figures come from a power model and an assumed wattage."]
     if record["profile"] != "seed":
-        lines += ["", f"**This build used the `{record['profile']}` profile, not the original protocol "
+        lines += ["", f"**These numbers come from the `{record['profile']}` profile, not the original protocol "
                   "(`seed`: 25 epochs on all data).** Its numbers are smaller and noisier than the original's."]
     if missing:
         lines += ["", "**Energy and emissions were not measured in this build:** "

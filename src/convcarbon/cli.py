@@ -42,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     book = commands.add_parser("book", help="measure (or reuse), then build the Jupyter Book into _build/html")
     _add_run_options(book)
+    book.add_argument("--no-measure", action="store_true",
+                      help="train nothing: the pages show the newest stored seed record, else the newest record "
+                           "(as CONVCARBON_MEASURE=no)")
 
     report = commands.add_parser("report", help="print the comparison tables of stored results")
     report_format = report.add_mutually_exclusive_group()
@@ -145,10 +148,18 @@ def command_run(arguments) -> int:
 def command_book(arguments) -> int:
     from .book import repository_root
     from .build import build_book
+    from .shown import measuring, reference_record
 
     root = repository_root()  # checked before training, so a wrong folder fails at once
+    if arguments.no_measure or not measuring():
+        from .machines import book_records
+        from .store import ResultStore
+
+        store = ResultStore(arguments.results_dir)
+        record = reference_record(book_records(store.root, root)[0])
+        return build_book(record, Path(record["path"]), store, root, measured=False)
     record, store = _measure(arguments)
-    return build_book(record, store, root)
+    return build_book(record, store.folder(record["profile"], record["fingerprint"]), store, root, measured=True)
 
 
 def command_report(arguments) -> int:

@@ -12,11 +12,11 @@ from convcarbon.store import ResultStore
 def test_a_record_committed_with_the_book_changes_the_build_key(tmp_path):
     shown = make_record([make_run("Conv2D", 0), make_run("SeparableConv2D", 0)])
     store = ResultStore(tmp_path / "results")
-    before = build_key(shown, store, tmp_path)
-    assert build_key(shown, store, tmp_path) == before  # nothing changed, nothing to re-execute
+    before = build_key(shown, store.root, tmp_path)
+    assert build_key(shown, store.root, tmp_path) == before  # nothing changed, nothing to re-execute
     folder = tmp_path / COMMITTED_RECORDS / "seed-gpu"
     folder.mkdir(parents=True)
     other = make_record([make_run("Conv2D", 0, gpu_measured=True), make_run("SeparableConv2D", 0, gpu_measured=True)],
                         gpus=("NVIDIA H200",), backend="jax", fingerprint="cd" * 32)
     (folder / "record.json").write_text(json.dumps(other))
-    assert build_key(shown, store, tmp_path) != before
+    assert build_key(shown, store.root, tmp_path) != before

@@ -1,14 +1,17 @@
 """What the book's chapters call: the record of this build, notes, tables and glue.
 
-Chapters stay thin: one or two calls per cell. `python -m convcarbon book`
-measures (or reuses) first and names the record in CONVCARBON_RECORD; a
-chapter executed without it shows the book's reference record and trains nothing.
+Chapters stay thin: one or two calls per cell. A build measures (or reuses)
+first and names the record in CONVCARBON_RECORD (see `convcarbon.sphinx_results`).
+A chapter executed without it, as a notebook inside a clone or on its own in
+Colab, Binder or any folder, shows the book's reference record and trains
+nothing until the reader calls `measure()`.
 """
 
 from __future__ import annotations
 
 import math
 import os
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -35,15 +38,57 @@ from .store import read_record
 
 def repository_root(start: Path | None = None) -> Path:
     """The folder holding the book's _config.yml, found from the working directory upwards."""
+    root = _book_root(start)
+    if root is None:
+        raise ConvCarbonError(f"no convcarbon book (_config.yml) above {(start or Path.cwd()).resolve()}")
+    return root
+
+
+def _book_root(start: Path | None = None) -> Path | None:
     here = (start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
         if (folder / "_config.yml").exists() and (folder / "_toc.yml").exists():
             return folder
-    raise ConvCarbonError(f"no convcarbon book (_config.yml) above {here}")
+    return None
 
 
 def results_dir() -> Path:
-    return Path(os.environ.get("CONVCARBON_RESULTS") or repository_root() / "results")
+    """CONVCARBON_RESULTS, else `results/` in the book's folder, or in the working folder outside a book."""
+    return Path(os.environ.get("CONVCARBON_RESULTS") or (_book_root() or Path.cwd()) / "results")
+
+
+def committed_records_dir() -> Path:
+    """The book's `book/records/`; outside a book, the copy installed with the package (pyproject.toml
+    maps `book/records` to `convcarbon/reference_records`), else, from a source checkout, its `book/records`."""
+    from .machines import COMMITTED_RECORDS
+
+    root = _book_root()
+    if root is not None:
+        return root / COMMITTED_RECORDS
+    for folder in (Path(__file__).with_name("reference_records"), Path(__file__).resolve().parents[2] / COMMITTED_RECORDS):
+        if folder.is_dir():
+            return folder
+    raise ConvCarbonError("this installation of convcarbon lacks the book's reference records (convcarbon/reference_records)")
+
+
+def measure(profile: str | None = None, repeats: int | None = None, idle_seconds: float | None = None,
+            country: str | None = None, refresh: bool = False) -> dict:
+    """Train both models on this machine (or reuse the stored result of the same work), one progress line
+    per epoch in the notebook, and show that record in every cell run afterwards.
+
+    `profile`: smoke (seconds), quick (minutes) or seed (the original protocol: an hour or more),
+    default $CONVCARBON_PROFILE or seed. MNIST is downloaded once unless CONVCARBON_MNIST names a copy.
+    """
+    from .config import resolve_config
+    from .data import resolve_mnist_path
+    from .experiment import run_experiment
+    from .store import ResultStore
+
+    store = ResultStore(results_dir())
+    config = resolve_config(profile, country, repeats=repeats, idle_duration_s=idle_seconds)
+    record, _ = run_experiment(config, store, resolve_mnist_path(None), refresh=refresh, log=sys.stdout)
+    os.environ["CONVCARBON_RECORD"] = str(store.folder(record["profile"], record["fingerprint"]).resolve())
+    return record
 
 
 def current_record() -> dict:
@@ -79,7 +124,7 @@ def _book_records() -> tuple[list[dict], list[tuple[Path, str]]]:
     """Silent: a chapter must not write to stderr, and the `book` command has reported what is skipped."""
     from .machines import book_records
 
-    return book_records(results_dir(), repository_root())
+    return book_records(results_dir(), committed_records_dir())
 
 
 def compared_records(shown: dict) -> list[dict]:

@@ -146,20 +146,23 @@ def command_run(arguments) -> int:
 
 
 def command_book(arguments) -> int:
+    """Measure (or reuse) with the given options, then build; the package's Sphinx extension
+    reuses the record named in CONVCARBON_RECORD, so plain `jupyter-book build` builds the same site."""
+    import subprocess
+
     from .book import repository_root
-    from .build import build_book
-    from .shown import measuring, reference_record
+    from .shown import MEASURE_VARIABLE, measuring
 
     root = repository_root()  # checked before training, so a wrong folder fails at once
-    if arguments.no_measure or not measuring():
-        from .machines import book_records
-        from .store import ResultStore
-
-        store = ResultStore(arguments.results_dir)
-        record = reference_record(book_records(store.root, root)[0])
-        return build_book(record, Path(record["path"]), store, root, measured=False)
-    record, store = _measure(arguments)
-    return build_book(record, store.folder(record["profile"], record["fingerprint"]), store, root, measured=True)
+    environment = {**os.environ, "CONVCARBON_RESULTS": str(Path(arguments.results_dir).resolve())}
+    if arguments.no_measure:
+        environment[MEASURE_VARIABLE] = "no"
+    if measuring(environment):
+        record, store = _measure(arguments)
+        environment["CONVCARBON_RECORD"] = str(store.folder(record["profile"], record["fingerprint"]).resolve())
+    command = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(root), "-W", "-n", "--keep-going"]
+    print(f"Building the book: {' '.join(command[1:])}", file=sys.stderr, flush=True)
+    return subprocess.run(command, env=environment, cwd=root).returncode
 
 
 def command_report(arguments) -> int:

@@ -22,11 +22,12 @@ from .store import scan_records
 COMMITTED_RECORDS = Path("book") / "records"
 
 
-def book_records(results_root: Path, repository_root: Path) -> tuple[list[dict], list[tuple[Path, str]]]:
-    """Every record the book can show, from the local results store and from `book/records/`,
-    oldest first, and every folder it skips, with the reason."""
+def book_records(results_root: Path, committed_root: Path) -> tuple[list[dict], list[tuple[Path, str]]]:
+    """Every record the book can show, from the local results store and from the committed records
+    (`book/records/`, or the copy installed with the package), oldest first, and every folder it
+    skips, with the reason."""
     local, local_skipped = scan_records(results_root)
-    committed, committed_skipped = scan_records(repository_root / COMMITTED_RECORDS)
+    committed, committed_skipped = scan_records(committed_root)
     return sorted(local + committed, key=lambda record: record["created_utc"]), local_skipped + committed_skipped
 
 

@@ -1,0 +1,75 @@
+"""A Sphinx extension that measures (or reuses) the results before any chapter runs.
+
+With it, plain `jupyter-book build .` builds the same site as
+`python -m convcarbon book`: at the start of the build it resolves the record the
+pages show (`build.shown_record`, with training progress on the terminal, not in
+a chapter's kernel), copies its files for download, writes each chapter as an
+.ipynb for the launch buttons, and when the results shown have changed since the
+last successful build it clears the notebook cache and re-reads every page.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+from sphinx.errors import SphinxError
+
+from .build import BUILD_KEY_FILE, DOWNLOADS_DIR, build_key, copy_downloads, shown_record
+from .errors import ConvCarbonError
+from .notebooks import write_notebooks
+
+
+class ResultsError(SphinxError):
+    category = "convcarbon error"
+
+
+@dataclass
+class BuildState:
+    key: str = ""
+    key_file: Path = Path(BUILD_KEY_FILE)
+    results_changed: bool = False
+
+
+def _prepare(state: BuildState, app) -> None:
+    root = Path(app.srcdir)
+    results_root = Path(os.environ.get("CONVCARBON_RESULTS") or root / "results").resolve()
+    os.environ["CONVCARBON_RESULTS"] = str(results_root)  # for the chapters' kernels
+    try:
+        record, folder, measured = shown_record(results_root, root)
+    except ConvCarbonError as error:
+        raise ResultsError(str(error)) from None
+    copy_downloads(folder, root / DOWNLOADS_DIR)
+    write_notebooks(root / DOWNLOADS_DIR.parent)
+    build_dir = Path(app.outdir).parent
+    state.key = build_key(record, results_root, root, measured)
+    state.key_file = build_dir / BUILD_KEY_FILE
+    state.results_changed = not state.key_file.exists() or state.key_file.read_text() != state.key
+    if state.results_changed:
+        # Cached outputs show the old results: run every chapter again.
+        state.key_file.unlink(missing_ok=True)
+        cache = app.config.nb_execution_cache_path or build_dir / ".jupyter_cache"
+        shutil.rmtree(cache, ignore_errors=True)
+
+
+def _outdated(state: BuildState, app, env, added, changed, removed) -> list[str]:
+    """Every page, when the results changed: each one shows them."""
+    return sorted(env.found_docs) if state.results_changed else []
+
+
+def _finish(state: BuildState, app, exception) -> None:
+    """Remember the results only after a build without errors or warnings (the -W gate), so that a
+    failed build runs every chapter again next time."""
+    if exception is None and not app._warncount and state.key:  # Sphinx counts warnings only here
+        state.key_file.write_text(state.key)
+
+
+def setup(app):
+    state = BuildState()
+    app.connect("builder-inited", partial(_prepare, state))
+    app.connect("env-get-outdated", partial(_outdated, state))
+    app.connect("build-finished", partial(_finish, state))
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -19,7 +19,8 @@ from .shown import measuring, reference_record
 from .store import CODECARBON_CSV, RECORD_FILE, ResultStore, log_skipped, read_record
 
 BUILD_KEY_FILE = ".convcarbon-build-key"
-DOWNLOADS_DIR = Path("book") / "_generated"
+CHAPTERS_DIR = Path("book")
+DOWNLOADS_DIR = CHAPTERS_DIR / "_generated"
 
 
 def shown_record(results_root: Path, root: Path) -> tuple[dict, Path, bool]:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from sphinx.errors import SphinxError
 
-from .build import BUILD_KEY_FILE, DOWNLOADS_DIR, build_key, copy_downloads, shown_record
+from .build import BUILD_KEY_FILE, CHAPTERS_DIR, DOWNLOADS_DIR, build_key, copy_downloads, shown_record
 from .errors import ConvCarbonError
 from .notebooks import write_notebooks
 
@@ -43,7 +43,7 @@ def _prepare(state: BuildState, app) -> None:
     except ConvCarbonError as error:
         raise ResultsError(str(error)) from None
     copy_downloads(folder, root / DOWNLOADS_DIR)
-    write_notebooks(root / DOWNLOADS_DIR.parent)
+    write_notebooks(root / CHAPTERS_DIR)
     build_dir = Path(app.outdir).parent
     state.key = build_key(record, results_root, root, measured)
     state.key_file = build_dir / BUILD_KEY_FILE

@@ -1,0 +1,80 @@
+"""Every chapter as a notebook on its own, as a student runs it in Colab or in any folder.
+
+Each chapter is converted to .ipynb (as the build does for the launch buttons)
+and executed alone in an empty folder: no _config.yml, no results store, no
+CONVCARBON_* variable, and no network (tests/network_guard). It must raise
+nothing, show the book's reference records, train nothing and finish quickly.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from conftest import REPO_ROOT
+
+from convcarbon.notebooks import write_notebooks
+
+NETWORK_GUARD = Path(__file__).parent / "network_guard"
+CHAPTER_TIMEOUT_S = 300
+
+
+def chapter_notebooks(folder: Path) -> list[Path]:
+    folder.mkdir()
+    for chapter in (REPO_ROOT / "book").glob("*.md"):
+        shutil.copyfile(chapter, folder / chapter.name)
+    return write_notebooks(folder)
+
+
+NOTEBOOK_NAMES = [path.stem for path in (REPO_ROOT / "book").glob("*.md") if "```{code-cell}" in path.read_text()]
+
+
+@pytest.fixture(scope="module")
+def notebooks(tmp_path_factory) -> dict[str, Path]:
+    return {path.stem: path for path in chapter_notebooks(tmp_path_factory.mktemp("chapters") / "book")}
+
+
+@pytest.mark.parametrize("name", NOTEBOOK_NAMES)
+def test_chapter_runs_alone_in_an_empty_folder_offline(name, notebooks, tmp_path):
+    folder = tmp_path / "student"
+    folder.mkdir()
+    notebook = folder / f"{name}.ipynb"
+    shutil.copyfile(notebooks[name], notebook)
+    network_log = tmp_path / "network.log"
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("CONVCARBON_")}
+    environment.update(CONVCARBON_NETWORK_LOG=str(network_log),
+                       PYTHONPATH=os.pathsep.join([str(NETWORK_GUARD), str(REPO_ROOT / "src")]))
+    started = time.perf_counter()
+    completed = subprocess.run(
+        [str(Path(sys.executable).parent / "jupyter-execute"), "--inplace", f"--timeout={CHAPTER_TIMEOUT_S}",
+         notebook.name], cwd=folder, env=environment, capture_output=True, text=True, timeout=CHAPTER_TIMEOUT_S + 60)
+    elapsed_s = time.perf_counter() - started
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    assert elapsed_s < CHAPTER_TIMEOUT_S
+    assert not network_log.exists(), network_log.read_text()
+    assert sorted(path.name for path in folder.iterdir()) == [notebook.name]  # no store, no download, nothing trained
+    outputs = [output for cell in nbformat.read(notebook, as_version=4).cells for output in cell.get("outputs", [])]
+    assert [output for output in outputs if output.output_type == "error" or output.get("name") == "stderr"] == []
+    outputs = "".join(str(output) for output in outputs)
+    if "book.current_record()" in notebooks[name].read_text():
+        assert "These numbers come from a stored record, not from a measurement made for this page" in outputs
+
+
+def test_every_chapter_starts_with_the_cell_that_installs_the_package_from_this_repository():
+    """Colab has no convcarbon: the first code cell installs it from the repository the book names
+    (the Pages workflow rewrites that address in _config.yml and the chapters alike)."""
+    import jupytext
+    import yaml
+
+    url = yaml.safe_load((REPO_ROOT / "_config.yml").read_text())["repository"]["url"]
+    for name in NOTEBOOK_NAMES:
+        notebook = jupytext.read(REPO_ROOT / "book" / f"{name}.md", fmt="md:myst")
+        first = next(cell for cell in notebook.cells if cell.cell_type == "code")
+        assert f'"convcarbon @ git+{url}"' in first.source and 'find_spec("convcarbon") is None' in first.source, name
+        assert first.metadata["tags"] == ["remove-cell"], name
+

@@ -1,7 +1,13 @@
 """The record a page shows when nothing is measured for it (CONVCARBON_MEASURE=no, a chapter on its own)."""
 
+import shutil
+import subprocess
+import sys
+
 import pytest
 from synthetic import paired_record
+
+from conftest import copy_book
 
 from convcarbon.errors import ConvCarbonError
 from convcarbon.shown import measuring, reference_record
@@ -25,3 +31,13 @@ def test_measuring_is_on_unless_said_no():
     assert not measuring({"CONVCARBON_MEASURE": "No"})
     with pytest.raises(ConvCarbonError, match="use yes or no"):
         measuring({"CONVCARBON_MEASURE": "0"})
+
+
+def test_building_without_training_and_without_any_record_is_one_clear_error(tmp_path):
+    root = copy_book(tmp_path / "book")
+    shutil.rmtree(root / "book" / "records")
+    completed = subprocess.run([sys.executable, "-m", "convcarbon", "book", "--no-measure"], cwd=root,
+                               capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 1
+    assert completed.stderr.startswith("convcarbon: error: no stored record to show") and completed.stderr.count("\n") == 1
+    assert not (root / "_build").exists()

@@ -160,6 +160,11 @@ def command_book(arguments) -> int:
     if measuring(environment):
         record, store = _measure(arguments)
         environment["CONVCARBON_RECORD"] = str(store.folder(record["profile"], record["fingerprint"]).resolve())
+    else:  # fails here in one line, not inside jupyter-book, when there is no record to show
+        from .machines import book_records
+        from .shown import reference_record
+
+        reference_record(book_records(Path(arguments.results_dir), root / COMMITTED_RECORDS)[0])
     command = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(root), "-W", "-n", "--keep-going"]
     print(f"Building the book: {' '.join(command[1:])}", file=sys.stderr, flush=True)
     return subprocess.run(command, env=environment, cwd=root).returncode

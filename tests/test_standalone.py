@@ -78,3 +78,21 @@ def test_every_chapter_starts_with_the_cell_that_installs_the_package_from_this_
         assert f'"convcarbon @ git+{url}"' in first.source and 'find_spec("convcarbon") is None' in first.source, name
         assert first.metadata["tags"] == ["remove-cell"], name
 
+
+
+@pytest.mark.training
+def test_measure_trains_only_when_asked_with_progress_in_the_notebook(tmp_path, monkeypatch, capsys, mnist_path):
+    monkeypatch.chdir(tmp_path)  # outside any book, as in Colab
+    for name in ("CONVCARBON_RECORD", "CONVCARBON_RESULTS", "CONVCARBON_PROFILE"):
+        monkeypatch.setenv(name, "")  # so that the test's end restores each to what it was
+        monkeypatch.delenv(name)
+    from convcarbon import book
+
+    assert book.current_record()["shown_as_reference"]
+    record = book.measure(profile="smoke")
+    printed = capsys.readouterr()
+    assert "[Conv2D, repeat 1/2] epoch 1/2" in printed.out and "epoch" not in printed.err
+    shown = book.current_record()
+    assert shown["fingerprint"] == record["fingerprint"] and "shown_as_reference" not in shown
+    assert list((tmp_path / "results").glob("smoke-*/record.json"))
+    assert "measured when this page was built" in book.provenance_note(shown).data

@@ -5,7 +5,6 @@ The runners' artifacts are stood in for by this session's real smoke record
 invalid folder and a hostile one.
 """
 
-import json
 import shutil
 import subprocess
 import sys
@@ -17,6 +16,8 @@ from test_collect import write_record
 
 from conftest import child_environment, copy_book
 
+from convcarbon.store import ResultStore
+
 pytestmark = pytest.mark.training
 
 OTHER_MACHINES = ("Arm Neoverse-N2 runner CPU", "Apple M1 runner CPU")
@@ -26,8 +27,7 @@ OTHER_MACHINES = ("Arm Neoverse-N2 runner CPU", "Apple M1 runner CPU")
 def published(built_book, mnist_path, tmp_path_factory):
     base = tmp_path_factory.mktemp("publish")
     artifacts, root = base / "artifacts", copy_book(base / "book")
-    real = next(path for path in built_book["results_dir"].iterdir() if (path / "record.json").exists()
-                and json.loads((path / "record.json").read_text())["fingerprint"] == built_book["record"]["fingerprint"])
+    real = built_book["results_dir"] / ResultStore.key(built_book["record"]["profile"], built_book["record"]["fingerprint"])
     shutil.copytree(real, artifacts / real.name)
     for number, cpu in enumerate(OTHER_MACHINES):
         write_record(artifacts, paired_record([0.010, 0.011, 0.012], [0.008, 0.009, 0.010], cpu=cpu, profile="quick",

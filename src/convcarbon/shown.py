@@ -29,7 +29,8 @@ def measuring(environ: Mapping[str, str] = os.environ) -> bool:
 def reference_record(records: list[dict]) -> dict:
     """The newest `seed` record, else the newest record of any profile."""
     if not records:
-        raise ConvCarbonError("no stored record to show: nothing was measured here (CONVCARBON_MEASURE=no) and "
-                              "no valid record is in the results store or among the book's records")
+        raise ConvCarbonError("no stored record to show: nothing is measured for this page (CONVCARBON_MEASURE=no, "
+                              "or a chapter run on its own) and no valid record is in the results store or among "
+                              "the book's records (book/records, shipped with the package)")
     seed = [record for record in records if record["profile"] == REFERENCE_PROFILE]
     return max(seed or records, key=lambda record: record["created_utc"])

@@ -1,0 +1,101 @@
+"""Every number a person reads, in one style: a unit scaled to the quantity, about three
+significant digits, never scientific notation, and "not measured" where there is no number.
+
+Records store SI-ish base units (kWh, kg CO2eq, s, multiplications/s). A `Quantity`
+picks the unit a reader sees: the largest whose size the value reaches, so that
+0.000189 kWh reads "189 mWh" and 5.321e10 multiplications/s reads "53.2 billion/s".
+A table picks one unit per row (`Quantity.scale_for` of the row's largest value), so
+that the numbers side by side can be compared digit by digit.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Iterable, Optional
+
+NOT_MEASURED = "not measured"
+SIGNIFICANT_DIGITS = 3
+
+
+def number(value: Optional[float], digits: int = SIGNIFICANT_DIGITS) -> str:
+    """`value` rounded to `digits` significant digits, in fixed notation with thousands separators;
+    whole numbers keep all their digits (45,630, not 45,600)."""
+    if value is None or math.isnan(value):
+        return NOT_MEASURED
+    if value == 0:
+        return "0"
+    rounded = float(f"{value:.{digits}g}")  # to significant digits first, so that 9.996 becomes 10.0
+    decimals = max(0, digits - 1 - math.floor(math.log10(abs(rounded))))
+    if decimals == 0:
+        return f"{round(value):,}"
+    return f"{rounded:,.{decimals}f}"
+
+
+def ratio(value: Optional[float]) -> str:
+    """A ratio of two medians, to two decimals: differences between ratios of a few percent show."""
+    if value is None or math.isnan(value):
+        return NOT_MEASURED
+    return f"{value:.2f}"
+
+
+def span(low: float, high: float, text=number) -> str:
+    """'1.87–1.91': the range or interval shown beside a median, in the median's unit."""
+    return f"{text(low)}–{text(high)}"
+
+
+def percent(fraction: Optional[float], decimals: int = 0) -> str:
+    if fraction is None or math.isnan(fraction):
+        return NOT_MEASURED
+    return f"{fraction * 100:.{decimals}f}%"
+
+
+@dataclass(frozen=True)
+class Scale:
+    """A unit a reader sees: its symbol, its size in the record's unit, and the value from which it is used."""
+
+    symbol: str
+    size: float
+    from_value: Optional[float] = None  # default: from one of this unit
+
+    @property
+    def threshold(self) -> float:
+        return self.size if self.from_value is None else self.from_value
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A kind of number in a record, with the units it can be shown in, largest first."""
+
+    scales: tuple[Scale, ...]
+
+    def scale_for(self, values: Iterable[Optional[float]]) -> Scale:
+        """The unit for a set of values shown together: the largest that their largest value reaches."""
+        measured = [abs(value) for value in values if value is not None and not math.isnan(value)]
+        largest = max(measured, default=0.0)
+        return next((scale for scale in self.scales if largest >= scale.threshold), self.scales[-1])
+
+    def number(self, value: Optional[float], scale: Scale) -> str:
+        """The value in `scale`, without its symbol (for a table whose row or column names the unit)."""
+        if value is None or math.isnan(value):
+            return NOT_MEASURED
+        return number(value / scale.size)
+
+    def text(self, value: Optional[float], scale: Optional[Scale] = None) -> str:
+        """'189 mWh': the value with its unit, scaled to the value itself unless `scale` is given."""
+        if value is None or math.isnan(value):
+            return NOT_MEASURED
+        scale = scale or self.scale_for([value])
+        return f"{self.number(value, scale)} {scale.symbol}"
+
+
+ENERGY_KWH = Quantity((Scale("kWh", 1.0), Scale("Wh", 1e-3), Scale("mWh", 1e-6)))
+EMISSIONS_KG = Quantity((Scale("kg CO2eq", 1.0), Scale("g CO2eq", 1e-3), Scale("mg CO2eq", 1e-6)))
+# Emissions per second are tiny numbers; per hour they read as what a machine emits while it works.
+EMISSION_RATE_KG_PER_S = Quantity((Scale("kg CO2eq/h", 1 / 3600), Scale("g CO2eq/h", 1e-3 / 3600),
+                                   Scale("mg CO2eq/h", 1e-6 / 3600)))
+# Seconds up to ten minutes, minutes up to five hours: 540 s and 95 min read better than 9 min or 1.58 h.
+DURATION_S = Quantity((Scale("h", 3600.0, from_value=5 * 3600.0), Scale("min", 60.0, from_value=600.0),
+                       Scale("s", 1.0), Scale("ms", 1e-3)))
+THROUGHPUT_PER_S = Quantity((Scale("billion/s", 1e9, from_value=0.0),))
+POWER_W = Quantity((Scale("kW", 1000.0), Scale("W", 1.0, from_value=0.0)))

@@ -85,15 +85,19 @@ def test_each_machine_and_framework_shows_its_best_record_beside_the_builds_own(
     # CPUs before GPUs; the build's own smoke record beside its machine's original-protocol record.
     assert records == [same_machine_seed, shown, gpu_new]
 
-    table = summary_frame(records, shown=shown)
-    assert list(table.index.get_level_values("class")) == ["x86 CPU", "x86 CPU", "GPU"]
-    assert table.index[1][1].endswith("(this build)") and "NVIDIA H100" in table.index[2][1]
+    table = summary_frame(records, shown=shown).data
+    assert list(table["class"]) == ["x86 CPU", "", "GPU"]  # each class named once, above its machines
+    assert table["machine"][1].endswith("(this build)") and "NVIDIA H100" in table["machine"][2]
     assert list(table["backend, profile, runs"]) == ["tensorflow, seed, 3 run(s) per model",
                                                      "tensorflow, smoke, 2 run(s) per model", "jax, seed, 3 run(s) per model"]
     assert list(table["verdict"]) == ["saved energy", "too few runs for a verdict", "saved energy"]
     assert "CPU estimated: load x 8 W (CodeCarbon's default for a CPU not in its table)" in table["energy obtained"].iloc[0]
-    assert list(spread_frame(records).index.get_level_values("model")) == ["Conv2D", "SeparableConv2D"] * 3
-    assert len(analytic_frame(records)) == 3
+    spread = spread_frame(records).data
+    assert list(spread["model"]) == ["Conv2D", "SeparableConv2D"] * 3
+    assert list(spread["machine"])[1::2] == ["", "", ""]  # each machine named once, above its two models
+    assert spread["energy (kWh)"].iloc[0] == "1.00"  # one unit per column; identical runs show no range
+    assert spread["energy (kWh)"].iloc[2] == "1.05\n(1.00–1.10)"  # the range below the median
+    assert len(analytic_frame(records).data) == 3
     assert verdicts_markdown(records).count("\n- On **") == 2
 
 
@@ -115,10 +119,12 @@ def test_a_dozen_machines_stay_readable():
                for index in range(12)]
     shown = machine_records(records[0], records)
     assert len(shown) == 12
-    table = summary_frame(shown, shown=records[0])
-    classes = list(table.index.get_level_values("class"))
+    table = summary_frame(shown, shown=records[0]).data
+    classes = [label for label in table["class"] if label]
     assert classes == sorted(classes, key=["x86 CPU", "Arm CPU", "Apple silicon", "GPU"].index)
-    assert len(table.columns) <= 8 and all(len(str(cell)) <= 120 for cell in table.to_numpy().ravel())
+    assert len(classes) == len(set(classes))
+    cells = table.drop(columns="machine").to_numpy().ravel()  # the machine, as before, is the row's label
+    assert len(table.columns) <= 8 and all(len(str(cell)) <= 120 for cell in cells)
     figure = ratio_intervals_figure(shown)
     axes = figure.axes[0]
     assert len(axes.get_yticklabels()) == 12 and figure.get_size_inches()[1] <= 16

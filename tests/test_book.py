@@ -49,24 +49,42 @@ def test_every_chapter_exists_as_a_page(built_book):
         assert "Traceback" not in path.read_text(), chapter
 
 
-def test_results_table_holds_both_models_and_the_six_metrics(built_book):
-    soup = page(built_book, "experiment")
-    table = next(table for table in soup.find_all("table") if "energy_consumed" in table.get_text())
-    headers = [cell.get_text(strip=True) for cell in table.find("thead").find("tr").find_all("th")]
-    assert headers[-4:] == ["unit", "Conv2D", "SeparableConv2D", "separable / standard [95% interval]"]
-    rows = {row.find("th").get_text(strip=True): [cell.get_text(strip=True) for cell in row.find_all("td")]
+def table_rows(table) -> tuple[list[str], dict[str, list[str]]]:
+    """The one header row, and each row's cells by its heading."""
+    (header,) = table.find("thead").find_all("tr")  # one header row: no row of index names under it
+    rows = {row.find("th").get_text(strip=True): [cell.get_text() for cell in row.find_all("td")]
             for row in table.find("tbody").find_all("tr")}
-    median_and_range = re.compile(r"^(\S+) \((\S+) to (\S+)\)$")
-    ratio_and_interval = re.compile(r"^(\S+) \[(\S+), (\S+)\]$")
-    for metric in TUTORIAL_METRICS:
-        unit, standard, separable, ratio = rows[metric]
-        for cell in (standard, separable):
-            median, low, high = (float(number) for number in median_and_range.match(cell).groups())
-            assert math.isfinite(median) and median > 0, (metric, cell)
-            assert low <= median <= high, (metric, cell)
-        point, low, high = (float(number) for number in ratio_and_interval.match(ratio).groups())
-        assert low <= point <= high, (metric, ratio)
-    assert rows["cpu_tracking_method"][1]  # the method is named on the page
+    return [cell.get_text(strip=True) for cell in header.find_all("th")], rows
+
+
+HEADLINE_ROWS = ("test accuracy (%)", "test loss", "training time (", "energy (", "emissions (", "emission rate (")
+MEDIAN_AND_RANGE = re.compile(r"^([\d,.]+)\n\(([\d,.]+)–([\d,.]+)\)$")
+
+
+def number(text: str) -> float:
+    return float(text.replace(",", ""))
+
+
+def test_headline_table_holds_both_models_and_the_six_metrics_with_units(built_book):
+    record = built_book["record"]
+    tables = page(built_book, "experiment").select("table.convcarbon-table")
+    headers, rows = table_rows(tables[0])
+    assert headers[1:] == ["Conv2D", "SeparableConv2D", "separable / standard"]
+    assert len(rows) == len(HEADLINE_ROWS)
+    for label, start in zip(rows, HEADLINE_ROWS):
+        assert label.startswith(start), (label, start)
+        for cell in rows[label][:2]:
+            median, low, high = (number(part) for part in MEDIAN_AND_RANGE.match(cell).groups())
+            assert 0 < low <= median <= high, (label, cell)
+        point, low, high = (number(part) for part in MEDIAN_AND_RANGE.match(rows[label][2]).groups())
+        assert low <= point <= high, (label, rows[label][2])
+    accuracy = statistics.median(run["test_accuracy"] for run in record["runs"] if run["model"] == "Conv2D")
+    assert rows["test accuracy (%)"][0].startswith(f"{accuracy * 100:.1f}\n")
+    energy_label = next(label for label in rows if label.startswith("energy ("))
+    assert energy_label in ("energy (mWh)", "energy (Wh)", "energy (kWh)")
+    _, details = table_rows(tables[1])
+    assert any(label.startswith("each later epoch (") for label in details)
+    assert details["CPU energy obtained by"][0] == record["runs"][0]["cpu_tracking_method"]
 
 
 def test_glued_numbers_match_the_stored_result(built_book):
@@ -75,14 +93,12 @@ def test_glued_numbers_match_the_stored_result(built_book):
         return statistics.median(run[field] for run in record["runs"] if run["model"] == model)
 
     experiment = page(built_book, "experiment")
-    glued = glued_texts(experiment)
-    assert f"{median('Conv2D', 'test_accuracy'):.4f}" in glued
-    assert f"{median('SeparableConv2D', 'test_accuracy'):.4f}" in glued
-    energy_ratio = median("SeparableConv2D", "energy_consumed_kwh") / median("Conv2D", "energy_consumed_kwh")
     text = experiment.get_text(" ", strip=True)
+    assert f"a median test accuracy of {median('SeparableConv2D', 'test_accuracy') * 100:.3g} % against " in text
+    energy_ratio = median("SeparableConv2D", "energy_consumed_kwh") / median("Conv2D", "energy_consumed_kwh")
     assert f"used {energy_ratio:.2f} (95% interval " in text  # a glued sentence, with its interval
-    results = page(built_book, "results")
-    assert f"{record['runs'][0]['carbon_intensity_g_per_kwh']:.0f}" in glued_texts(results)
+    results = page(built_book, "results").get_text(" ", strip=True)
+    assert f"This build used {record['runs'][0]['carbon_intensity_g_per_kwh']:.0f} g CO2eq/kWh" in results
 
 
 def test_results_chapter_gives_a_verdict_warm_up_and_idle_for_every_machine(built_book):

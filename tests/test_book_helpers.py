@@ -6,6 +6,7 @@ from convcarbon.prose import (
     clean_up_sentence,
     energy_sentence,
     idle_sentence,
+    number_texts,
     paper_against_measured,
     ram_share_sentence,
     trade_off_sentence,
@@ -59,18 +60,18 @@ def test_idle_and_warm_up_sentences_quote_their_numbers():
                                     separable_first_epoch_s=8.3, separable_later_epoch_s=8.5))
     assert "not clearly slower for either model" in both
     assert "no steady state" in warm_up_sentence(numbers(conv2d_later_epoch_s=math.nan))
-    assert "a further 0.21 s to return for the standard model and 0.0052 s for the separable one" in (
+    assert "a further 210 ms to return for the standard model and 5.20 ms for the separable one" in (
         clean_up_sentence(numbers()))
-    assert "from 0.004 to 8.9 s across the runs" in clean_up_sentence(numbers())
+    assert "from 4.00 ms to 8.90 s across the runs" in clean_up_sentence(numbers())
 
 
 def test_trade_off_sentence_follows_the_signs():
     assert trade_off_sentence(numbers()) == (
         "the separable model made about 170 more mistakes on the 10,000 test images than the standard model, "
-        "and its training emitted 0.05 g CO2eq less (medians over the repeats: "
+        "and its training emitted 50.0 mg CO2eq less (medians over the repeats: "
         "0.62 (95% interval 0.50 to 0.70) times the standard model's emissions).")
     reversed_sentence = trade_off_sentence(numbers(accuracy_gap_points=-0.3, separable_emissions_g=0.2))
-    assert "about 30 fewer mistakes" in reversed_sentence and "0.07 g CO2eq more" in reversed_sentence
+    assert "about 30 fewer mistakes" in reversed_sentence and "70.0 mg CO2eq more" in reversed_sentence
 
 
 def test_missing_energy_is_said_in_words_never_as_a_number():
@@ -127,9 +128,21 @@ def test_provenance_note_shows_a_hostile_record_as_text():
 def test_profiles_frame_counts_what_each_profile_trains():
     from convcarbon.book import profiles_frame
 
-    frame = profiles_frame()
+    frame = profiles_frame().data
     assert list(frame.index) == ["seed", "quick", "smoke"]
     # seed: 25 epochs, 3 runs per model, 2 models, on the 48,000 of 60,000 images that the 20% split leaves
     assert frame.loc["seed", "epochs in all"] == 150 and frame.loc["seed", "images per epoch"] == "48,000"
     assert frame.loc["seed", "images trained in all"] == "7,200,000"
     assert frame.loc["smoke", "images per epoch"] == "1,600" and frame.loc["smoke", "epochs in all"] == 8
+
+
+def test_every_key_number_reads_with_its_unit_and_never_in_scientific_notation():
+    texts = number_texts(numbers(conv2d_energy_wh=0.0389, conv2d_throughput_g=53.21, conv2d_accuracy=0.98123,
+                                 conv2d_emissions_g=0.0143, carbon_intensity=369.4, epochs=25,
+                                 conv2d_multiplications=2_837_120.0))
+    assert texts["conv2d_energy_wh"] == "38.9 mWh" and texts["conv2d_emissions_g"] == "14.3 mg CO2eq"
+    assert texts["conv2d_throughput_g"] == "53.2 billion multiplications/s"
+    assert texts["conv2d_accuracy"] == "98.1 %" and texts["accuracy_gap_points"] == "1.70 percentage points"
+    assert texts["carbon_intensity"] == "369 g CO2eq/kWh" and texts["epochs"] == "25"
+    assert texts["conv2d_multiplications"] == "2,837,120" and texts["idle_power_w"] == "20.7 W"
+    assert texts["energy_ratio"] == "0.60" and texts["idle_share"] == "80%" and texts["conv2d_clean_up_s"] == "210 ms"

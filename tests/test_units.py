@@ -39,7 +39,7 @@ def test_number_is_never_scientific(value):
     (EMISSION_RATE_KG_PER_S, 1e-6, "3.60 g CO2eq/h"), (EMISSION_RATE_KG_PER_S, 2e-8, "72.0 mg CO2eq/h"),
     (DURATION_S, 12.34, "12.3 s"), (DURATION_S, 540.0, "540 s"), (DURATION_S, 5700.0, "95.0 min"),
     (DURATION_S, 36000.0, "10.0 h"), (DURATION_S, 0.0052, "5.20 ms"),
-    (THROUGHPUT_PER_S, 5.321e10, "53.2 billion/s"), (THROUGHPUT_PER_S, 4.2e8, "0.420 billion/s"),
+    (THROUGHPUT_PER_S, 5.321e10, "53.2 billion multiplications/s"), (THROUGHPUT_PER_S, 4.2e8, "0.420 billion multiplications/s"),
 ])
 def test_quantities_scale_their_unit_to_the_value(quantity, value, text):
     assert quantity.text(value) == text
@@ -64,3 +64,10 @@ def test_ratios_spans_and_percentages():
     assert span(1.8666, 1.9123) == "1.87–1.91"
     assert span(0.55, 0.65, ratio) == "0.55–0.65"
     assert percent(0.2) == "20%" and percent(0.98123, 2) == "98.12%"
+
+
+def test_fractions_read_as_percent_and_plain_numbers_carry_no_unit():
+    from convcarbon.units import FRACTION, PLAIN
+
+    assert FRACTION.text(0.98123) == "98.1 %" and FRACTION.number(0.0512, FRACTION.scales[0]) == "5.12"
+    assert PLAIN.text(0.061234) == "0.0612" and PLAIN.text(5_321_024) == "5,321,024"

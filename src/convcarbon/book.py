@@ -16,24 +16,25 @@ from pathlib import Path
 
 import pandas as pd
 from IPython.display import Markdown
+from pandas.io.formats.style import Styler
+
+from . import units
 
 from .errors import ConvCarbonError
 from .analysis import MODELS, idle_power_w, repeats, runs_of, separable_ratio_interval, summary
 from .report import (
-    comparison_rows,
     energy_is_estimated,
     energy_missing_reasons,
     idle_line,
     machine_label,
-    measured_text,
-    power_assumption_text,
     method_rows,
+    power_assumption_text,
     ratio,
-    summary_text,
 )
 from .safe import markdown_text
 from .shown import reference_record
 from .store import read_record
+from .tables import RATIO_COLUMN
 
 
 def repository_root(start: Path | None = None) -> Path:
@@ -108,13 +109,16 @@ def all_records() -> list[dict]:
     return _book_records()[0]
 
 
-def skipped_note() -> Markdown:
+def skipped_note() -> Markdown | None:
     """The folders of results that the book does not show, each with the reason (an older record
     schema, damage, a record that fails validation); the `book` command has reported them in the
-    terminal already. Folder names and reasons come from untrusted files: shown as inert text."""
+    terminal already. Folder names and reasons come from untrusted files: shown as inert text.
+
+    None when there are none: a cell whose value is None shows nothing, where an empty
+    Markdown would show its text form, `<IPython.core.display.Markdown object>`."""
     skipped = _book_records()[1]
     if not skipped:
-        return Markdown("")
+        return None
     lines = "\n".join(f"- {markdown_text(folder.parent.name + '/' + folder.name)}: {markdown_text(problem)}"
                       for folder, problem in skipped)
     return Markdown(f"```{{note}}\nNot shown: {len(skipped)} stored result(s) that this version cannot read or that fail validation.\n\n{lines}\n```")
@@ -133,9 +137,6 @@ def compared_records(shown: dict) -> list[dict]:
     from .machines import machine_records
 
     return machine_records(shown, all_records())
-
-
-RATIO_HEADER = "separable / standard [95% interval]"
 
 
 def run_of(record: dict, model: str) -> dict:
@@ -201,6 +202,12 @@ def glue_numbers(numbers: dict) -> None:
         glue(name, value, display=False)
 
 
+def glue_texts(texts: dict[str, str]) -> None:
+    """Glue numbers already written for reading (`prose.number_texts`), each placed with {glue:md}`name`."""
+    for name, text in texts.items():
+        glue_text(name, text)
+
+
 def glue_text(name: str, text: str) -> None:
     """Glue a sentence of this package's own Markdown (record strings in it already escaped),
     to be placed in the prose with {glue:md}`name`."""
@@ -250,26 +257,32 @@ def provenance_note(record: dict) -> Markdown:
     return Markdown(f"```{{admonition}} Where these numbers come from\n:class: {kind}\n\n{body}\n```")
 
 
-def comparison_frame(record: dict) -> pd.DataFrame:
-    """The comparison table for the page: each model's median (range), and the ratio [95% interval]."""
-    from .machines import interval_text
+def headline_frame(record: dict) -> Styler:
+    """The tutorial's six metrics: each model's median (range over the repeats) and the ratio (95% interval)."""
+    from .tables import HEADLINE_METRICS, comparison_frame, page_table
 
-    rows = []
-    for metric, seen, interval in comparison_rows(record):
-        row = {"metric": metric.name, "unit": metric.unit}
-        for model in MODELS:
-            row[model] = summary_text(seen[model])
-        both_measured = not any(math.isnan(model_seen.median) for model_seen in seen.values())
-        # Both measured but no ratio is 0 / 0 (no GPU): there is nothing to divide, not a missing measurement.
-        row[RATIO_HEADER] = "" if both_measured and math.isnan(interval.ratio) else interval_text(interval, digits=".3f")
-        rows.append(row)
-    rows += [{**row, RATIO_HEADER: ""} for row in method_rows(record)]
-    return pd.DataFrame(rows).set_index("metric")
+    return page_table(comparison_frame(record, HEADLINE_METRICS), corner=_corner(record))
 
 
-def costs_frame(rows) -> pd.DataFrame:
-    """A per-layer cost table (from `convcarbon.costs`) with a total row for each model."""
+def detail_frame(record: dict) -> Styler:
+    """Every other metric (epochs, idle, CPU/GPU/RAM, throughput), then how each part's energy was obtained."""
+    from .tables import DETAIL_METRICS, comparison_frame, page_table
+
+    frame = comparison_frame(record, DETAIL_METRICS)
+    for row in method_rows(record):
+        frame.loc[f"{row['metric'].removesuffix('_tracking_method').upper()} energy obtained by"] = {
+            **{model: row[model] for model in MODELS}, RATIO_COLUMN: ""}
+    return page_table(frame, corner=_corner(record))
+
+
+def _corner(record: dict) -> str:
+    return f"median of {repeats(record)} runs (lowest–highest)"
+
+
+def costs_frame(rows) -> Styler:
+    """A per-layer cost table (from `convcarbon.costs`) with a total row for each model; counts are exact."""
     from .costs import format_shape, rows_by_model, total_multiplications, total_parameters
+    from .tables import page_table, without_repeats
 
     table = []
     for model, model_rows in rows_by_model(rows).items():
@@ -280,32 +293,37 @@ def costs_frame(rows) -> pd.DataFrame:
         table.append({"model": model, "layer": "total", "part": "", "input": "", "output": "",
                       "parameters": f"{total_parameters(model_rows):,}",
                       "multiplications": f"{total_multiplications(model_rows):,}"})
-    return pd.DataFrame(table).set_index(["model", "layer"])
+    frame = pd.DataFrame(table)
+    frame["model"] = without_repeats(frame["model"])
+    return page_table(frame)
 
 
-def tutorial_comparison_frame(record: dict) -> pd.DataFrame:
-    """The tutorial's published values next to this build's medians, with the ratio of each."""
+def tutorial_comparison_frame(record: dict) -> Styler:
+    """The tutorial's published values next to this build's medians, with the ratio of each, in the
+    same unit per row."""
     from .reference import TUTORIAL_REPORTED
+    from .tables import READINGS, page_table, row_label
 
-    measured = {metric.name: (metric, seen, interval) for metric, seen, interval in comparison_rows(record)}
-    rows = []
+    rows = {}
     for name, (tutorial_standard, tutorial_separable) in TUTORIAL_REPORTED.items():
-        metric, seen, interval = measured[name]
-        rows.append({
-            "metric": name,
-            "unit": metric.unit,
-            "tutorial Conv2D": f"{tutorial_standard:.4g}",
-            "tutorial SeparableConv2D": f"{tutorial_separable:.4g}",
-            "tutorial ratio": f"{tutorial_separable / tutorial_standard:.3f}",
-            "this build Conv2D (median)": measured_text(seen["Conv2D"].median),
-            "this build SeparableConv2D (median)": measured_text(seen["SeparableConv2D"].median),
-            "this build ratio": "" if math.isnan(interval.ratio) else f"{interval.ratio:.3f}",
-        })
-    return pd.DataFrame(rows).set_index("metric")
+        quantity = READINGS[name].quantity
+        medians = [summary(record, model, name).median for model in MODELS]
+        scale = quantity.scale_for([tutorial_standard, tutorial_separable, *medians])
+        rows[row_label(READINGS[name], scale)] = {
+            "tutorial Conv2D": quantity.number(tutorial_standard, scale),
+            "tutorial Separable": quantity.number(tutorial_separable, scale),
+            "tutorial ratio": units.ratio(tutorial_separable / tutorial_standard),
+            "this build Conv2D": quantity.number(medians[0], scale),
+            "this build Separable": quantity.number(medians[1], scale),
+            "this build ratio": units.ratio(separable_ratio_interval(record, name).ratio),
+        }
+    return page_table(pd.DataFrame.from_dict(rows, orient="index"), corner="metric (unit)")
 
 
-def provenance_frame(records: list[dict], shown: dict) -> pd.DataFrame:
+def provenance_frame(records: list[dict], shown: dict) -> Styler:
     """One row per stored record: where, when, with what, and how its energy was obtained."""
+    from .tables import page_table
+
     rows = []
     for record in records:
         run, versions = record["runs"][0], record["versions"]
@@ -321,13 +339,14 @@ def provenance_frame(records: list[dict], shown: dict) -> pd.DataFrame:
             "measured (UTC)": record["created_utc"][:16].replace("T", " "),
             "commit": (record.get("git_commit") or "unknown")[:10] + (" (modified)" if record.get("git_dirty") else ""),
         })
-    return pd.DataFrame(rows).set_index("fingerprint")
+    return page_table(pd.DataFrame(rows).set_index("fingerprint"))
 
 
-def profiles_frame() -> pd.DataFrame:
+def profiles_frame() -> Styler:
     """What each profile trains (config.PROFILES): the work a measurement's duration grows with."""
     from .config import PROFILES, resolve_config
     from .costs import trained_images
+    from .tables import page_table
 
     rows = []
     for name in PROFILES:
@@ -343,4 +362,4 @@ def profiles_frame() -> pd.DataFrame:
             "images trained in all": f"{epochs * images:,}",
             "machine at rest first (s)": f"{config.idle_duration_s:g}",
         })
-    return pd.DataFrame(rows).set_index("profile")
+    return page_table(pd.DataFrame(rows).set_index("profile"))

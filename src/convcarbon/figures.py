@@ -7,7 +7,9 @@ import textwrap
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import ScalarFormatter
 
+from . import units
 from .analysis import MODELS, runs_of, separable_ratio_interval, summary
 from .costs import book_model_costs, separable_ratio
 from .grid import carbon_intensity_g_per_kwh, country_name
@@ -45,10 +47,10 @@ def layer_multiplications_figure():
         totals = dict.fromkeys(layers, 0)
         for row in book_model_costs(architecture):
             totals[row.layer] += row.multiplications
-        axes.bar(positions + offset, [totals[layer] for layer in layers], width=0.4, label=model, color=COLOURS[model])
+        axes.bar(positions + offset, [totals[layer] / 1e6 for layer in layers], width=0.4, label=model,
+                 color=COLOURS[model])
     axes.set_xticks(positions, layers)
-    axes.set_ylabel("multiplications per image")
-    axes.ticklabel_format(axis="y", style="sci", scilimits=(6, 6))
+    axes.set_ylabel("multiplications per image (millions)")
     axes.legend()
     axes.grid(True, axis="y", alpha=0.3)
     return _finished(figure)
@@ -79,12 +81,14 @@ def epochs_figure(record: dict):
     """Time and energy of every epoch of every run: the first epoch carries the warm-up."""
     energy_known = not _energy_missing(record) and all(None not in run["epoch_energy_kwh"] for run in record["runs"])
     figure, axes_pair = plt.subplots(1, 2 if energy_known else 1, figsize=(9 if energy_known else 5, 3.6), squeeze=False)
-    panels = [("epoch_duration_s", 1.0, "time per epoch (s)")]
+    panels = [("epoch_duration_s", units.DURATION_S, "time per epoch")]
     if energy_known:
-        panels.append(("epoch_energy_kwh", 1000.0, "energy per epoch (Wh)"))
-    for axes, (field, scale, label) in zip(axes_pair[0], panels):
+        panels.append(("epoch_energy_kwh", units.ENERGY_KWH, "energy per epoch"))
+    for axes, (field, quantity, label) in zip(axes_pair[0], panels):
+        scale = quantity.scale_for(value for run in record["runs"] for value in run[field])
+        label = f"{label} ({scale.symbol})"
         for run in record["runs"]:
-            values = np.array(run[field], dtype=float) * scale
+            values = np.array(run[field], dtype=float) / scale.size
             axes.plot(np.arange(1, len(values) + 1), values, marker="o", color=COLOURS[run["model"]], alpha=0.7,
                       label=run["model"] if run["repeat"] == 0 else None)
         axes.set_xlabel("epoch")
@@ -101,18 +105,20 @@ def energy_accuracy_figure(record: dict):
     if _energy_missing(record):
         return _not_measured_figure()
     figure, axes = plt.subplots(figsize=(6, 4))
+    scale = units.ENERGY_KWH.scale_for(run["energy_consumed_kwh"] for run in record["runs"])
+    percent = 100
     for model in MODELS:
         energy = summary(record, model, "energy_consumed")
         accuracy = summary(record, model, "accuracy")
         runs = runs_of(record, model)
-        axes.scatter([run["energy_consumed_kwh"] * 1000 for run in runs], [run["test_accuracy"] for run in runs],
-                     s=25, alpha=0.5, color=COLOURS[model])
-        axes.errorbar(energy.median * 1000, accuracy.median,
-                      xerr=[[(energy.median - energy.low) * 1000], [(energy.high - energy.median) * 1000]],
-                      yerr=[[accuracy.median - accuracy.low], [accuracy.high - accuracy.median]],
+        axes.scatter([run["energy_consumed_kwh"] / scale.size for run in runs],
+                     [run["test_accuracy"] * percent for run in runs], s=25, alpha=0.5, color=COLOURS[model])
+        axes.errorbar(energy.median / scale.size, accuracy.median * percent,
+                      xerr=[[(energy.median - energy.low) / scale.size], [(energy.high - energy.median) / scale.size]],
+                      yerr=[[(accuracy.median - accuracy.low) * percent], [(accuracy.high - accuracy.median) * percent]],
                       fmt="s", markersize=9, capsize=4, color=COLOURS[model], label=f"{model} (median and range)")
-    axes.set_xlabel("energy consumed in training (Wh)")
-    axes.set_ylabel("test accuracy")
+    axes.set_xlabel(f"energy consumed in training ({scale.symbol})")
+    axes.set_ylabel("test accuracy (%)")
     axes.grid(True, alpha=0.3)
     axes.margins(0.3)
     axes.legend(fontsize="small")
@@ -125,11 +131,12 @@ def energy_split_figure(record: dict):
         return _not_measured_figure()
     figure, axes = plt.subplots(figsize=(6, 3.6))
     bottom = np.zeros(len(MODELS))
+    scale = units.ENERGY_KWH.scale_for(summary(record, model, "energy_consumed").median for model in MODELS)
     for part, colour in (("cpu", "#4c72b0"), ("gpu", "#55a868"), ("ram", "#c44e52")):
-        values = np.array([summary(record, model, f"{part}_energy").median * 1000 for model in MODELS])
+        values = np.array([summary(record, model, f"{part}_energy").median / scale.size for model in MODELS])
         axes.bar(MODELS, values, bottom=bottom, label=part.upper(), color=colour)
         bottom += values
-    axes.set_ylabel("energy (Wh, median of the repeats)")
+    axes.set_ylabel(f"energy ({scale.symbol}, median of the repeats)")
     axes.legend()
     axes.grid(True, axis="y", alpha=0.3)
     return _finished(figure)
@@ -141,13 +148,15 @@ def grid_emissions_figure(record: dict, countries=COMPARISON_COUNTRIES):
         return _not_measured_figure()
     figure, axes = plt.subplots(figsize=(8, 4))
     positions = np.arange(len(countries))
+    emissions_kg = {model: [summary(record, model, "energy_consumed").median * carbon_intensity_g_per_kwh(code) / 1000
+                            for code in countries] for model in MODELS}
+    scale = units.EMISSIONS_KG.scale_for(value for values in emissions_kg.values() for value in values)
     for offset, model in zip((-0.2, 0.2), MODELS):
-        energy_kwh = summary(record, model, "energy_consumed").median
-        grams = [energy_kwh * carbon_intensity_g_per_kwh(code) for code in countries]
-        axes.bar(positions + offset, grams, width=0.4, label=model, color=COLOURS[model])
-    axes.set_xticks(positions, [f"{country_name(code)}\n{carbon_intensity_g_per_kwh(code):.0f} g/kWh" for code in countries],
-                    fontsize="x-small")
-    axes.set_ylabel("g CO2eq per training run (median)")
+        axes.bar(positions + offset, [value / scale.size for value in emissions_kg[model]], width=0.4, label=model,
+                 color=COLOURS[model])
+    axes.set_xticks(positions, [f"{country_name(code)}\n{units.number(carbon_intensity_g_per_kwh(code))} g/kWh"
+                                for code in countries], fontsize="x-small")
+    axes.set_ylabel(f"{scale.symbol} per training run (median)")
     axes.legend()
     axes.grid(True, axis="y", alpha=0.3)
     return _finished(figure)
@@ -196,7 +205,16 @@ def _not_measured_figure():
 
 
 def _finished(figure):
-    """Lay out and detach from pyplot, so a notebook shows the returned figure exactly once."""
+    """Lay out and detach from pyplot, so a notebook shows the returned figure exactly once.
+
+    Linear axes never show scientific notation or an offset such as "1e-5" or "+9.8e-1": every
+    figure's values are already in a unit scaled to them."""
+    for axes in figure.axes:
+        for axis in (axes.xaxis, axes.yaxis):
+            formatter = axis.get_major_formatter()
+            if isinstance(formatter, ScalarFormatter):
+                formatter.set_scientific(False)
+                formatter.set_useOffset(False)
     figure.tight_layout()
     plt.close(figure)
     return figure

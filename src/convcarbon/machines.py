@@ -12,12 +12,15 @@ import math
 from pathlib import Path
 
 import pandas as pd
+from pandas.io.formats.style import Styler
 
+from . import units
 from .hardware import IDENTITY_FIELDS
 from .analysis import MODELS, repeats, runs_of, saving_shown, separable_ratio_interval, summary
-from .report import NOT_MEASURED, energy_missing_reasons, machine_label, measured_text, summary_text
+from .report import energy_missing_reasons, machine_label
 from .stats import RatioInterval
 from .store import scan_records
+from .tables import PAGE_BREAK, READINGS, page_table, ratio_cell, summary_cell, without_repeats
 
 COMMITTED_RECORDS = Path("book") / "records"
 
@@ -129,17 +132,13 @@ def _cpu_method(run: dict, assumptions: dict) -> str:
     return f"CPU estimated: {kind} ({why})"
 
 
-def interval_text(interval: RatioInterval, digits: str = ".2f") -> str:
-    """'0.84 [0.69, 1.02]': a ratio and its 95% interval, or why there is none."""
+def interval_text(interval: RatioInterval) -> str:
+    """'0.84 [0.69, 1.02]': a ratio and its 95% interval on one line, or why there is none."""
     if math.isnan(interval.ratio):
-        return NOT_MEASURED
+        return units.NOT_MEASURED
     if not interval.has_interval:
-        return f"{interval.ratio:{digits}} (no interval)"
-    return f"{interval.ratio:{digits}} [{interval.low:{digits}}, {interval.high:{digits}}]"
-
-
-def spread_text(record: dict, model: str, metric: str, scale: float = 1.0, digits: str = ".3g") -> str:
-    return summary_text(summary(record, model, metric), digits, scale)
+        return f"{units.ratio(interval.ratio)} (no interval)"
+    return f"{units.ratio(interval.ratio)} [{units.ratio(interval.low)}, {units.ratio(interval.high)}]"
 
 
 # saving_shown's readings, as a table cell.
@@ -148,9 +147,10 @@ SHORT_VERDICTS = {"saved": "saved energy", "used more": "used more energy", "no 
                   "not measured": "not measured"}
 
 
-def summary_frame(records: list[dict], shown: dict) -> pd.DataFrame:
-    """One row per machine and framework: hardware, backend, how energy was obtained with its assumptions,
-    profile, runs per model, the time and energy ratios with their intervals, and the verdict."""
+def summary_frame(records: list[dict], shown: dict) -> Styler:
+    """One row per machine and framework, grouped by hardware class: hardware, backend, how energy was
+    obtained with its assumptions, profile, runs per model, the time and energy ratios with their
+    intervals, and the verdict."""
     rows = []
     for record in records:
         energy = separable_ratio_interval(record, "energy_consumed")
@@ -160,46 +160,56 @@ def summary_frame(records: list[dict], shown: dict) -> pd.DataFrame:
             "backend, profile, runs": f"{record['versions']['keras_backend']}, {record['profile']}, "
                                       f"{repeats(record)} run(s) per model",
             "energy obtained": energy_method(record),
-            "time ratio": interval_text(separable_ratio_interval(record, "duration")),
-            "energy ratio": interval_text(energy),
+            "time ratio": ratio_cell(separable_ratio_interval(record, "duration"), PAGE_BREAK),
+            "energy ratio": ratio_cell(energy, PAGE_BREAK),
             "verdict": SHORT_VERDICTS[saving_shown(energy, repeats(record))],
         })
-    return pd.DataFrame(rows).set_index(["class", "machine"])
+    frame = pd.DataFrame(rows)
+    frame["class"] = without_repeats(frame["class"])
+    return page_table(frame)
 
 
-def spread_frame(records: list[dict]) -> pd.DataFrame:
-    """Each machine's two models: median (min to max) of accuracy, time and energy over the repeats."""
+# (metric, column header without its unit) of the spread table.
+SPREAD_COLUMNS = (("accuracy", "test accuracy"), ("duration", "training time"), ("first epoch duration", "first epoch"),
+                  ("later epoch duration", "each later epoch"), ("energy_consumed", "energy"),
+                  ("energy above idle", "above idle"))
+
+
+def spread_frame(records: list[dict]) -> Styler:
+    """Each machine's two models: median (lowest–highest) of accuracy, time and energy over the repeats,
+    each column in one unit for all machines."""
+    columns = {}
+    for metric, header in SPREAD_COLUMNS:
+        quantity = READINGS[metric].quantity
+        seen = [summary(record, model, metric) for record in records for model in MODELS]
+        scale = quantity.scale_for(value for one in seen for value in (one.low, one.high))
+        columns[f"{header} ({scale.symbol})"] = [summary_cell(one, quantity, scale, PAGE_BREAK) for one in seen]
+    frame = pd.DataFrame({
+        "machine": without_repeats(machine_title(record) for record in records for _ in MODELS),
+        "model": [model for _ in records for model in MODELS],
+        **columns,
+    })
+    return page_table(frame)
+
+
+def analytic_frame(records: list[dict]) -> Styler:
+    """Per machine: the later-epoch ratios of time and energy, and the multiplications per second
+    each model achieved (forward and backward). The ratio of multiplications, the same on every
+    machine, is in the prose and the ratio figure: a column of it would not fit the page."""
+    throughputs = {(index, model): summary(record, model, "throughput").median
+                   for index, record in enumerate(records) for model in MODELS}
+    scale = units.THROUGHPUT_PER_S.scale_for(throughputs.values())
     rows = []
-    for record in records:
-        for model in MODELS:
-            rows.append({
-                "machine": machine_title(record), "model": model,
-                "test accuracy": spread_text(record, model, "accuracy", digits=".4f"),
-                "training time (s)": spread_text(record, model, "duration"),
-                "first epoch (s)": spread_text(record, model, "first epoch duration"),
-                "later epochs (s each)": spread_text(record, model, "later epoch duration"),
-                "energy (Wh)": spread_text(record, model, "energy_consumed", 1000),
-                "above idle (Wh)": spread_text(record, model, "energy above idle", 1000),
-            })
-    return pd.DataFrame(rows).set_index(["machine", "model"])
-
-
-def analytic_frame(records: list[dict]) -> pd.DataFrame:
-    """Per machine: the ratio of multiplications against the ratios of time and energy,
-    and the multiplications per second each model achieved (forward and backward)."""
-    rows = []
-    for record in records:
-        throughput = {model: summary(record, model, "throughput").median / 1e9 for model in MODELS}
+    for index, record in enumerate(records):
         rows.append({
             "machine": machine_title(record),
-            "multiplications ratio": f"{separable_ratio_interval(record, 'multiplications').ratio:.3f}",
-            "later-epoch time ratio": interval_text(separable_ratio_interval(record, "later epoch duration")),
-            "later-epoch energy ratio": interval_text(separable_ratio_interval(record, "later epoch energy")),
-            "Conv2D (G mult/s)": measured_text(throughput["Conv2D"], ".3g"),
-            "SeparableConv2D (G mult/s)": measured_text(throughput["SeparableConv2D"], ".3g"),
-            "throughput ratio": interval_text(separable_ratio_interval(record, "throughput")),
+            "later-epoch time ratio": ratio_cell(separable_ratio_interval(record, "later epoch duration"), PAGE_BREAK),
+            "later-epoch energy ratio": ratio_cell(separable_ratio_interval(record, "later epoch energy"), PAGE_BREAK),
+            **{f"{model} ({scale.symbol})": units.THROUGHPUT_PER_S.number(throughputs[index, model], scale)
+               for model in MODELS},
+            "throughput ratio": ratio_cell(separable_ratio_interval(record, "throughput"), PAGE_BREAK),
         })
-    return pd.DataFrame(rows).set_index("machine")
+    return page_table(pd.DataFrame(rows))
 
 
 def gpu_records(records: list[dict]) -> list[dict]:

@@ -5,10 +5,33 @@ from __future__ import annotations
 
 import math
 
+from . import units
 from .analysis import saving_shown
 from .report import energy_is_estimated, energy_missing_reasons
 from .safe import markdown_text
 from .stats import CONFIDENCE, RatioInterval
+
+# How each of `book.key_numbers` reads, found by the end of its name (its unit): first match wins.
+NUMBER_TEXTS = (
+    (("_ratio", "_ratio_low", "_ratio_high"), units.ratio),
+    (("_accuracy",), units.FRACTION.text),
+    (("_throughput_g",), lambda billions: units.THROUGHPUT_PER_S.text(billions * 1e9)),
+    (("_wh",), lambda wh: units.ENERGY_KWH.text(wh / 1000)),
+    (("_emissions_g",), lambda grams: units.EMISSIONS_KG.text(grams / 1000)),
+    (("_s",), units.DURATION_S.text),
+    (("_w",), units.POWER_W.text),
+    (("_share",), units.percent),
+    (("_points",), lambda points: f"{units.number(points)} percentage points"),
+    (("carbon_intensity",), lambda g_per_kwh: f"{units.number(g_per_kwh)} g CO2eq/kWh"),
+    (("epochs", "train_images", "repeats", "_multiplications"), lambda count: f"{round(count):,}"),
+    (("_loss",), units.number),
+)
+
+
+def number_texts(numbers: dict) -> dict[str, str]:
+    """Every number of `book.key_numbers` as the prose shows it, with its unit, under the same name."""
+    return {name: next(text for endings, text in NUMBER_TEXTS if name.endswith(endings))(value)
+            for name, value in numbers.items()}
 
 
 def ratio_text(numbers: dict, name: str) -> str:
@@ -17,8 +40,8 @@ def ratio_text(numbers: dict, name: str) -> str:
     if math.isnan(point):
         return "not measured"
     if math.isnan(low):
-        return f"{point:.2f} (one run per model, so no interval)"
-    return f"{point:.2f} (95% interval {low:.2f} to {high:.2f})"
+        return f"{units.ratio(point)} (one run per model, so no interval)"
+    return f"{units.ratio(point)} (95% interval {units.ratio(low)} to {units.ratio(high)})"
 
 
 def paper_against_measured(numbers: dict) -> str:
@@ -53,7 +76,11 @@ def energy_sentence(numbers: dict) -> str:
     if math.isnan(numbers["energy_ratio"]):
         return time_part + "; its energy was not measured in this build."
     return (f"{time_part} and used {ratio_text(numbers, 'energy')} times its energy: a median of "
-            f"{numbers['separable_energy_wh']:.3g} Wh against {numbers['conv2d_energy_wh']:.3g} Wh.")
+            f"{_energy(numbers['separable_energy_wh'])} against {_energy(numbers['conv2d_energy_wh'])}.")
+
+
+def _energy(wh: float) -> str:
+    return units.ENERGY_KWH.text(wh / 1000)
 
 
 def rate_sentence(numbers: dict) -> str:
@@ -83,11 +110,11 @@ def idle_sentence(numbers: dict) -> str:
     if math.isnan(numbers["idle_power_w"]):
         return "The machine's power at rest was not measured in this build, so energy above idle cannot be given."
     if math.isnan(numbers["idle_share"]):
-        return (f"At rest the machine drew {numbers['idle_power_w']:.1f} W; the training energy was not "
+        return (f"At rest the machine drew {units.POWER_W.text(numbers['idle_power_w'])}; the training energy was not "
                 "measured, so the share above idle cannot be given.")
-    return (f"At rest the machine drew {numbers['idle_power_w']:.1f} W. Over the same time as the training, "
-            f"that alone is {numbers['idle_share']:.0%} of the energy reported; the models added the other "
-            f"{1 - numbers['idle_share']:.0%}. Above idle, the separable model used "
+    return (f"At rest the machine drew {units.POWER_W.text(numbers['idle_power_w'])}. Over the same time as the "
+            f"training, that alone is {units.percent(numbers['idle_share'])} of the energy reported; the models added "
+            f"the other {units.percent(1 - numbers['idle_share'])}. Above idle, the separable model used "
             f"{ratio_text(numbers, 'above_idle')} times the standard model's energy.")
 
 
@@ -103,7 +130,7 @@ def warm_up_sentence(numbers: dict) -> str:
         if math.isnan(later):
             return "With a single epoch per run there is no steady state to set the first epoch against."
         parts.append(f"{first / later:.1f} times as long as a later one for the {model} model "
-                     f"({first:.3g} s against {later:.3g} s)")
+                     f"({units.DURATION_S.text(first)} against {units.DURATION_S.text(later)})")
         if first / later < CLEAR_WARM_UP_RATIO:
             not_slower.append(model)
     sentence = f"The first epoch, which carries the warm-up, took {parts[0]}, and {parts[1]} (medians over the repeats)."
@@ -119,9 +146,11 @@ def warm_up_sentence(numbers: dict) -> str:
 
 def clean_up_sentence(numbers: dict) -> str:
     """Why the epochs do not add up to a run: the time `fit` takes to return after the last one."""
-    return (f"After its last epoch, `fit` took a further {numbers['conv2d_clean_up_s']:.2g} s to return for the "
-            f"standard model and {numbers['separable_clean_up_s']:.2g} s for the separable one (medians; from "
-            f"{numbers['clean_up_min_s']:.2g} to {numbers['clean_up_max_s']:.2g} s across the runs), time that no "
+    texts = {name: units.DURATION_S.text(numbers[name]) for name in
+             ("conv2d_clean_up_s", "separable_clean_up_s", "clean_up_min_s", "clean_up_max_s")}
+    return (f"After its last epoch, `fit` took a further {texts['conv2d_clean_up_s']} to return for the "
+            f"standard model and {texts['separable_clean_up_s']} for the separable one (medians; from "
+            f"{texts['clean_up_min_s']} to {texts['clean_up_max_s']} across the runs), time that no "
             "callback can see. It counts in each run's total "
             "time and energy, and so in the time and energy ratios, but in no epoch of the figure: the later-epoch "
             "ratio below leaves it out.")
@@ -135,7 +164,7 @@ def trade_off_sentence(numbers: dict) -> str:
                 f"than the standard model")
     if math.isnan(saved_g):
         return f"the separable model made {accuracy}; the emissions of its training were not measured."
-    emissions = f"{abs(saved_g):.3g} g CO2eq {'less' if saved_g > 0 else 'more'}"
+    emissions = f"{units.EMISSIONS_KG.text(abs(saved_g) / 1000)} {'less' if saved_g > 0 else 'more'}"
     return (f"the separable model made {accuracy}, and its training emitted {emissions} (medians over the "
             f"repeats: {ratio_text(numbers, 'emissions')} times the standard model's emissions).")
 

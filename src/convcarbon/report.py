@@ -12,8 +12,6 @@ from .stats import RatioInterval, Summary
 
 METHODS = ("cpu_tracking_method", "gpu_tracking_method", "ram_tracking_method")
 RATIO_COLUMN = "separable / standard"
-INTERVAL_COLUMN = "95% interval"
-NOT_MEASURED = "not measured"
 
 
 def comparison_rows(record: dict) -> list[tuple[Metric, dict[str, Summary], RatioInterval]]:
@@ -29,37 +27,24 @@ def method_rows(record: dict) -> list[dict]:
 
 
 def comparison_table(record: dict) -> pd.DataFrame:
-    """Rows: metrics with units; columns: each model's median and range over the repeats,
-    then the ratio of the medians and its 95% bootstrap interval."""
+    """For JSON: rows of metrics with the record's units; each model's median, lowest and highest
+    over the repeats, then the ratio of the medians and its 95% bootstrap interval, all as numbers."""
     rows = []
     for metric, seen, interval in comparison_rows(record):
         row = {"metric": metric.name, "unit": metric.unit}
         for model in MODELS:
-            measured = not math.isnan(seen[model].median)
-            row[model] = seen[model].median if measured else NOT_MEASURED
-            row[f"{model} range"] = f"{seen[model].low:.4g} to {seen[model].high:.4g}" if measured else ""
-        row[RATIO_COLUMN] = interval.ratio
-        row[INTERVAL_COLUMN] = f"{interval.low:.3f} to {interval.high:.3f}" if interval.has_interval else ""
+            row.update({model: seen[model].median, f"{model} lowest": seen[model].low,
+                        f"{model} highest": seen[model].high})
+        row.update({RATIO_COLUMN: interval.ratio, f"{RATIO_COLUMN} low": interval.low,
+                    f"{RATIO_COLUMN} high": interval.high})
         rows.append(row)
     rows += [{**row, RATIO_COLUMN: math.nan} for row in method_rows(record)]
-    return pd.DataFrame(rows).set_index("metric").fillna("")
+    return pd.DataFrame(rows).set_index("metric")
 
 
 def record_method(record: dict, model: str, field: str) -> str:
     """How a model's energy was obtained; the distinct methods of its runs, joined."""
     return "; ".join(dict.fromkeys(plain_text(run[field]) for run in record["runs"] if run["model"] == model))
-
-
-def measured_text(value: float, digits: str = ".4g") -> str:
-    """A number as a table shows it, or "not measured" where it is NaN."""
-    return NOT_MEASURED if math.isnan(value) else f"{value:{digits}}"
-
-
-def summary_text(seen: Summary, digits: str = ".4g", scale: float = 1.0) -> str:
-    """'median (lowest to highest)' of a model's repeats, or "not measured"."""
-    if math.isnan(seen.median):
-        return NOT_MEASURED
-    return f"{seen.median * scale:{digits}} ({seen.low * scale:{digits}} to {seen.high * scale:{digits}})"
 
 
 def ratio(numerator, denominator) -> float:
@@ -151,9 +136,12 @@ def idle_line(record: dict) -> str:
 
 
 def format_report(record: dict) -> str:
-    table = comparison_table(record)
-    text = table.to_string(float_format=lambda value: f"{value:.4g}")
-    return "\n".join(plain_text(line, 2000) for line in provenance_lines(record)) + "\n\n" + text
+    """Provenance, then the book's headline and detail tables, each cell on one line."""
+    from .tables import DETAIL_METRICS, HEADLINE_METRICS, TERMINAL_BREAK, comparison_frame
+
+    tables = [comparison_frame(record, metrics, TERMINAL_BREAK).to_string()
+              for metrics in (HEADLINE_METRICS, DETAIL_METRICS)]
+    return "\n".join(plain_text(line, 2000) for line in provenance_lines(record)) + "\n\n" + "\n\n".join(tables)
 
 
 def report_json(record: dict) -> dict:

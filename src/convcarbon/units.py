@@ -86,7 +86,7 @@ class Quantity:
         if value is None or math.isnan(value):
             return NOT_MEASURED
         scale = scale or self.scale_for([value])
-        return f"{self.number(value, scale)} {scale.symbol}"
+        return f"{self.number(value, scale)} {scale.symbol}".rstrip()
 
 
 ENERGY_KWH = Quantity((Scale("kWh", 1.0), Scale("Wh", 1e-3), Scale("mWh", 1e-6)))
@@ -97,5 +97,7 @@ EMISSION_RATE_KG_PER_S = Quantity((Scale("kg CO2eq/h", 1 / 3600), Scale("g CO2eq
 # Seconds up to ten minutes, minutes up to five hours: 540 s and 95 min read better than 9 min or 1.58 h.
 DURATION_S = Quantity((Scale("h", 3600.0, from_value=5 * 3600.0), Scale("min", 60.0, from_value=600.0),
                        Scale("s", 1.0), Scale("ms", 1e-3)))
-THROUGHPUT_PER_S = Quantity((Scale("billion/s", 1e9, from_value=0.0),))
+THROUGHPUT_PER_S = Quantity((Scale("billion multiplications/s", 1e9, from_value=0.0),))
+FRACTION = Quantity((Scale("%", 0.01, from_value=0.0),))
+PLAIN = Quantity((Scale("", 1.0, from_value=0.0),))  # a number without a unit, such as a loss or a count
 POWER_W = Quantity((Scale("kW", 1000.0), Scale("W", 1.0, from_value=0.0)))

@@ -6,6 +6,7 @@ Runs the command line as a user would, in a fresh results store.
 import csv
 import json
 import math
+import re
 import statistics
 import signal
 import subprocess
@@ -138,9 +139,31 @@ def test_run_prints_progress_and_the_table(smoke_run):
     assert "[SeparableConv2D, repeat 2/2] epoch 2/2" in completed.stderr
     assert "Measuring the machine at rest for 3 s first." in completed.stderr
     assert "left)" in completed.stderr
-    for row in ("accuracy", "loss", "duration", "energy_consumed", "energy above idle", "emissions", "emissions_rate"):
-        assert f"\n{row} " in completed.stdout
+    for row in ("test accuracy (%) ", "test loss ", "training time (", "energy (", "energy above idle (",
+                "emissions (", "emission rate (", "CPU energy ("):
+        assert f"\n{row}" in completed.stdout
     assert "profile smoke" in completed.stdout
+
+
+# What TensorFlow's C++ logging writes on a CPU-only machine (absl's format: severity, date, time, thread, file:line]).
+FRAMEWORK_LINE = re.compile(r"^[IWEF]\d{4} \d\d:\d\d:\S+ +\d+ \S+:\d+\]|absl::InitializeLog|oneDNN|cuInit", re.MULTILINE)
+
+
+def test_run_prints_no_framework_log_line(smoke_run):
+    completed, record, _, _, _ = smoke_run
+    assert not FRAMEWORK_LINE.search(completed.stderr), completed.stderr[:2000]
+    assert not FRAMEWORK_LINE.search(completed.stdout)
+
+
+def test_verbose_brings_the_framework_log_back(smoke_run, mnist_path):
+    _, record, _, results_dir, _ = smoke_run
+    if record["versions"]["keras_backend"] != "tensorflow":
+        pytest.skip("only TensorFlow writes these log lines")
+    quiet = convcarbon("run", "--profile", "smoke", results_dir=results_dir, mnist_path=mnist_path)
+    verbose = convcarbon("run", "--profile", "smoke", "--verbose", results_dir=results_dir, mnist_path=mnist_path)
+    assert quiet.returncode == verbose.returncode == 0
+    assert FRAMEWORK_LINE.search(verbose.stderr) and not FRAMEWORK_LINE.search(quiet.stderr)
+    assert "Reusing the stored result" in quiet.stderr and "Reusing the stored result" in verbose.stderr
 
 
 def test_second_run_reuses_and_report_reads_the_store(smoke_run, mnist_path):

@@ -7,6 +7,7 @@ exit, never a traceback; an interrupted run leaves nothing half-written.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -14,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Optional, Sequence
 
+from . import quiet
 from .config import PROFILES, resolve_config
 from .errors import ConvCarbonError
 from .machines import COMMITTED_RECORDS
@@ -73,6 +75,9 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--idle-seconds", type=float, metavar="S", dest="idle_duration_s",
                         help="measure the machine at rest for S seconds first; 0 skips it "
                              "(default: 60 for seed, 20 for quick, 3 for smoke)")
+    parser.add_argument("--verbose", action="store_true",
+                        help="show TensorFlow's and the book builder's own log lines too "
+                             f"(default: ${quiet.VERBOSE_VARIABLE}=1, else only this project's lines)")
     _add_results_dir(parser)
 
 
@@ -90,8 +95,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     # started us with SIGINT ignored (a background job of a script, as in CI).
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    verbose = quiet.verbose_requested(getattr(arguments, "verbose", True))
     try:
-        return COMMANDS[arguments.command](arguments)
+        with contextlib.nullcontext() if verbose else quiet.framework_logs_dropped():
+            return COMMANDS[arguments.command](arguments)
     except ConvCarbonError as error:
         print(f"convcarbon: error: {error}", file=sys.stderr)
         return EXIT_ERROR
@@ -166,6 +173,8 @@ def command_book(arguments) -> int:
 
         reference_record(book_records(Path(arguments.results_dir), root / COMMITTED_RECORDS)[0])
     command = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(root), "-W", "-n", "--keep-going"]
+    if not quiet.verbose_requested(arguments.verbose):
+        command.append("-q")  # Sphinx's progress lines left out; its warnings and errors still show
     print(f"Building the book: {' '.join(command[1:])}", file=sys.stderr, flush=True)
     return subprocess.run(command, env=environment, cwd=root).returncode
 

@@ -126,6 +126,7 @@ def test_provenance_note_on_every_page_with_measurements(built_book):
         text = page(built_book, name).get_text(" ", strip=True)
         assert "Where these numbers come from" in text, name
         assert "profile smoke" in text, name
+        assert "1,600 training and 400 validation images" in text, name  # smoke: 2,000 images, 20% validate
         assert record["hardware"]["cpu_model"] in text, name
         if estimated:
             assert "Energy here is estimated, not measured" in text, name

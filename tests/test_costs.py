@@ -100,3 +100,10 @@ def test_shapes_match_keras(architecture):
     for row in book_model_costs(architecture):
         if row.part in ("standard", "pointwise"):
             assert tuple(model.get_layer(row.layer).output.shape[1:]) == row.output_shape
+
+
+def test_training_and_validation_images_are_given_apart():
+    from convcarbon.costs import images_text
+
+    assert images_text(60_000, 0.2) == "48,000 training and 12,000 validation images"
+    assert images_text(2_001, 0.2) == "1,601 training and 400 validation images"  # Keras trains on ceil(n (1 - split))

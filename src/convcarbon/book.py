@@ -20,6 +20,7 @@ from pandas.io.formats.style import Styler
 
 from . import units
 
+from .costs import images_text
 from .errors import ConvCarbonError
 from .analysis import MODELS, idle_power_w, repeats, runs_of, separable_ratio_interval, summary
 from .report import (
@@ -229,7 +230,8 @@ def provenance_note(record: dict) -> Markdown:
               if record.get("shown_as_reference") else "These numbers were measured when this page was built")
     lines = [
         f"{origin}: profile **{record['profile']}** "
-        f"({config['epochs']} epoch(s), batch {config['batch_size']}, {config['train_images']:,} training images, "
+        f"({config['epochs']} epoch(s), batch {config['batch_size']}, "
+        f"{images_text(config['train_images'], config['validation_split'])}, "
         f"each model trained {repeats(record)} time(s) in interleaved order; {markdown_text(idle_line(record))}), "
         f"on **{markdown_text(machine_label(record))}**, on {record['created_utc'][:10]}, with Keras "
         f"{markdown_text(versions['keras'])} ({markdown_text(versions['keras_backend'])} backend) and CodeCarbon "

@@ -178,6 +178,12 @@ def trained_images(train_images: int, validation_split: float) -> int:
     return math.ceil(train_images * (1 - validation_split))
 
 
+def images_text(train_images: int, validation_split: float) -> str:
+    """'48,000 training and 12,000 validation images': what `fit` trained on, and what it only checked."""
+    trained = trained_images(train_images, validation_split)
+    return f"{trained:,} training and {train_images - trained:,} validation images"
+
+
 def training_multiplications_per_epoch(multiplications_per_image: int, train_images: int, validation_split: float) -> int:
     """Multiplications of one epoch of `fit`: forward and backward on the training part,
     forward only on the validation part.

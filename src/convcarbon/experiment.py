@@ -12,7 +12,7 @@ from typing import Optional, Sequence, TextIO
 
 from .architecture import ARCHITECTURES, DISPLAY_NAMES
 from .config import ExperimentConfig
-from .costs import book_model_costs, total_multiplications
+from .costs import book_model_costs, images_text, total_multiplications
 from .data import PreparedData, load_mnist, prepare
 from .idle import measure_idle
 from .hardware import hardware_info
@@ -52,7 +52,8 @@ def run_experiment(
                       f"(measured {record['created_utc']}); --refresh measures again.", file=log)
                 return record, True
         print(f"Training both models {config.repeats} time(s), profile {config.profile!r}: {config.epochs} epoch(s), "
-              f"{config.train_images:,} training images, grid {config.country_iso_code}.", file=log, flush=True)
+              f"{images_text(config.train_images, config.validation_split)}, grid {config.country_iso_code}.",
+              file=log, flush=True)
         from .progress import EpochProgress
 
         data = prepare(mnist, config)

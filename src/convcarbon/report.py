@@ -6,6 +6,7 @@ import math
 
 import pandas as pd
 
+from .costs import images_text
 from .analysis import METRICS, MODELS, Metric, idle_power_w, repeats, separable_ratio_interval, summary
 from .safe import plain_text
 from .stats import RatioInterval, Summary
@@ -107,7 +108,8 @@ def provenance_lines(record: dict) -> list[str]:
     run = record["runs"][0]
     lines = [
         f"profile {record['profile']}: {config['epochs']} epoch(s), batch {config['batch_size']}, "
-        f"{config['train_images']:,} training images, {repeats(record)} repeat(s) per model in interleaved order; "
+        f"{images_text(config['train_images'], config['validation_split'])}, {repeats(record)} repeat(s) per model "
+        f"in interleaved order; "
         f"measured {record['created_utc']}",
         idle_line(record),
         f"machine: {machine_label(record)}",

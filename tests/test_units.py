@@ -63,6 +63,7 @@ def test_ratios_spans_and_percentages():
     assert ratio(0.84321) == "0.84"
     assert span(1.8666, 1.9123) == "1.87–1.91"
     assert span(0.55, 0.65, ratio) == "0.55–0.65"
+    assert span(-7.4, 3.47) == "-7.40 to 3.47"
     assert percent(0.2) == "20%" and percent(0.98123, 2) == "98.12%"
 
 

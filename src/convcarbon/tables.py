@@ -10,6 +10,7 @@ second one smaller. The terminal gets the same cells on one line.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 import pandas as pd
@@ -21,6 +22,8 @@ from .stats import RatioInterval, Summary
 
 PAGE_BREAK, TERMINAL_BREAK = "\n", " "
 SPREAD_CLASS = "convcarbon-spread"  # a cell with a median (or ratio) and, below it, its range (or interval)
+WORDS_CLASS = "convcarbon-words"  # a cell of text rather than a number: left-aligned
+NUMBER_START = re.compile(r"^-?\d")
 RATIO_COLUMN = "separable / standard"
 
 
@@ -110,8 +113,15 @@ def page_table(frame: pd.DataFrame, corner: str = "") -> Styler:
     frame = frame.rename_axis(index=None, columns=corner or frame.index.name)
     style = (frame.style.format(escape="html").format_index(escape="html", axis=0)
              .format_index(escape="html", axis=1).set_table_attributes('class="convcarbon-table"')
-             .set_td_classes(frame.map(lambda cell: SPREAD_CLASS if PAGE_BREAK in str(cell) else "")))
+             .set_td_classes(frame.map(_cell_class)))
     return style.hide(axis="index") if unlabelled else style
+
+
+def _cell_class(cell) -> str:
+    text = str(cell)
+    if PAGE_BREAK in text:
+        return SPREAD_CLASS
+    return "" if NUMBER_START.match(text) else WORDS_CLASS
 
 
 def without_repeats(values) -> list:

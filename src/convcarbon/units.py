@@ -40,8 +40,9 @@ def ratio(value: Optional[float]) -> str:
 
 
 def span(low: float, high: float, text=number) -> str:
-    """'1.87–1.91': the range or interval shown beside a median, in the median's unit."""
-    return f"{text(low)}–{text(high)}"
+    """'1.87–1.91': the range or interval shown beside a median, in the median's unit;
+    '-7.40 to 3.47' where a dash would read as a minus."""
+    return f"{text(low)}{' to ' if low < 0 or high < 0 else '–'}{text(high)}"
 
 
 def percent(fraction: Optional[float], decimals: int = 0) -> str:

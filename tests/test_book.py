@@ -185,3 +185,31 @@ def test_instructors_page_maps_every_exercise_and_shows_what_each_profile_trains
     rows = {row.find("th").get_text(strip=True): [cell.get_text(strip=True) for cell in row.find_all("td")]
             for row in table.find("tbody").find_all("tr")}
     assert set(rows) == {"seed", "quick", "smoke"} and rows["seed"][3] == "150"
+
+
+SCIENTIFIC = re.compile(r"\b\d+(?:\.\d+)?[eE][+-]?\d+\b")
+PYTHON_OBJECT = re.compile(r"<IPython\.|<[\w.]+ object>|object at 0x[0-9a-f]+")
+RAW_TEX = re.compile(r"\$|\\\(|\\\)|\\\[|\\\]")
+
+
+def reader_text(soup: BeautifulSoup) -> BeautifulSoup:
+    """The article as a person reads it: without code (cell inputs, code spans) and typeset math."""
+    article = soup.select_one("article") or soup
+    for hidden in article.select("div.cell_input, pre, code, span.math, div.math, script, style"):
+        hidden.decompose()
+    return article
+
+
+def test_no_page_shows_scientific_notation_stray_tex_or_python_object_names(built_book):
+    for name in (f"{chapter}.html" for chapter in toc_chapters()):
+        article = reader_text(BeautifulSoup((built_book["html"] / name).read_text(), "html.parser"))
+        text = article.get_text(" ", strip=True)
+        assert not SCIENTIFIC.findall(text), (name, SCIENTIFIC.findall(text))
+        assert not PYTHON_OBJECT.findall(text), (name, PYTHON_OBJECT.findall(text))
+        for element in article.select("p, li, figcaption, td, th, dd, dt"):
+            assert not RAW_TEX.search(element.get_text()), (name, element.get_text()[:200])
+
+
+def test_the_ratio_caption_keeps_its_formula(built_book):
+    caption = page(built_book, "costs").select_one("#fig-ratio figcaption")
+    assert [math.get_text() for math in caption.select("span.math")] == [r"\(1/N + 1/K^2\)", r"\(N\)"]

@@ -146,3 +146,14 @@ def test_every_key_number_reads_with_its_unit_and_never_in_scientific_notation()
     assert texts["carbon_intensity"] == "369 g CO2eq/kWh" and texts["epochs"] == "25"
     assert texts["conv2d_multiplications"] == "2,837,120" and texts["idle_power_w"] == "20.7 W"
     assert texts["energy_ratio"] == "0.60" and texts["idle_share"] == "80%" and texts["conv2d_clean_up_s"] == "210 ms"
+
+
+def test_no_skipped_records_show_nothing(tmp_path, monkeypatch):
+    from conftest import REPO_ROOT
+    from convcarbon import book
+
+    for name in ("_config.yml", "_toc.yml"):
+        (tmp_path / name).write_text((REPO_ROOT / name).read_text())
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CONVCARBON_RESULTS", raising=False)
+    assert book.skipped_note() is None  # a cell showing None shows nothing, not `<IPython...Markdown object>`

@@ -324,19 +324,19 @@ def tutorial_comparison_frame(record: dict) -> Styler:
 
 def provenance_frame(records: list[dict], shown: dict) -> Styler:
     """One row per stored record: where, when, with what, and how its energy was obtained."""
-    from .tables import page_table
+    from .machines import energy_method
+    from .tables import PAGE_BREAK, page_table
 
     rows = []
     for record in records:
-        run, versions = record["runs"][0], record["versions"]
+        versions = record["versions"]
+        shown_here = record["fingerprint"] == shown["fingerprint"]
         rows.append({
-            "fingerprint": record["fingerprint"][:12],
-            "shown here": "yes" if record["fingerprint"] == shown["fingerprint"] else "",
+            "fingerprint": record["fingerprint"][:12] + (f"{PAGE_BREAK}(shown here)" if shown_here else ""),
             "profile": record["profile"],
             "machine": machine_label(record),
             "software": f"Keras {versions['keras']} ({versions['keras_backend']}), CodeCarbon {versions['codecarbon']}",
-            "CPU energy": run["cpu_tracking_method"],
-            "GPU energy": run["gpu_tracking_method"],
+            "energy obtained by": energy_method(record),
             "grid": record["config"]["country_iso_code"],
             "measured (UTC)": record["created_utc"][:16].replace("T", " "),
             "commit": (record.get("git_commit") or "unknown")[:10] + (" (modified)" if record.get("git_dirty") else ""),

@@ -204,12 +204,12 @@ def footprint_sentence(records: list[dict]) -> str:
     runs = [run for record in records for run in record["runs"]]
     epochs = sum(len(run["epoch_duration_s"]) for run in runs)
     measured = [part for part in parts if part["energy_consumed_kwh"] is not None]
-    energy_wh = sum(part["energy_consumed_kwh"] for part in measured) * 1000
-    emissions_g = sum(part["emissions_kg"] for part in measured) * 1000
+    energy_kwh = sum(part["energy_consumed_kwh"] for part in measured)
+    emissions_kg = sum(part["emissions_kg"] for part in measured)
     machines = f"{len(records)} record{'s' if len(records) != 1 else ''}"
     sentence = (f"The measurements shown in this build ({machines}: {len(runs)} training runs of {epochs} epochs "
-                f"in all, plus their idle measurements) used {energy_wh:.3g} Wh and emitted {emissions_g:.3g} g "
-                "CO2eq, each on its own machine's grid")
+                f"in all, plus their idle measurements) used {units.ENERGY_KWH.text(energy_kwh)} and emitted "
+                f"{units.EMISSIONS_KG.text(emissions_kg)}, each on its own machine's grid")
     unmeasured = len(parts) - len(measured)
     if unmeasured:
         sentence += f"; {unmeasured} of the {len(parts)} measurements have no energy, so the true total is higher"

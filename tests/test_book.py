@@ -94,11 +94,11 @@ def test_glued_numbers_match_the_stored_result(built_book):
         return statistics.median(run[field] for run in record["runs"] if run["model"] == model)
 
     experiment = page(built_book, "experiment")
-    text = experiment.get_text(" ", strip=True)
+    text = " ".join(experiment.get_text(" ", strip=True).split())
     assert f"a median test accuracy of {median('SeparableConv2D', 'test_accuracy') * 100:.3g} % against " in text
     energy_ratio = median("SeparableConv2D", "energy_consumed_kwh") / median("Conv2D", "energy_consumed_kwh")
     assert f"used {energy_ratio:.2f} (95% interval " in text  # a glued sentence, with its interval
-    results = page(built_book, "results").get_text(" ", strip=True)
+    results = " ".join(page(built_book, "results").get_text(" ", strip=True).split())
     assert f"This build used {record['runs'][0]['carbon_intensity_g_per_kwh']:.0f} g CO2eq/kWh" in results
 
 

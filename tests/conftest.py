@@ -1,6 +1,7 @@
 """Shared test fixtures: the real MNIST file, and small fake ones that are broken on purpose."""
 
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -69,6 +70,12 @@ def child_environment(mnist_path: str, sitecustomize_dir: Path | None = None, **
     if sitecustomize_dir is not None:
         environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(sitecustomize_dir), os.environ.get("PYTHONPATH")]))
     return environment
+
+
+# What TensorFlow's C++ logging writes on a CPU-only machine (absl's format: severity, date, time, thread,
+# file:line]), and the notebook kernels' warning: none of it may reach the terminal unless asked for.
+FRAMEWORK_LINE = re.compile(r"^[IWEF]\d{4} \d\d:\d\d:\S+ +\d+ \S+:\d+\]|absl::InitializeLog|oneDNN|cuInit"
+                            r"|Kernel is running over TCP", re.MULTILINE)
 
 
 def run_book_command(root: Path, results_dir: Path, mnist_path: str, **environment):

@@ -15,7 +15,7 @@ import yaml
 from bs4 import BeautifulSoup
 
 from test_records import HOSTILE
-from conftest import REPO_ROOT, STALE_RESULT, copy_book, run_book_command
+from conftest import FRAMEWORK_LINE, REPO_ROOT, STALE_RESULT, copy_book, run_book_command
 
 pytestmark = pytest.mark.training
 
@@ -34,6 +34,8 @@ def glued_texts(soup: BeautifulSoup) -> list[str]:
 def test_fresh_smoke_build_is_quick(built_book):
     assert built_book["elapsed_s"] < 180
     assert "[Conv2D, repeat 1/2] epoch 1/2" in built_book["completed"].stderr  # progress was visible
+    for output in (built_book["completed"].stderr, built_book["completed"].stdout):
+        assert not FRAMEWORK_LINE.search(output), output[:2000]  # the framework's log lines stayed out
 
 
 def toc_chapters() -> list[str]:

@@ -6,7 +6,6 @@ Runs the command line as a user would, in a fresh results store.
 import csv
 import json
 import math
-import re
 import statistics
 import signal
 import subprocess
@@ -14,7 +13,7 @@ import time
 
 import pytest
 
-from conftest import child_environment, convcarbon_command
+from conftest import FRAMEWORK_LINE, child_environment, convcarbon_command
 
 pytestmark = pytest.mark.training
 
@@ -143,10 +142,6 @@ def test_run_prints_progress_and_the_table(smoke_run):
                 "emissions (", "emission rate (", "CPU energy ("):
         assert f"\n{row}" in completed.stdout
     assert "profile smoke" in completed.stdout
-
-
-# What TensorFlow's C++ logging writes on a CPU-only machine (absl's format: severity, date, time, thread, file:line]).
-FRAMEWORK_LINE = re.compile(r"^[IWEF]\d{4} \d\d:\d\d:\S+ +\d+ \S+:\d+\]|absl::InitializeLog|oneDNN|cuInit", re.MULTILINE)
 
 
 def test_run_prints_no_framework_log_line(smoke_run):

@@ -9,7 +9,6 @@ nothing until the reader calls `measure()`.
 
 from __future__ import annotations
 
-import math
 import os
 import sys
 from pathlib import Path

@@ -154,8 +154,8 @@ def test_verbose_brings_the_framework_log_back(smoke_run, mnist_path):
     _, record, _, results_dir, _ = smoke_run
     if record["versions"]["keras_backend"] != "tensorflow":
         pytest.skip("only TensorFlow writes these log lines")
-    quiet = convcarbon("run", "--profile", "smoke", results_dir=results_dir, mnist_path=mnist_path)
-    verbose = convcarbon("run", "--profile", "smoke", "--verbose", results_dir=results_dir, mnist_path=mnist_path)
+    quiet = convcarbon("run", *SMOKE_ARGUMENTS, results_dir=results_dir, mnist_path=mnist_path)
+    verbose = convcarbon("run", *SMOKE_ARGUMENTS, "--verbose", results_dir=results_dir, mnist_path=mnist_path)
     assert quiet.returncode == verbose.returncode == 0
     assert FRAMEWORK_LINE.search(verbose.stderr) and not FRAMEWORK_LINE.search(quiet.stderr)
     assert "Reusing the stored result" in quiet.stderr and "Reusing the stored result" in verbose.stderr

@@ -94,7 +94,8 @@ def test_each_machine_and_framework_shows_its_best_record_beside_the_builds_own(
     assert "CPU estimated: load x 8 W (CodeCarbon's default for a CPU not in its table)" in table["energy obtained"].iloc[0]
     spread = spread_frame(records).data
     assert list(spread["model"]) == ["Conv2D", "SeparableConv2D"] * 3
-    assert list(spread["machine"])[1::2] == ["", "", ""]  # each machine named once, above its two models
+    assert list(spread["machine, profile"])[1::2] == ["", "", ""]  # each record named once, above its two models
+    assert spread["machine, profile"][0].endswith("; seed") and spread["machine, profile"][2].endswith("; smoke")
     assert spread["energy (kWh)"].iloc[0] == "1.00"  # one unit per column; identical runs show no range
     assert spread["energy (kWh)"].iloc[2] == "1.05\n(1.00–1.10)"  # the range below the median
     assert len(analytic_frame(records).data) == 3

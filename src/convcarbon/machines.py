@@ -184,8 +184,9 @@ def spread_frame(records: list[dict]) -> Styler:
         seen = [summary(record, model, metric) for record in records for model in MODELS]
         scale = quantity.scale_for(value for one in seen for value in (one.low, one.high))
         columns[f"{header} ({scale.symbol})"] = [summary_cell(one, quantity, scale, PAGE_BREAK) for one in seen]
-    frame = pd.DataFrame({
-        "machine": without_repeats(machine_title(record) for record in records for _ in MODELS),
+    frame = pd.DataFrame({  # each record's machine and profile named once, above its two models
+        "machine, profile": [f"{machine_title(record)}; {record['profile']}" if model == MODELS[0] else ""
+                             for record in records for model in MODELS],
         "model": [model for _ in records for model in MODELS],
         **columns,
     })

@@ -23,7 +23,9 @@ from .stats import RatioInterval, Summary
 PAGE_BREAK, TERMINAL_BREAK = "\n", " "
 SPREAD_CLASS = "convcarbon-spread"  # a cell with a median (or ratio) and, below it, its range (or interval)
 WORDS_CLASS = "convcarbon-words"  # a cell of text rather than a number: left-aligned
+UNBROKEN_CLASS = "convcarbon-unbroken"  # text with a run of characters too long for a column: broken anywhere
 NUMBER_START = re.compile(r"^-?\d")
+LONGEST_WORD_CHARS = 24  # "SeparableConv2D", "(CodeCarbon's": words kept whole; a record's long string is not
 RATIO_COLUMN = "separable / standard"
 
 
@@ -121,7 +123,10 @@ def _cell_class(cell) -> str:
     text = str(cell)
     if PAGE_BREAK in text:
         return SPREAD_CLASS
-    return "" if NUMBER_START.match(text) else WORDS_CLASS
+    if NUMBER_START.match(text):
+        return ""
+    longest = max((len(word) for word in text.split()), default=0)
+    return f"{WORDS_CLASS} {UNBROKEN_CLASS}" if longest > LONGEST_WORD_CHARS else WORDS_CLASS
 
 
 def without_repeats(values) -> list:

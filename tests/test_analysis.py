@@ -91,7 +91,7 @@ def test_each_machine_and_framework_shows_its_best_record_beside_the_builds_own(
     assert list(table["backend, profile, runs"]) == ["tensorflow, seed, 3 run(s) per model",
                                                      "tensorflow, smoke, 2 run(s) per model", "jax, seed, 3 run(s) per model"]
     assert list(table["verdict"]) == ["saved energy", "too few runs for a verdict", "saved energy"]
-    assert "CPU estimated: load x 8 W (CodeCarbon's default for a CPU not in its table)" in table["energy obtained"].iloc[0]
+    assert "CPU estimated: load x 8.00 W (CodeCarbon's default for a CPU not in its table)" in table["energy obtained"].iloc[0]
     spread = spread_frame(records).data
     assert list(spread["model"]) == ["Conv2D", "SeparableConv2D"] * 3
     assert list(spread["machine, profile"])[1::2] == ["", "", ""]  # each record named once, above its two models

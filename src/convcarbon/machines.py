@@ -110,7 +110,7 @@ def energy_method(record: dict) -> str:
         parts.append("GPU measured (" + run["gpu_tracking_method"].removeprefix("measured: ") + ")")
     parts.append(_cpu_method(run, assumptions))
     ram_w = assumptions.get("ram_assumed_power_w")
-    parts.append(f"RAM estimated: {ram_w:g} W model" if ram_w is not None else "RAM estimated: power model")
+    parts.append(f"RAM estimated: {units.number(ram_w)} W model" if ram_w is not None else "RAM estimated: power model")
     return "; ".join(parts)
 
 
@@ -120,10 +120,10 @@ def _cpu_method(run: dict, assumptions: dict) -> str:
     wattage = assumptions.get("cpu_assumed_power_w")
     if wattage is None:
         return "CPU " + run["cpu_tracking_method"]
-    kind = {"load model": f"load x {wattage:g} W", "constant model": f"constant, {wattage:g} W"}.get(
-        assumptions["cpu_power_model"], f"{wattage:g} W")
+    kind = {"load model": f"load x {units.number(wattage)} W", "constant model": f"constant, {units.number(wattage)} W"}.get(
+        assumptions["cpu_power_model"], f"{units.number(wattage)} W")
     if assumptions.get("cpu_power_scaled"):
-        why = (f"{assumptions['cpu_table_power_w']:g} W chip scaled to {assumptions['cpu_machine_share']:.1%} "
+        why = (f"{units.number(assumptions['cpu_table_power_w'])} W chip scaled to {assumptions['cpu_machine_share']:.1%} "
                "of its logical CPUs")
     elif assumptions.get("cpu_table_match"):
         why = "the whole chip's TDP from CodeCarbon's table"

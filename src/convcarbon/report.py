@@ -9,6 +9,7 @@ import pandas as pd
 from .costs import images_text
 from .analysis import METRICS, MODELS, Metric, idle_power_w, repeats, separable_ratio_interval, summary
 from .safe import plain_text
+from .units import number
 from .stats import RatioInterval, Summary
 
 METHODS = ("cpu_tracking_method", "gpu_tracking_method", "ram_tracking_method")
@@ -81,7 +82,7 @@ def power_assumption_text(record: dict) -> str:
         return "none: the CPU's energy was read from a hardware counter"
     basis = assumptions["cpu_power_basis"] or "not known"
     ram_w = assumptions.get("ram_assumed_power_w")
-    ram = f"; RAM modelled at {ram_w:g} W" if ram_w is not None else ""
+    ram = f"; RAM modelled at {number(ram_w)} W" if ram_w is not None else ""
     scaled = " (scaled to this machine's share of the chip)" if assumptions.get("cpu_power_scaled") else ""
     return f"{assumptions['cpu_power_model']}{scaled}: {basis}{ram}"
 

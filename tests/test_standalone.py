@@ -83,6 +83,7 @@ def test_every_chapter_starts_with_the_cell_that_installs_the_package_from_this_
 @pytest.mark.training
 def test_measure_trains_only_when_asked_with_progress_in_the_notebook(tmp_path, monkeypatch, capsys, mnist_path):
     monkeypatch.chdir(tmp_path)  # outside any book, as in Colab
+    monkeypatch.setenv("CONVCARBON_MNIST", mnist_path)  # absolute: the README's default is relative to the checkout
     for name in ("CONVCARBON_RECORD", "CONVCARBON_RESULTS", "CONVCARBON_PROFILE"):
         monkeypatch.setenv(name, "")  # so that the test's end restores each to what it was
         monkeypatch.delenv(name)

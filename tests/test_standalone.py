@@ -62,7 +62,7 @@ def test_chapter_runs_alone_in_an_empty_folder_offline(name, notebooks, tmp_path
     assert [output for output in outputs if output.output_type == "error" or output.get("name") == "stderr"] == []
     outputs = "".join(str(output) for output in outputs)
     if "book.current_record()" in notebooks[name].read_text():
-        assert "These numbers come from a stored record, not from a measurement made for this page" in outputs
+        assert "These numbers come from the reference record of this book, stored, not measured for this page" in outputs
 
 
 def test_every_chapter_starts_with_the_cell_that_installs_the_package_from_this_repository():

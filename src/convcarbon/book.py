@@ -225,7 +225,8 @@ def provenance_note(record: dict) -> Markdown:
     """The visible note on every page that shows measurements."""
     config, versions, standard = record["config"], record["versions"], run_of(record, "Conv2D")
     estimated, missing = energy_is_estimated(record), energy_missing_reasons(record)
-    origin = ("These numbers come from a stored record, not from a measurement made for this page"
+    origin = ("These numbers come from the reference record of this book, stored, not measured for this page "
+              "(where the text says *this build*, it means this record)"
               if record.get("shown_as_reference") else "These numbers were measured when this page was built")
     lines = [
         f"{origin}: profile **{record['profile']}** "

@@ -141,6 +141,12 @@ def interval_text(interval: RatioInterval) -> str:
     return f"{units.ratio(interval.ratio)} [{units.ratio(interval.low)}, {units.ratio(interval.high)}]"
 
 
+def _shown_mark(record: dict, shown: dict) -> str:
+    if record["fingerprint"] != shown["fingerprint"]:
+        return ""
+    return " (the reference record, shown on every page)" if shown.get("shown_as_reference") else " (this build)"
+
+
 # saving_shown's readings, as a table cell.
 SHORT_VERDICTS = {"saved": "saved energy", "used more": "used more energy", "no saving shown": "no saving shown",
                   "too few runs": "too few runs for a verdict", "no interval": "one run: no verdict",
@@ -156,7 +162,7 @@ def summary_frame(records: list[dict], shown: dict) -> Styler:
         energy = separable_ratio_interval(record, "energy_consumed")
         rows.append({
             "class": hardware_class(record),
-            "machine": machine_label(record) + (" (this build)" if record is shown else ""),
+            "machine": machine_label(record) + _shown_mark(record, shown),
             "backend, profile, runs": f"{record['versions']['keras_backend']}, {record['profile']}, "
                                       f"{repeats(record)} run(s) per model",
             "energy obtained": energy_method(record),

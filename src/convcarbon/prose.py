@@ -170,12 +170,19 @@ def trade_off_sentence(numbers: dict) -> str:
 
 
 def verdicts_markdown(records: list[dict]) -> str:
-    """One bullet per machine: did the separable model save energy there, and how was energy obtained."""
+    """One bullet per machine: did the separable model save energy there, and was its energy measured.
+    The table below the bullets says how, with the wattage assumed."""
     from .analysis import saving_verdict
-    from .machines import energy_method, machine_title
+    from .machines import machine_title
 
-    return "\n".join(f"- On **{markdown_text(machine_title(record))}** ({record['profile']} profile; energy "
-                     f"{markdown_text(energy_method(record))}): {saving_verdict(record)}." for record in records)
+    return "\n".join(f"- On **{markdown_text(machine_title(record))}** ({record['profile']} profile, energy "
+                     f"{_energy_kind(record)}): {saving_verdict(record)}." for record in records)
+
+
+def _energy_kind(record: dict) -> str:
+    if energy_missing_reasons(record):
+        return "not measured"
+    return "estimated" if energy_is_estimated(record) else "measured by a counter"
 
 
 def measured_against_estimated(records: list[dict]) -> str:

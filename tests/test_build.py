@@ -20,3 +20,14 @@ def test_a_record_committed_with_the_book_changes_the_build_key(tmp_path):
                         gpus=("NVIDIA H200",), backend="jax", fingerprint="cd" * 32)
     (folder / "record.json").write_text(json.dumps(other))
     assert build_key(shown, store.root, tmp_path) != before
+
+
+def test_a_change_to_the_package_changes_the_build_key(tmp_path, monkeypatch):
+    """A book built from its reference record trains nothing, so no new fingerprint shows a new package:
+    the key itself covers the source that writes the pages."""
+    from convcarbon import build
+
+    shown = make_record([make_run("Conv2D", 0), make_run("SeparableConv2D", 0)])
+    before = build_key(shown, tmp_path / "results", tmp_path, measured=False)
+    monkeypatch.setattr("convcarbon.provenance.source_sha256", lambda: "0" * 64)
+    assert build.build_key(shown, tmp_path / "results", tmp_path, measured=False) != before

@@ -53,10 +53,13 @@ def shown_record(results_root: Path, root: Path) -> tuple[dict, Path, bool]:
 
 def build_key(record: dict, results_root: Path, root: Path, measured: bool = True) -> str:
     """Changes whenever the shown record, whether it was measured for this build or is the reference
-    record, any record in the store or any record committed with the book changes. Reading them
+    record, the package's source, any record in the store or any record committed with the book changes. Reading them
     reports, once, every folder the book will skip."""
+    from .provenance import source_sha256
+
     digest = hashlib.sha256(record["fingerprint"].encode() + record["created_utc"].encode())
     digest.update(b"measured" if measured else b"reference")
+    digest.update(source_sha256().encode())  # the package writes the pages: a reference record stays, the text changes
     records, skipped = book_records(results_root, root / COMMITTED_RECORDS)
     log_skipped(skipped)
     for other in records:

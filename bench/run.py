@@ -38,7 +38,8 @@ def main() -> None:
 
     from convcarbon.config import resolve_config
     from convcarbon.data import load_mnist, prepare, resolve_mnist_path
-    from convcarbon.provenance import hardware_info, versions
+    from convcarbon.hardware import hardware_info
+    from convcarbon.provenance import versions
 
     mnist = load_mnist(resolve_mnist_path(None))
     quick = resolve_config("quick")

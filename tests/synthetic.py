@@ -3,7 +3,7 @@
 Only tests use them; the book never shows a record that was not measured.
 """
 
-from convcarbon.schema import SCHEMA_VERSION
+from convcarbon.measure.schema import SCHEMA_VERSION
 
 MULTIPLICATIONS = {"Conv2D": 2_836_800, "SeparableConv2D": 722_536}
 

@@ -4,13 +4,13 @@ import math
 
 import pytest
 
-from convcarbon.analysis import saving_verdict, separable_ratio_interval, summary
+from convcarbon.analyze.analysis import saving_verdict, separable_ratio_interval, summary
 from convcarbon.costs import training_multiplications_per_epoch
-from convcarbon.experiment import interleaved_order
-from convcarbon.idle import energy_above_idle_kwh, mean_power_w
-from convcarbon.machines import analytic_frame, energy_method, machine_records, spread_frame, summary_frame
-from convcarbon.prose import measured_against_estimated, verdicts_markdown
-from convcarbon.store import ResultStore
+from convcarbon.measure.experiment import interleaved_order
+from convcarbon.measure.idle import energy_above_idle_kwh, mean_power_w
+from convcarbon.analyze.machines import analytic_frame, energy_method, machine_records, spread_frame, summary_frame
+from convcarbon.publish.prose import measured_against_estimated, verdicts_markdown
+from convcarbon.measure.store import ResultStore
 from synthetic import make_record, make_run, paired_record
 
 
@@ -111,7 +111,7 @@ def test_a_scaled_chip_says_so_in_the_table():
 
 def test_a_dozen_machines_stay_readable():
     """Twelve machines: one row each in the table and the figure, grouped by class, with bounded cells."""
-    from convcarbon.figures import ratio_intervals_figure
+    from convcarbon.publish.figures import ratio_intervals_figure
     from synthetic import make_hardware
 
     records = [paired_record([1.0, 1.1, 1.2], [0.8, 0.85, 0.9], fingerprint=f"{index:02d}" * 32,
@@ -146,7 +146,7 @@ def test_committed_records_are_read_beside_the_local_store(tmp_path):
     record = paired_record([1.0], [0.5], cpu="CPU C")
     with committed.locked(), committed.staging() as folder:
         committed.commit(folder, record)
-    from convcarbon.store import read_records
+    from convcarbon.measure.store import read_records
 
     (found,) = read_records(tmp_path / "committed")
     assert found["hardware"]["cpu_model"] == "CPU C"

@@ -2,7 +2,7 @@
 
 import math
 
-from convcarbon.prose import (
+from convcarbon.publish.prose import (
     clean_up_sentence,
     energy_sentence,
     idle_sentence,
@@ -92,8 +92,8 @@ def gpu_measured_record():
 
 
 def test_provenance_note_and_prose_on_measured_gpu_energy():
-    from convcarbon.book import provenance_note
-    from convcarbon.prose import energy_status_phrase
+    from convcarbon.publish.book import provenance_note
+    from convcarbon.publish.prose import energy_status_phrase
 
     record = gpu_measured_record()
     note = provenance_note(record).data
@@ -105,7 +105,7 @@ def test_provenance_note_and_prose_on_measured_gpu_energy():
 
 
 def test_provenance_note_on_estimated_energy_states_the_assumed_wattage():
-    from convcarbon.book import provenance_note
+    from convcarbon.publish.book import provenance_note
     from synthetic import paired_record
 
     note = provenance_note(paired_record([0.01] * 3, [0.009] * 3)).data
@@ -116,7 +116,7 @@ def test_provenance_note_on_estimated_energy_states_the_assumed_wattage():
 def test_provenance_note_shows_a_hostile_record_as_text():
     from markdown_it import MarkdownIt
 
-    from convcarbon.book import provenance_note
+    from convcarbon.publish.book import provenance_note
     from test_records import hostile_record
 
     fence, class_line, *body, closing = provenance_note(hostile_record()).data.splitlines()
@@ -126,7 +126,7 @@ def test_provenance_note_shows_a_hostile_record_as_text():
 
 
 def test_profiles_frame_counts_what_each_profile_trains():
-    from convcarbon.book import profiles_frame
+    from convcarbon.publish.book import profiles_frame
 
     frame = profiles_frame().data
     assert list(frame.index) == ["seed", "quick", "smoke"]
@@ -150,7 +150,7 @@ def test_every_key_number_reads_with_its_unit_and_never_in_scientific_notation()
 
 def test_no_skipped_records_show_nothing(tmp_path, monkeypatch):
     from conftest import REPO_ROOT
-    from convcarbon import book
+    from convcarbon.publish import book
 
     for name in ("_config.yml", "_toc.yml"):
         (tmp_path / name).write_text((REPO_ROOT / name).read_text())

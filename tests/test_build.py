@@ -4,9 +4,9 @@ import json
 
 from synthetic import make_record, make_run
 
-from convcarbon.build import build_key
-from convcarbon.machines import COMMITTED_RECORDS
-from convcarbon.store import ResultStore
+from convcarbon.publish.build import build_key
+from convcarbon.analyze.machines import COMMITTED_RECORDS
+from convcarbon.measure.store import ResultStore
 
 
 def test_a_record_committed_with_the_book_changes_the_build_key(tmp_path):
@@ -25,9 +25,9 @@ def test_a_record_committed_with_the_book_changes_the_build_key(tmp_path):
 def test_a_change_to_the_package_changes_the_build_key(tmp_path, monkeypatch):
     """A book built from its reference record trains nothing, so no new fingerprint shows a new package:
     the key itself covers the source that writes the pages."""
-    from convcarbon import build
+    from convcarbon.publish import build
 
     shown = make_record([make_run("Conv2D", 0), make_run("SeparableConv2D", 0)])
     before = build_key(shown, tmp_path / "results", tmp_path, measured=False)
-    monkeypatch.setattr("convcarbon.provenance.source_sha256", lambda: "0" * 64)
+    monkeypatch.setattr("convcarbon.measure.provenance.source_sha256", lambda: "0" * 64)
     assert build.build_key(shown, tmp_path / "results", tmp_path, measured=False) != before

@@ -8,9 +8,9 @@ import os
 import pytest
 from synthetic import make_run, make_record, paired_record
 
-from convcarbon import classtable
+from convcarbon.analyze import classtable
 from convcarbon.cli import main
-from convcarbon.schema import MAX_RECORD_BYTES
+from convcarbon.measure.schema import MAX_RECORD_BYTES
 
 
 def run_cli(capsys, *arguments):

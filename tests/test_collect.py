@@ -6,8 +6,8 @@ import sys
 
 from synthetic import paired_record
 
-from convcarbon.collect import collect
-from convcarbon.store import ResultStore
+from convcarbon.measure.collect import collect
+from convcarbon.measure.store import ResultStore
 
 
 def write_record(root, record, name=None, csv="timestamp,energy_consumed\n"):

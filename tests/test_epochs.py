@@ -4,8 +4,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from convcarbon import epochs
-from convcarbon.epochs import EpochMeter
+from convcarbon.measure import epochs
+from convcarbon.measure.epochs import EpochMeter
 
 
 class FakeTracker:

@@ -1,7 +1,7 @@
 """Machine identity: read from /proc/cpuinfo text, and enough to tell two "AMD EPYC" VMs apart."""
 
-from convcarbon.hardware import core_count_in_name, cpu_identity
-from convcarbon.machines import machine_key, machine_records, machine_title
+from convcarbon.measure.hardware import core_count_in_name, cpu_identity
+from convcarbon.analyze.machines import machine_key, machine_records, machine_title
 from synthetic import make_hardware, paired_record
 
 ZEN2_CPUINFO = """processor\t: 0

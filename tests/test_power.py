@@ -3,7 +3,7 @@ and the scaling of a whole chip's TDP to a VM's share of it."""
 
 import pytest
 
-from convcarbon.power import classify, power_assumptions, tracking_methods
+from convcarbon.measure.power import classify, power_assumptions, tracking_methods
 
 
 def hardware(kind, **attributes):

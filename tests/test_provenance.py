@@ -1,7 +1,7 @@
 import shutil
 
-from convcarbon import provenance
-from convcarbon.hardware import hardware_info
+from convcarbon.measure import provenance
+from convcarbon.measure.hardware import hardware_info
 from synthetic import make_hardware
 
 BASE = dict(

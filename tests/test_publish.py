@@ -16,7 +16,7 @@ from test_collect import write_record
 
 from conftest import child_environment, copy_book
 
-from convcarbon.store import ResultStore
+from convcarbon.measure.store import ResultStore
 
 pytestmark = pytest.mark.training
 

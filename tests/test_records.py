@@ -5,8 +5,8 @@ import os
 
 import pytest
 
-from convcarbon.schema import MAX_RECORD_BYTES, record_problem
-from convcarbon.store import RECORD_FILE, scan_records
+from convcarbon.measure.schema import MAX_RECORD_BYTES, record_problem
+from convcarbon.measure.store import RECORD_FILE, scan_records
 from synthetic import make_hardware, paired_record
 
 HOSTILE = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>**b** $x$ {abbr}`a` [l](javascript:x)'

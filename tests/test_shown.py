@@ -10,7 +10,7 @@ from synthetic import paired_record
 from conftest import copy_book
 
 from convcarbon.errors import ConvCarbonError
-from convcarbon.shown import measuring, reference_record
+from convcarbon.publish.shown import measuring, reference_record
 
 
 def record(profile, created):

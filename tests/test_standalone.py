@@ -18,7 +18,7 @@ import pytest
 
 from conftest import REPO_ROOT
 
-from convcarbon.notebooks import write_notebooks
+from convcarbon.publish.notebooks import write_notebooks
 
 NETWORK_GUARD = Path(__file__).parent / "network_guard"
 CHAPTER_TIMEOUT_S = 300
@@ -87,7 +87,7 @@ def test_measure_trains_only_when_asked_with_progress_in_the_notebook(tmp_path, 
     for name in ("CONVCARBON_RECORD", "CONVCARBON_RESULTS", "CONVCARBON_PROFILE"):
         monkeypatch.setenv(name, "")  # so that the test's end restores each to what it was
         monkeypatch.delenv(name)
-    from convcarbon import book
+    from convcarbon.publish import book
 
     assert book.current_record()["shown_as_reference"]
     record = book.measure(profile="smoke")

@@ -5,8 +5,8 @@ import json
 import pytest
 
 from convcarbon.errors import StoreError
-from convcarbon.schema import SCHEMA_VERSION
-from convcarbon.store import RECORD_FILE, ResultStore, scan_records
+from convcarbon.measure.schema import SCHEMA_VERSION
+from convcarbon.measure.store import RECORD_FILE, ResultStore, scan_records
 from synthetic import paired_record
 
 

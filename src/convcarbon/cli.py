@@ -18,7 +18,7 @@ from typing import Optional, Sequence
 from . import quiet
 from .config import PROFILES, resolve_config
 from .errors import ConvCarbonError
-from .machines import COMMITTED_RECORDS
+from .analyze.machines import COMMITTED_RECORDS
 
 DEFAULT_RESULTS_DIR = "results"
 EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
@@ -134,8 +134,8 @@ def command_costs(arguments) -> int:
 def _measure(arguments):
     """Run or reuse the experiment the arguments describe; return (record, store)."""
     from .data import resolve_mnist_path
-    from .experiment import run_experiment
-    from .store import ResultStore
+    from .measure.experiment import run_experiment
+    from .measure.store import ResultStore
 
     config = resolve_config(arguments.profile, arguments.country, arguments.pue,
                             repeats=arguments.repeats, idle_duration_s=arguments.idle_duration_s)
@@ -145,7 +145,7 @@ def _measure(arguments):
 
 
 def command_run(arguments) -> int:
-    from .report import format_report
+    from .analyze.report import format_report
 
     record, _ = _measure(arguments)
     print(format_report(record))
@@ -157,8 +157,8 @@ def command_book(arguments) -> int:
     reuses the record named in CONVCARBON_RECORD, so plain `jupyter-book build` builds the same site."""
     import subprocess
 
-    from .book import repository_root
-    from .shown import MEASURE_VARIABLE, measuring
+    from .publish.book import repository_root
+    from .publish.shown import MEASURE_VARIABLE, measuring
 
     root = repository_root()  # checked before training, so a wrong folder fails at once
     environment = {**os.environ, "CONVCARBON_RESULTS": str(Path(arguments.results_dir).resolve())}
@@ -168,8 +168,8 @@ def command_book(arguments) -> int:
         record, store = _measure(arguments)
         environment["CONVCARBON_RECORD"] = str(store.folder(record["profile"], record["fingerprint"]).resolve())
     else:  # fails here in one line, not inside jupyter-book, when there is no record to show
-        from .machines import book_records
-        from .shown import reference_record
+        from .analyze.machines import book_records
+        from .publish.shown import reference_record
 
         reference_record(book_records(Path(arguments.results_dir), root / COMMITTED_RECORDS)[0])
     command = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(root), "-W", "-n", "--keep-going"]
@@ -180,8 +180,8 @@ def command_book(arguments) -> int:
 
 
 def command_report(arguments) -> int:
-    from .report import format_report, report_json
-    from .store import ResultStore
+    from .analyze.report import format_report, report_json
+    from .measure.store import ResultStore
 
     if arguments.profile and arguments.profile not in PROFILES:
         raise ConvCarbonError(f"unknown profile {arguments.profile!r}; choose one of: {', '.join(PROFILES)}")
@@ -203,7 +203,7 @@ def command_report(arguments) -> int:
 
 
 def command_class_table(arguments) -> int:
-    from . import classtable
+    from .analyze import classtable
     from .safe import terminal_text
 
     found, skipped = classtable.collect(Path(arguments.class_table))
@@ -222,7 +222,7 @@ def command_class_table(arguments) -> int:
 
 
 def command_collect(arguments) -> int:
-    from .collect import collect, summary_lines
+    from .measure.collect import collect, summary_lines
 
     collection = collect(arguments.source, arguments.into)
     print("\n".join(summary_lines(collection, arguments.source, arguments.into)))

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Optional
 
-from .architecture import ARCHITECTURES, DISPLAY_NAMES
-from .config import MAX_REPEATS, PROFILES
+from ..architecture import ARCHITECTURES, DISPLAY_NAMES
+from ..config import MAX_REPEATS, PROFILES
 
 MAX_RECORD_BYTES = 5 * 2**20
 MAX_EPOCHS = 1000
@@ -139,8 +139,8 @@ def _short(error) -> str:
 
 def _consistency_problem(record: dict) -> Optional[str]:
     """The runs must be the ones the record's own configuration describes."""
-    from .config import ExperimentConfig
-    from .errors import ConfigError
+    from ..config import ExperimentConfig
+    from ..errors import ConfigError
 
     try:
         config = ExperimentConfig(**record["config"])

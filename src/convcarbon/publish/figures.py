@@ -9,12 +9,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import ScalarFormatter
 
-from . import units
-from .analysis import MODELS, runs_of, separable_ratio_interval, summary
-from .costs import book_model_costs, separable_ratio
-from .grid import carbon_intensity_g_per_kwh, country_name
-from .machines import figure_label
-from .safe import figure_text
+from .. import units
+from ..analyze.analysis import MODELS, runs_of, separable_ratio_interval, summary
+from ..costs import book_model_costs, separable_ratio
+from ..grid import carbon_intensity_g_per_kwh, country_name
+from ..analyze.machines import figure_label
+from ..safe import figure_text
 
 COLOURS = {"Conv2D": "#1f77b4", "SeparableConv2D": "#d95f02"}
 RATIO_COLOURS = {"time": "#1b9e77", "energy": "#7570b3", "energy above idle": "#e7298a"}

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import pandas as pd
 from pandas.io.formats.style import Styler
 
-from . import units
+from .. import units
 from .analysis import MODELS, separable_ratio_interval, summary
 from .stats import RatioInterval, Summary
 

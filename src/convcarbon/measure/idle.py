@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Optional
 
-from .config import ExperimentConfig
+from ..config import ExperimentConfig
 from .tracking import measure
 
 SECONDS_PER_HOUR = 3600.0

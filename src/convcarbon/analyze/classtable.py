@@ -14,11 +14,11 @@ import io
 from pathlib import Path
 
 from .analysis import repeats, saving_shown, separable_ratio_interval
-from .errors import ConvCarbonError
+from ..errors import ConvCarbonError
 from .machines import energy_method, interval_text
 from .report import machine_label
-from .safe import terminal_text
-from .store import RECORD_FILE, read_record_file
+from ..safe import terminal_text
+from ..measure.store import RECORD_FILE, read_record_file
 
 # The machine's label is long and comes last, where its length pushes no other column apart.
 COLUMNS = ("record", "backend", "profile", "runs per model", "energy", "time ratio", "energy ratio", "verdict",

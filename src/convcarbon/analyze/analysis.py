@@ -11,8 +11,8 @@ import math
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-from .costs import training_multiplications_per_epoch
-from .idle import energy_above_idle_kwh
+from ..costs import training_multiplications_per_epoch
+from ..measure.idle import energy_above_idle_kwh
 from .stats import RatioInterval, Summary, first_and_steady, ratio_of_medians, summarize
 
 MODELS = ("Conv2D", "SeparableConv2D")

@@ -19,7 +19,7 @@ from pathlib import Path
 from sphinx.errors import SphinxError
 
 from .build import BUILD_KEY_FILE, CHAPTERS_DIR, DOWNLOADS_DIR, build_key, copy_downloads, shown_record
-from .errors import ConvCarbonError
+from ..errors import ConvCarbonError
 from .notebooks import write_notebooks
 
 

@@ -14,8 +14,8 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import ConvCarbonError
-from .safe import terminal_text
+from ..errors import ConvCarbonError
+from ..safe import terminal_text
 from .store import CODECARBON_CSV, RECORD_FILE, ResultStore, scan_records
 
 COPIED_FILES = (RECORD_FILE, CODECARBON_CSV)

@@ -20,7 +20,7 @@ from typing import Iterator, Optional
 
 from filelock import FileLock
 
-from .errors import StoreError
+from ..errors import StoreError
 from .schema import MAX_RECORD_BYTES, record_problem
 
 RECORD_FILE = "record.json"

@@ -14,12 +14,12 @@ from pathlib import Path
 import pandas as pd
 from pandas.io.formats.style import Styler
 
-from . import units
-from .hardware import IDENTITY_FIELDS
+from .. import units
+from ..measure.hardware import IDENTITY_FIELDS
 from .analysis import MODELS, repeats, runs_of, saving_shown, separable_ratio_interval, summary
 from .report import energy_missing_reasons, machine_label
 from .stats import RatioInterval
-from .store import scan_records
+from ..measure.store import scan_records
 from .tables import PAGE_BREAK, READINGS, page_table, ratio_cell, summary_cell, without_repeats
 
 COMMITTED_RECORDS = Path("book") / "records"

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import math
 
-from . import units
-from .analysis import saving_shown
-from .report import energy_is_estimated, energy_missing_reasons
-from .safe import markdown_text
-from .stats import CONFIDENCE, RatioInterval
+from .. import units
+from ..analyze.analysis import saving_shown
+from ..analyze.report import energy_is_estimated, energy_missing_reasons
+from ..safe import markdown_text
+from ..analyze.stats import CONFIDENCE, RatioInterval
 
 # How each of `book.key_numbers` reads, found by the end of its name (its unit): first match wins.
 NUMBER_TEXTS = (
@@ -172,8 +172,8 @@ def trade_off_sentence(numbers: dict) -> str:
 def verdicts_markdown(records: list[dict]) -> str:
     """One bullet per machine: did the separable model save energy there, and was its energy measured.
     The table below the bullets says how, with the wattage assumed."""
-    from .analysis import saving_verdict
-    from .machines import machine_title
+    from ..analyze.analysis import saving_verdict
+    from ..analyze.machines import machine_title
 
     return "\n".join(f"- On **{markdown_text(machine_title(record))}** ({record['profile']} profile, energy "
                      f"{_energy_kind(record)}): {saving_verdict(record)}." for record in records)
@@ -187,7 +187,7 @@ def _energy_kind(record: dict) -> str:
 
 def measured_against_estimated(records: list[dict]) -> str:
     """What the records at hand can say about measured against estimated energy."""
-    from .machines import gpu_records, machine_title
+    from ..analyze.machines import gpu_records, machine_title
 
     measured = gpu_records(records)
     estimated = [record for record in records if energy_is_estimated(record)]

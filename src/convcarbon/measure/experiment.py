@@ -10,10 +10,10 @@ import sys
 from datetime import datetime, timezone
 from typing import Optional, Sequence, TextIO
 
-from .architecture import ARCHITECTURES, DISPLAY_NAMES
-from .config import ExperimentConfig
-from .costs import book_model_costs, images_text, total_multiplications
-from .data import PreparedData, load_mnist, prepare
+from ..architecture import ARCHITECTURES, DISPLAY_NAMES
+from ..config import ExperimentConfig
+from ..costs import book_model_costs, images_text, total_multiplications
+from ..data import PreparedData, load_mnist, prepare
 from .idle import measure_idle
 from .hardware import hardware_info
 from .provenance import fingerprint, git_commit, source_sha256, versions
@@ -106,7 +106,7 @@ def train_one(architecture: str, repeat: int, position: int, config: ExperimentC
     import keras
 
     from .epochs import EpochMeter
-    from .models import build_model
+    from ..models import build_model
 
     seed = config.seed + repeat
     keras.utils.set_random_seed(seed)

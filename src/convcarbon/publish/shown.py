@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from typing import Mapping
 
-from .errors import ConfigError, ConvCarbonError
+from ..errors import ConfigError, ConvCarbonError
 
 MEASURE_VARIABLE = "CONVCARBON_MEASURE"
 REFERENCE_PROFILE = "seed"

@@ -6,10 +6,10 @@ import math
 
 import pandas as pd
 
-from .costs import images_text
+from ..costs import images_text
 from .analysis import METRICS, MODELS, Metric, idle_power_w, repeats, separable_ratio_interval, summary
-from .safe import plain_text
-from .units import number
+from ..safe import plain_text
+from ..units import number
 from .stats import RatioInterval, Summary
 
 METHODS = ("cpu_tracking_method", "gpu_tracking_method", "ram_tracking_method")

@@ -13,10 +13,10 @@ import hashlib
 import os
 from pathlib import Path
 
-from .errors import ConvCarbonError
-from .machines import COMMITTED_RECORDS, book_records
+from ..errors import ConvCarbonError
+from ..analyze.machines import COMMITTED_RECORDS, book_records
 from .shown import measuring, reference_record
-from .store import CODECARBON_CSV, RECORD_FILE, ResultStore, log_skipped, read_record
+from ..measure.store import CODECARBON_CSV, RECORD_FILE, ResultStore, log_skipped, read_record
 
 BUILD_KEY_FILE = ".convcarbon-build-key"
 CHAPTERS_DIR = Path("book")
@@ -40,9 +40,9 @@ def shown_record(results_root: Path, root: Path) -> tuple[dict, Path, bool]:
         if problem:
             raise ConvCarbonError(f"the record named by CONVCARBON_RECORD ({named}) is unusable: {problem}")
         return record, Path(named), True
-    from .config import resolve_config
-    from .data import resolve_mnist_path
-    from .experiment import run_experiment
+    from ..config import resolve_config
+    from ..data import resolve_mnist_path
+    from ..measure.experiment import run_experiment
 
     store = ResultStore(results_root)
     record, _ = run_experiment(resolve_config(), store, resolve_mnist_path(None))
@@ -55,7 +55,7 @@ def build_key(record: dict, results_root: Path, root: Path, measured: bool = Tru
     """Changes whenever the shown record, whether it was measured for this build or is the reference
     record, the package's source, any record in the store or any record committed with the book changes. Reading them
     reports, once, every folder the book will skip."""
-    from .provenance import source_sha256
+    from ..measure.provenance import source_sha256
 
     digest = hashlib.sha256(record["fingerprint"].encode() + record["created_utc"].encode())
     digest.update(b"measured" if measured else b"reference")

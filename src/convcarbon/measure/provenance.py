@@ -16,7 +16,7 @@ from typing import Optional
 
 from .hardware import IDENTITY_FIELDS
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parents[1]  # the whole convcarbon package, every stage
 
 
 def versions() -> dict:

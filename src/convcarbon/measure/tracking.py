@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 from typing import Callable, Optional, TypeVar
 
-from .config import ExperimentConfig
-from .grid import carbon_intensity_g_per_kwh, country_name, grid_data_year
+from ..config import ExperimentConfig
+from ..grid import carbon_intensity_g_per_kwh, country_name, grid_data_year
 from .power import power_assumptions, tracking_methods
 
 Result = TypeVar("Result")

@@ -17,12 +17,12 @@ import pandas as pd
 from IPython.display import Markdown
 from pandas.io.formats.style import Styler
 
-from . import units
+from .. import units
 
-from .costs import images_text
-from .errors import ConvCarbonError
-from .analysis import MODELS, idle_power_w, repeats, runs_of, separable_ratio_interval, summary
-from .report import (
+from ..costs import images_text
+from ..errors import ConvCarbonError
+from ..analyze.analysis import MODELS, idle_power_w, repeats, runs_of, separable_ratio_interval, summary
+from ..analyze.report import (
     energy_is_estimated,
     energy_missing_reasons,
     idle_line,
@@ -31,10 +31,10 @@ from .report import (
     power_assumption_text,
     ratio,
 )
-from .safe import markdown_text
+from ..safe import markdown_text
 from .shown import reference_record
-from .store import read_record
-from .tables import RATIO_COLUMN
+from ..measure.store import read_record
+from ..analyze.tables import RATIO_COLUMN
 
 
 def repository_root(start: Path | None = None) -> Path:
@@ -61,12 +61,13 @@ def results_dir() -> Path:
 def committed_records_dir() -> Path:
     """The book's `book/records/`; outside a book, the copy installed with the package (pyproject.toml
     maps `book/records` to `convcarbon/reference_records`), else, from a source checkout, its `book/records`."""
-    from .machines import COMMITTED_RECORDS
+    from ..analyze.machines import COMMITTED_RECORDS
 
     root = _book_root()
     if root is not None:
         return root / COMMITTED_RECORDS
-    for folder in (Path(__file__).with_name("reference_records"), Path(__file__).resolve().parents[2] / COMMITTED_RECORDS):
+    package = Path(__file__).resolve().parents[1]
+    for folder in (package / "reference_records", package.parents[1] / COMMITTED_RECORDS):
         if folder.is_dir():
             return folder
     raise ConvCarbonError("this installation of convcarbon lacks the book's reference records (convcarbon/reference_records)")
@@ -80,10 +81,10 @@ def measure(profile: str | None = None, repeats: int | None = None, idle_seconds
     `profile`: smoke (seconds), quick (minutes) or seed (the original protocol: an hour or more),
     default $CONVCARBON_PROFILE or seed. MNIST is downloaded once unless CONVCARBON_MNIST names a copy.
     """
-    from .config import resolve_config
-    from .data import resolve_mnist_path
-    from .experiment import run_experiment
-    from .store import ResultStore
+    from ..config import resolve_config
+    from ..data import resolve_mnist_path
+    from ..measure.experiment import run_experiment
+    from ..measure.store import ResultStore
 
     store = ResultStore(results_dir())
     config = resolve_config(profile, country, repeats=repeats, idle_duration_s=idle_seconds)
@@ -126,7 +127,7 @@ def skipped_note() -> Markdown | None:
 
 def _book_records() -> tuple[list[dict], list[tuple[Path, str]]]:
     """Silent: a chapter must not write to stderr, and the `book` command has reported what is skipped."""
-    from .machines import book_records
+    from ..analyze.machines import book_records
 
     return book_records(results_dir(), committed_records_dir())
 
@@ -134,7 +135,7 @@ def _book_records() -> tuple[list[dict], list[tuple[Path, str]]]:
 def compared_records(shown: dict) -> list[dict]:
     """The record this build shows and the best record of every other machine and framework, grouped by
     hardware class (`machines.machine_records`)."""
-    from .machines import machine_records
+    from ..analyze.machines import machine_records
 
     return machine_records(shown, all_records())
 
@@ -261,14 +262,14 @@ def provenance_note(record: dict) -> Markdown:
 
 def headline_frame(record: dict) -> Styler:
     """The tutorial's six metrics: each model's median (range over the repeats) and the ratio (95% interval)."""
-    from .tables import HEADLINE_METRICS, comparison_frame, page_table
+    from ..analyze.tables import HEADLINE_METRICS, comparison_frame, page_table
 
     return page_table(comparison_frame(record, HEADLINE_METRICS), corner=_corner(record))
 
 
 def detail_frame(record: dict) -> Styler:
     """Every other metric (epochs, idle, CPU/GPU/RAM, throughput), then how each part's energy was obtained."""
-    from .tables import DETAIL_METRICS, comparison_frame, page_table
+    from ..analyze.tables import DETAIL_METRICS, comparison_frame, page_table
 
     frame = comparison_frame(record, DETAIL_METRICS)
     for row in method_rows(record):
@@ -283,8 +284,8 @@ def _corner(record: dict) -> str:
 
 def costs_frame(rows) -> Styler:
     """A per-layer cost table (from `convcarbon.costs`) with a total row for each model; counts are exact."""
-    from .costs import format_shape, rows_by_model, total_multiplications, total_parameters
-    from .tables import page_table, without_repeats
+    from ..costs import format_shape, rows_by_model, total_multiplications, total_parameters
+    from ..analyze.tables import page_table, without_repeats
 
     table = []
     for model, model_rows in rows_by_model(rows).items():
@@ -303,8 +304,8 @@ def costs_frame(rows) -> Styler:
 def tutorial_comparison_frame(record: dict) -> Styler:
     """The tutorial's published values next to this build's medians, with the ratio of each, in the
     same unit per row."""
-    from .reference import TUTORIAL_REPORTED
-    from .tables import READINGS, page_table, row_label
+    from ..reference import TUTORIAL_REPORTED
+    from ..analyze.tables import READINGS, page_table, row_label
 
     rows = {}
     for name, (tutorial_standard, tutorial_separable) in TUTORIAL_REPORTED.items():
@@ -324,8 +325,8 @@ def tutorial_comparison_frame(record: dict) -> Styler:
 
 def provenance_frame(records: list[dict], shown: dict) -> Styler:
     """One row per stored record: where, when, with what, and how its energy was obtained."""
-    from .machines import energy_method
-    from .tables import PAGE_BREAK, page_table
+    from ..analyze.machines import energy_method
+    from ..analyze.tables import PAGE_BREAK, page_table
 
     rows = []
     for record in records:
@@ -346,9 +347,9 @@ def provenance_frame(records: list[dict], shown: dict) -> Styler:
 
 def profiles_frame() -> Styler:
     """What each profile trains (config.PROFILES): the work a measurement's duration grows with."""
-    from .config import PROFILES, resolve_config
-    from .costs import trained_images
-    from .tables import page_table
+    from ..config import PROFILES, resolve_config
+    from ..costs import trained_images
+    from ..analyze.tables import page_table
 
     rows = []
     for name in PROFILES:

@@ -1,0 +1,1 @@
+"""Analysing stored records: medians, ratios with intervals, reports, machines side by side."""

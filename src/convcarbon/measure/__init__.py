@@ -1,0 +1,1 @@
+"""Measuring: training under CodeCarbon, the machine at rest, provenance and the results store."""

@@ -1,0 +1,1 @@
+"""Publishing the book: what chapters call, glued prose, figures, tables and the Sphinx extensions."""

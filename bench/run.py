@@ -43,8 +43,12 @@ def main() -> None:
 
     mnist = load_mnist(resolve_mnist_path(None))
     quick = resolve_config("quick")
-    results = {"machine": hardware_info(), "versions": versions(), "repeats": arguments.repeats,
-               "config": quick.to_dict()}
+    results = {
+        "machine": hardware_info(),
+        "versions": versions(),
+        "repeats": arguments.repeats,
+        "config": quick.to_dict(),
+    }
     data = prepare(mnist, quick)
     results["overhead"] = overhead(quick, data, arguments.repeats)
     results["tracker_work"] = tracker_work(quick, data)
@@ -121,6 +125,7 @@ def tracker_work(config, data) -> dict:
                 if kind == "periodic":
                     spent["periodic_cpu_s"] += time.thread_time() - cpu
                     spent["periodic_calls"] += 1
+
         return wrapper
 
     for name, original in originals.items():
@@ -132,10 +137,13 @@ def tracker_work(config, data) -> dict:
     finally:
         for name, original in originals.items():
             setattr(BaseEmissionsTracker, name, original)
-    return {**spent, "training_s": training_s,
-            "fixed_share": spent["fixed_s"] / training_s,
-            "periodic_share": spent["periodic_s"] / training_s,
-            "upper_bound_share": (spent["fixed_s"] + spent["periodic_s"]) / training_s}
+    return {
+        **spent,
+        "training_s": training_s,
+        "fixed_share": spent["fixed_s"] / training_s,
+        "periodic_share": spent["periodic_s"] / training_s,
+        "upper_bound_share": (spent["fixed_s"] + spent["periodic_s"]) / training_s,
+    }
 
 
 def plain_fit(config, data):
@@ -143,8 +151,14 @@ def plain_fit(config, data):
     from convcarbon.models import build_model
 
     model = build_model("conv2d")
-    model.fit(data.x_train, data.y_train, batch_size=config.batch_size, epochs=config.epochs,
-              validation_split=config.validation_split, verbose=0)
+    model.fit(
+        data.x_train,
+        data.y_train,
+        batch_size=config.batch_size,
+        epochs=config.epochs,
+        validation_split=config.validation_split,
+        verbose=0,
+    )
     model.evaluate(data.x_test, data.y_test, verbose=0)
 
 
@@ -153,23 +167,31 @@ def harness_fit(config, data):
     from convcarbon.measure.experiment import train_one
     from convcarbon.measure.progress import EpochProgress
 
-    with tempfile.TemporaryDirectory() as folder:
-        train_one("conv2d", 0, 0, config, data, Path(folder), EpochProgress(config.epochs, stream=open(os.devnull, "w")))
+    with tempfile.TemporaryDirectory() as folder, open(os.devnull, "w") as devnull:
+        train_one("conv2d", 0, 0, config, data, Path(folder), EpochProgress(config.epochs, stream=devnull))
 
 
 def untracked_fit(config, data):
     """The harness's training without CodeCarbon: the same seed, callback and evaluation."""
     import keras
 
-    from convcarbon.models import build_model
     from convcarbon.measure.progress import EpochProgress
+    from convcarbon.models import build_model
 
     keras.utils.set_random_seed(config.seed)
     model = build_model("conv2d")
-    progress = EpochProgress(config.epochs, stream=open(os.devnull, "w"))
-    progress.start_model("Conv2D", config.epochs)
-    model.fit(data.x_train, data.y_train, batch_size=config.batch_size, epochs=config.epochs,
-              validation_split=config.validation_split, verbose=0, callbacks=[progress])
+    with open(os.devnull, "w") as devnull:
+        progress = EpochProgress(config.epochs, stream=devnull)
+        progress.start_model("Conv2D", config.epochs)
+        model.fit(
+            data.x_train,
+            data.y_train,
+            batch_size=config.batch_size,
+            epochs=config.epochs,
+            validation_split=config.validation_split,
+            verbose=0,
+            callbacks=[progress],
+        )
     model.evaluate(data.x_test, data.y_test, batch_size=config.batch_size, verbose=0)
 
 
@@ -192,8 +214,12 @@ print(json.dumps(timings))
 def first_tracker_cost() -> dict:
     """Set-up, start and stop of the first tracker in a fresh process (hardware detection), then of a second."""
     with tempfile.TemporaryDirectory() as folder:
-        completed = subprocess.run([sys.executable, "-c", FIRST_TRACKER_SCRIPT.format(folder=folder)],
-                                   check=True, capture_output=True, text=True)
+        completed = subprocess.run(
+            [sys.executable, "-c", FIRST_TRACKER_SCRIPT.format(folder=folder)],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
     first_s, second_s = json.loads(completed.stdout.strip().splitlines()[-1])
     return {"first_s": first_s, "second_s": second_s}
 
@@ -220,17 +246,29 @@ def scaling(mnist, quick, repeats: int) -> dict:
         started = time.perf_counter()
         untracked_fit(configs[point], data[point[1]])
         seconds[point].append(time.perf_counter() - started)
-        print(f"  scaling {point[0]} epoch(s) x {point[1]:,} images, repeat {repeat + 1}: "
-              f"{seconds[point][-1]:.1f} s", file=sys.stderr, flush=True)
+        print(
+            f"  scaling {point[0]} epoch(s) x {point[1]:,} images, repeat {repeat + 1}: {seconds[point][-1]:.1f} s",
+            file=sys.stderr,
+            flush=True,
+        )
     medians = {point: statistics.median(values) for point, values in seconds.items()}
 
     def series(chosen, axis):
-        rows = [{"epochs": epochs, "train_images": images, "seconds": seconds[(epochs, images)],
-                 "median_s": medians[(epochs, images)]} for epochs, images in chosen]
+        rows = [
+            {
+                "epochs": epochs,
+                "train_images": images,
+                "seconds": seconds[(epochs, images)],
+                "median_s": medians[(epochs, images)],
+            }
+            for epochs, images in chosen
+        ]
         return {"points": rows, "fit": linear_fit([(row[axis], row["median_s"]) for row in rows])}
 
-    return {"by_epochs_15000_images": series(SCALING_BY_EPOCHS, "epochs"),
-            "by_images_1_epoch": series(SCALING_BY_IMAGES, "train_images")}
+    return {
+        "by_epochs_15000_images": series(SCALING_BY_EPOCHS, "epochs"),
+        "by_images_1_epoch": series(SCALING_BY_IMAGES, "train_images"),
+    }
 
 
 def linear_fit(points) -> dict:
@@ -248,9 +286,21 @@ def book_builds() -> dict:
     try:
         for name in ("_config.yml", "_toc.yml", "book"):
             source = REPO_ROOT / name
-            (shutil.copytree(source, root / name, ignore=shutil.ignore_patterns("_generated"))
-             if source.is_dir() else shutil.copyfile(source, root / name))
-        command = [sys.executable, "-m", "convcarbon", "book", "--profile", "smoke", "--results-dir", str(root / "results")]
+            (
+                shutil.copytree(source, root / name, ignore=shutil.ignore_patterns("_generated"))
+                if source.is_dir()
+                else shutil.copyfile(source, root / name)
+            )
+        command = [
+            sys.executable,
+            "-m",
+            "convcarbon",
+            "book",
+            "--profile",
+            "smoke",
+            "--results-dir",
+            str(root / "results"),
+        ]
         timings = {}
         for label in ("fresh_s", "unchanged_rebuild_s"):
             started = time.perf_counter()

@@ -68,22 +68,31 @@ def child_environment(mnist_path: str, sitecustomize_dir: Path | None = None, **
     """This environment with MNIST named, optionally loading a test-only sitecustomize first."""
     environment = {**os.environ, "CONVCARBON_MNIST": mnist_path, **variables}
     if sitecustomize_dir is not None:
-        environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(sitecustomize_dir), os.environ.get("PYTHONPATH")]))
+        environment["PYTHONPATH"] = os.pathsep.join(
+            filter(None, [str(sitecustomize_dir), os.environ.get("PYTHONPATH")])
+        )
     return environment
 
 
 # What TensorFlow's C++ logging writes on a CPU-only machine (absl's format: severity, date, time, thread,
 # file:line]), and the notebook kernels' warning: none of it may reach the terminal unless asked for.
-FRAMEWORK_LINE = re.compile(r"^[IWEF]\d{4} \d\d:\d\d:\S+ +\d+ \S+:\d+\]|absl::InitializeLog|oneDNN|cuInit"
-                            r"|Kernel is running over TCP", re.MULTILINE)
+FRAMEWORK_LINE = re.compile(
+    r"^[IWEF]\d{4} \d\d:\d\d:\S+ +\d+ \S+:\d+\]|absl::InitializeLog|oneDNN|cuInit"
+    r"|Kernel is running over TCP",
+    re.MULTILINE,
+)
 
 
 def run_book_command(root: Path, results_dir: Path, mnist_path: str, **environment):
     import subprocess
 
     return subprocess.run(
-        convcarbon_command("book", "--profile", "smoke", results_dir=results_dir), cwd=root,
-        env=child_environment(mnist_path, **environment), capture_output=True, text=True, timeout=900,
+        convcarbon_command("book", "--profile", "smoke", results_dir=results_dir),
+        cwd=root,
+        env=child_environment(mnist_path, **environment),
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
 
 
@@ -99,8 +108,10 @@ def plant_hostile_records(records_dir: Path) -> None:
 
     from test_records import hostile_record
 
-    for name, record in ((HOSTILE_RECORD, hostile_record()),
-                         (INVALID_RECORD, {**hostile_record(), "profile": "<script>window.__pwned=4</script>"})):
+    for name, record in (
+        (HOSTILE_RECORD, hostile_record()),
+        (INVALID_RECORD, {**hostile_record(), "profile": "<script>window.__pwned=4</script>"}),
+    ):
         (records_dir / name).mkdir(parents=True)
         (records_dir / name / "record.json").write_text(json.dumps(record))
 
@@ -117,15 +128,22 @@ def built_book(tmp_path_factory, mnist_path):
     # A result left in the store by an older version, as after an upgrade: skipped, said, never fatal.
     (results_dir / STALE_RESULT).mkdir(parents=True)
     (results_dir / STALE_RESULT / "record.json").write_text(
-        json.dumps({"schema_version": 2, "profile": "quick", "runs": []}))
+        json.dumps({"schema_version": 2, "profile": "quick", "runs": []})
+    )
     started = time.perf_counter()
     completed = run_book_command(root, results_dir, mnist_path)
     elapsed_s = time.perf_counter() - started
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
     (record_folder,) = [path for path in results_dir.iterdir() if not path.name.startswith((".", STALE_RESULT))]
     record = json.loads((record_folder / "record.json").read_text())
-    return {"root": root, "html": root / "_build" / "html", "results_dir": results_dir, "record": record,
-            "elapsed_s": elapsed_s, "completed": completed}
+    return {
+        "root": root,
+        "html": root / "_build" / "html",
+        "results_dir": results_dir,
+        "record": record,
+        "elapsed_s": elapsed_s,
+        "completed": completed,
+    }
 
 
 @pytest.fixture(scope="session")
@@ -157,6 +175,7 @@ def browser():
     assert chromium, "Debian's chromium is missing: run tests/setup.sh (the README's test command does)"
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(
-            executable_path=chromium, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+            executable_path=chromium, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+        )
         yield launched
         launched.close()

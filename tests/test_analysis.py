@@ -3,20 +3,28 @@
 import math
 
 import pytest
+from synthetic import make_record, make_run, paired_record
 
 from convcarbon.analyze.analysis import saving_verdict, separable_ratio_interval, summary
+from convcarbon.analyze.machines import analytic_frame, energy_method, machine_records, spread_frame, summary_frame
 from convcarbon.costs import training_multiplications_per_epoch
 from convcarbon.measure.experiment import interleaved_order
 from convcarbon.measure.idle import energy_above_idle_kwh, mean_power_w
-from convcarbon.analyze.machines import analytic_frame, energy_method, machine_records, spread_frame, summary_frame
-from convcarbon.publish.prose import measured_against_estimated, verdicts_markdown
 from convcarbon.measure.store import ResultStore
-from synthetic import make_record, make_run, paired_record
+from convcarbon.publish.prose import measured_against_estimated, verdicts_markdown
 
 
 def test_interleaved_order_alternates_which_model_runs_first():
     assert interleaved_order(("A", "B"), 4) == [
-        (0, "A"), (0, "B"), (1, "B"), (1, "A"), (2, "A"), (2, "B"), (3, "B"), (3, "A")]
+        (0, "A"),
+        (0, "B"),
+        (1, "B"),
+        (1, "A"),
+        (2, "A"),
+        (2, "B"),
+        (3, "B"),
+        (3, "A"),
+    ]
 
 
 @pytest.mark.parametrize("repeats", [2, 4, 6])
@@ -43,24 +51,30 @@ def test_energy_above_idle_per_run_and_its_ratio():
     assert summary(record, "Conv2D", "energy above idle").median == pytest.approx(0.002 - at_rest_kwh)
     interval = separable_ratio_interval(record, "energy above idle")
     assert interval.ratio == pytest.approx((0.001 - at_rest_kwh) / (0.002 - at_rest_kwh))
-    assert math.isnan(summary(paired_record([0.002], [0.001], idle_power_w=None), "Conv2D",
-                              "energy above idle").median)
+    assert math.isnan(summary(paired_record([0.002], [0.001], idle_power_w=None), "Conv2D", "energy above idle").median)
 
 
 def test_throughput_counts_forward_and_backward_over_a_steady_epoch():
     per_epoch = training_multiplications_per_epoch(1000, train_images=60_000, validation_split=0.2)
     assert per_epoch == 1000 * (3 * 48_000 + 12_000)
-    record = make_record([make_run("Conv2D", 0, epoch_duration_s=(30.0, 10.0)),
-                          make_run("SeparableConv2D", 0, epoch_duration_s=(30.0, 8.0))])
+    record = make_record(
+        [
+            make_run("Conv2D", 0, epoch_duration_s=(30.0, 10.0)),
+            make_run("SeparableConv2D", 0, epoch_duration_s=(30.0, 8.0)),
+        ]
+    )
     expected = training_multiplications_per_epoch(2_836_800, 60_000, 0.2) / 10.0
     assert summary(record, "Conv2D", "throughput").median == pytest.approx(expected)
 
 
-@pytest.mark.parametrize("separable, verdict", [
-    ([0.5, 0.55, 0.6], "yes, it saved energy"),
-    ([1.5, 1.55, 1.6], "no, it used more energy"),
-    ([0.5, 1.0, 1.5], "no saving shown"),
-])
+@pytest.mark.parametrize(
+    "separable, verdict",
+    [
+        ([0.5, 0.55, 0.6], "yes, it saved energy"),
+        ([1.5, 1.55, 1.6], "no, it used more energy"),
+        ([0.5, 1.0, 1.5], "no saving shown"),
+    ],
+)
 def test_verdict_follows_the_interval(separable, verdict):
     record = paired_record([1.0, 1.02, 0.98], separable)
     assert saving_verdict(record).startswith(verdict)
@@ -73,12 +87,34 @@ def test_one_run_each_gives_no_verdict_and_two_are_too_few():
 
 def test_each_machine_and_framework_shows_its_best_record_beside_the_builds_own(tmp_path):
     shown = paired_record([1.0, 1.1], [0.5, 0.6], cpu="CPU A", profile="smoke", created="2026-03-01T00:00:00+00:00")
-    gpu_old = paired_record([1.0, 1.1, 1.2], [0.9, 0.95, 1.0], cpu="CPU B", gpus=["NVIDIA H100"], backend="jax",
-                            created="2026-01-01T00:00:00+00:00", fingerprint="01" * 32)
-    gpu_new = paired_record([1.0, 1.1, 1.2], [0.7, 0.75, 0.8], cpu="CPU B", gpus=["NVIDIA H100"], backend="jax",
-                            created="2026-02-01T00:00:00+00:00", fingerprint="02" * 32)
-    gpu_smoke = paired_record([1.0, 1.1], [0.2, 0.2], cpu="CPU B", gpus=["NVIDIA H100"], backend="jax",
-                              profile="smoke", created="2026-04-01T00:00:00+00:00", fingerprint="03" * 32)
+    gpu_old = paired_record(
+        [1.0, 1.1, 1.2],
+        [0.9, 0.95, 1.0],
+        cpu="CPU B",
+        gpus=["NVIDIA H100"],
+        backend="jax",
+        created="2026-01-01T00:00:00+00:00",
+        fingerprint="01" * 32,
+    )
+    gpu_new = paired_record(
+        [1.0, 1.1, 1.2],
+        [0.7, 0.75, 0.8],
+        cpu="CPU B",
+        gpus=["NVIDIA H100"],
+        backend="jax",
+        created="2026-02-01T00:00:00+00:00",
+        fingerprint="02" * 32,
+    )
+    gpu_smoke = paired_record(
+        [1.0, 1.1],
+        [0.2, 0.2],
+        cpu="CPU B",
+        gpus=["NVIDIA H100"],
+        backend="jax",
+        profile="smoke",
+        created="2026-04-01T00:00:00+00:00",
+        fingerprint="03" * 32,
+    )
     same_machine_smoke = paired_record([1.0], [1.0], cpu="CPU A", profile="smoke", fingerprint="04" * 32)
     same_machine_seed = paired_record([1.0] * 3, [0.9] * 3, cpu="CPU A", fingerprint="05" * 32)
     records = machine_records(shown, [gpu_old, same_machine_smoke, gpu_smoke, gpu_new, same_machine_seed, shown])
@@ -88,10 +124,16 @@ def test_each_machine_and_framework_shows_its_best_record_beside_the_builds_own(
     table = summary_frame(records, shown=shown).data
     assert list(table["class"]) == ["x86 CPU", "", "GPU"]  # each class named once, above its machines
     assert table["machine"][1].endswith("(this build)") and "NVIDIA H100" in table["machine"][2]
-    assert list(table["backend, profile, runs"]) == ["tensorflow, seed, 3 run(s) per model",
-                                                     "tensorflow, smoke, 2 run(s) per model", "jax, seed, 3 run(s) per model"]
+    assert list(table["backend, profile, runs"]) == [
+        "tensorflow, seed, 3 run(s) per model",
+        "tensorflow, smoke, 2 run(s) per model",
+        "jax, seed, 3 run(s) per model",
+    ]
     assert list(table["verdict"]) == ["saved energy", "too few runs for a verdict", "saved energy"]
-    assert "CPU estimated: load x 8.00 W (CodeCarbon's default for a CPU not in its table)" in table["energy obtained"].iloc[0]
+    assert (
+        "CPU estimated: load x 8.00 W (CodeCarbon's default for a CPU not in its table)"
+        in table["energy obtained"].iloc[0]
+    )
     spread = spread_frame(records).data
     assert list(spread["model"]) == ["Conv2D", "SeparableConv2D"] * 3
     assert list(spread["machine, profile"])[1::2] == ["", "", ""]  # each record named once, above its two models
@@ -104,20 +146,32 @@ def test_each_machine_and_framework_shows_its_best_record_beside_the_builds_own(
 
 def test_a_scaled_chip_says_so_in_the_table():
     record = paired_record([1.0] * 3, [0.9] * 3)
-    record["power_assumptions"].update(cpu_table_match="AMD EPYC 7763", cpu_table_power_w=280.0, cpu_power_scaled=True,
-                                       cpu_machine_share=4 / 128, cpu_assumed_power_w=8.75)
+    record["power_assumptions"].update(
+        cpu_table_match="AMD EPYC 7763",
+        cpu_table_power_w=280.0,
+        cpu_power_scaled=True,
+        cpu_machine_share=4 / 128,
+        cpu_assumed_power_w=8.75,
+    )
     assert "load x 8.75 W (280 W chip scaled to 3.1% of its logical CPUs)" in energy_method(record)
 
 
 def test_a_dozen_machines_stay_readable():
     """Twelve machines: one row each in the table and the figure, grouped by class, with bounded cells."""
-    from convcarbon.publish.figures import ratio_intervals_figure
     from synthetic import make_hardware
 
-    records = [paired_record([1.0, 1.1, 1.2], [0.8, 0.85, 0.9], fingerprint=f"{index:02d}" * 32,
-                             backend=("tensorflow", "jax")[index % 2],
-                             hardware=make_hardware(f"CPU model number {index}", gpus=["NVIDIA L4"] * (index % 3 == 0)))
-               for index in range(12)]
+    from convcarbon.publish.figures import ratio_intervals_figure
+
+    records = [
+        paired_record(
+            [1.0, 1.1, 1.2],
+            [0.8, 0.85, 0.9],
+            fingerprint=f"{index:02d}" * 32,
+            backend=("tensorflow", "jax")[index % 2],
+            hardware=make_hardware(f"CPU model number {index}", gpus=["NVIDIA L4"] * (index % 3 == 0)),
+        )
+        for index in range(12)
+    ]
     shown = machine_records(records[0], records)
     assert len(shown) == 12
     table = summary_frame(shown, shown=records[0]).data
@@ -135,7 +189,9 @@ def test_a_dozen_machines_stay_readable():
 def test_measured_gpu_energy_is_told_apart_from_estimated():
     cpu_only = paired_record([1.0, 1.1], [0.5, 0.6])
     assert "No record from a machine with a GPU energy counter" in measured_against_estimated([cpu_only])
-    gpu_runs = [make_run(model, repeat, gpu_measured=True) for model in ("Conv2D", "SeparableConv2D") for repeat in (0, 1)]
+    gpu_runs = [
+        make_run(model, repeat, gpu_measured=True) for model in ("Conv2D", "SeparableConv2D") for repeat in (0, 1)
+    ]
     gpu = make_record(gpu_runs, cpu="CPU B", gpus=["NVIDIA H200"], backend="jax")
     sentence = measured_against_estimated([cpu_only, gpu])
     assert "NVIDIA H200" in sentence and "NVML" in sentence and "estimated" not in sentence.split("NVML")[0]

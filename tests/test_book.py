@@ -5,7 +5,6 @@ nothing, on the smoke profile, with real training under CodeCarbon.
 """
 
 import json
-import math
 import re
 import statistics
 import time
@@ -13,9 +12,8 @@ import time
 import pytest
 import yaml
 from bs4 import BeautifulSoup
-
-from test_records import HOSTILE
 from conftest import FRAMEWORK_LINE, REPO_ROOT, STALE_RESULT, copy_book, run_book_command
+from test_records import HOSTILE
 
 pytestmark = pytest.mark.training
 
@@ -55,8 +53,10 @@ def test_every_chapter_exists_as_a_page(built_book):
 def table_rows(table) -> tuple[list[str], dict[str, list[str]]]:
     """The one header row, and each row's cells by its heading."""
     (header,) = table.find("thead").find_all("tr")  # one header row: no row of index names under it
-    rows = {row.find("th").get_text(strip=True): [cell.get_text() for cell in row.find_all("td")]
-            for row in table.find("tbody").find_all("tr")}
+    rows = {
+        row.find("th").get_text(strip=True): [cell.get_text() for cell in row.find_all("td")]
+        for row in table.find("tbody").find_all("tr")
+    }
     return [cell.get_text(strip=True) for cell in header.find_all("th")], rows
 
 
@@ -92,6 +92,7 @@ def test_headline_table_holds_both_models_and_the_six_metrics_with_units(built_b
 
 def test_glued_numbers_match_the_stored_result(built_book):
     record = built_book["record"]
+
     def median(model, field):
         return statistics.median(run[field] for run in record["runs"] if run["model"] == model)
 
@@ -179,14 +180,19 @@ def test_a_failing_chapter_fails_the_build(built_book, tmp_path, mnist_path):
 
 def test_instructors_page_maps_every_exercise_and_shows_what_each_profile_trains(built_book):
     chapters = [chapter.removeprefix("book/") for chapter in toc_chapters()]
-    exercises = {f"{chapter}.html#{element['id']}" for chapter in chapters
-                 for element in page(built_book, chapter).select("div.exercise[id]")}
+    exercises = {
+        f"{chapter}.html#{element['id']}"
+        for chapter in chapters
+        for element in page(built_book, chapter).select("div.exercise[id]")
+    }
     instructors = page(built_book, "instructors")
     linked = {link["href"] for link in instructors.select("table a[href]") if "#" in link["href"]}
     assert len(exercises) >= 10 and exercises <= linked  # every exercise in the book has its objective
     table = next(table for table in instructors.find_all("table") if "epochs in all" in table.get_text())
-    rows = {row.find("th").get_text(strip=True): [cell.get_text(strip=True) for cell in row.find_all("td")]
-            for row in table.find("tbody").find_all("tr")}
+    rows = {
+        row.find("th").get_text(strip=True): [cell.get_text(strip=True) for cell in row.find_all("td")]
+        for row in table.find("tbody").find_all("tr")
+    }
     assert set(rows) == {"seed", "quick", "smoke"} and rows["seed"][3] == "150"
 
 
@@ -194,7 +200,7 @@ SCIENTIFIC = re.compile(r"\b\d+(?:\.\d+)?[eE][+-]?\d+\b")
 PYTHON_OBJECT = re.compile(r"<IPython\.|<[\w.]+ object>|object at 0x[0-9a-f]+")
 RAW_TEX = re.compile(r"\$|\\\(|\\\)|\\\[|\\\]")
 # The planted hostile record's markup, shown as the text it is: not stray TeX.
-HOSTILE_SHOWN = HOSTILE[HOSTILE.index("**b**"):HOSTILE.index(" {abbr}")]
+HOSTILE_SHOWN = HOSTILE[HOSTILE.index("**b**") : HOSTILE.index(" {abbr}")]
 
 
 def reader_text(soup: BeautifulSoup) -> BeautifulSoup:

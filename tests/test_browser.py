@@ -5,7 +5,6 @@ must read offline."""
 from urllib.parse import urlparse
 
 import pytest
-
 from test_book import HOSTILE_SHOWN, toc_chapters
 
 pytestmark = pytest.mark.training
@@ -29,8 +28,12 @@ def offline_page(request, browser):
     page.problems = []
     page.on("console", lambda message: page.problems.append(message.text) if message.type == "error" else None)
     page.on("pageerror", lambda error: page.problems.append(str(error)))
-    page.on("requestfailed", lambda failed: page.problems.append(f"failed to load {failed.url}")
-            if failed.url not in ALLOWED_FAILED_LOADS else None)
+    page.on(
+        "requestfailed",
+        lambda failed: (
+            page.problems.append(f"failed to load {failed.url}") if failed.url not in ALLOWED_FAILED_LOADS else None
+        ),
+    )
     page.viewport_name = request.param
     yield page
     context.close()
@@ -46,7 +49,9 @@ def test_every_page_reads_offline_at_desktop_and_phone_size(offline_page, site, 
     if formulas.count():
         page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
         page.evaluate("() => MathJax.startup.promise")
-        untypeset = page.eval_on_selector_all("article .math", "all => all.filter(m => !m.querySelector('mjx-container')).length")
+        untypeset = page.eval_on_selector_all(
+            "article .math", "all => all.filter(m => !m.querySelector('mjx-container')).length"
+        )
         assert untypeset == 0, f"{untypeset} of {formulas.count()} formulas not typeset"
     text = page.inner_text("article").replace(HOSTILE_SHOWN, "")
     assert not [tex for tex in RAW_TEX if tex in text], [tex for tex in RAW_TEX if tex in text]
@@ -57,7 +62,8 @@ def test_every_page_reads_offline_at_desktop_and_phone_size(offline_page, site, 
             const article = document.querySelector('article');
             const style = getComputedStyle(article), box = article.getBoundingClientRect();
             const right = box.right - parseFloat(style.paddingRight);
-            return [...article.querySelectorAll('table')].filter(table => table.getBoundingClientRect().right > right + 1)
+            return [...article.querySelectorAll('table')]
+                .filter(table => table.getBoundingClientRect().right > right + 1)
                 .map(table => table.innerText.slice(0, 80));
         }""")
         assert overflowing == [], f"tables wider than the content column: {overflowing}"
@@ -73,9 +79,12 @@ def test_the_headline_numbers_are_visible_on_a_phone(browser, site):
     assert headline.locator("th", has_text="SeparableConv2D").count() == 1
     cells = headline.locator("td")
     assert cells.count() == 6 * 3
-    outside = page.evaluate("""table => [...table.querySelectorAll('td, th')]
+    outside = page.evaluate(
+        """table => [...table.querySelectorAll('td, th')]
         .filter(cell => cell.getBoundingClientRect().right > window.innerWidth || cell.getBoundingClientRect().left < 0)
-        .map(cell => cell.innerText)""", headline.element_handle())
+        .map(cell => cell.innerText)""",
+        headline.element_handle(),
+    )
     assert outside == [], f"cells off the screen: {outside}"
     assert page.locator("text=Where these numbers come from").is_visible()
     page.close()

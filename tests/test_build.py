@@ -4,9 +4,9 @@ import json
 
 from synthetic import make_record, make_run
 
-from convcarbon.publish.build import build_key
 from convcarbon.analyze.machines import COMMITTED_RECORDS
 from convcarbon.measure.store import ResultStore
+from convcarbon.publish.build import build_key
 
 
 def test_a_record_committed_with_the_book_changes_the_build_key(tmp_path):
@@ -16,8 +16,12 @@ def test_a_record_committed_with_the_book_changes_the_build_key(tmp_path):
     assert build_key(shown, store.root, tmp_path) == before  # nothing changed, nothing to re-execute
     folder = tmp_path / COMMITTED_RECORDS / "seed-gpu"
     folder.mkdir(parents=True)
-    other = make_record([make_run("Conv2D", 0, gpu_measured=True), make_run("SeparableConv2D", 0, gpu_measured=True)],
-                        gpus=("NVIDIA H200",), backend="jax", fingerprint="cd" * 32)
+    other = make_record(
+        [make_run("Conv2D", 0, gpu_measured=True), make_run("SeparableConv2D", 0, gpu_measured=True)],
+        gpus=("NVIDIA H200",),
+        backend="jax",
+        fingerprint="cd" * 32,
+    )
     (folder / "record.json").write_text(json.dumps(other))
     assert build_key(shown, store.root, tmp_path) != before
 

@@ -6,7 +6,7 @@ import json
 import os
 
 import pytest
-from synthetic import make_run, make_record, paired_record
+from synthetic import make_record, make_run, paired_record
 
 from convcarbon.analyze import classtable
 from convcarbon.cli import main
@@ -35,8 +35,13 @@ def class_folder(tmp_path):
     folder = tmp_path / "class"
     folder.mkdir()
     hand_in(folder, "alice", paired_record(**SAVED, cpu="CPU A"))
-    hand_in(folder, "bob.json", paired_record([0.01, 0.011], [0.0105, 0.0112], cpu="Colab CPU",
-                                              gpus=["Tesla T4"], backend="jax", profile="quick"))
+    hand_in(
+        folder,
+        "bob.json",
+        paired_record(
+            [0.01, 0.011], [0.0105, 0.0112], cpu="Colab CPU", gpus=["Tesla T4"], backend="jax", profile="quick"
+        ),
+    )
     return folder
 
 
@@ -92,8 +97,19 @@ def test_every_bad_entry_is_skipped_with_one_line_naming_it(capsys, class_folder
     assert code == 0
     assert [line.split()[0] for line in out.splitlines()[1:]] == ["alice", "bob.json"]
     reasons = dict(line.removeprefix("convcarbon: skipped ").split(": ", 1) for line in err.splitlines())
-    assert set(reasons) == {"link.json", "linked-folder", "broken.json", "list.json", "deep.json", "old.json",
-                            "huge.json", "notes.txt", "half.json", "empty-folder", "pipe.json"}
+    assert set(reasons) == {
+        "link.json",
+        "linked-folder",
+        "broken.json",
+        "list.json",
+        "deep.json",
+        "old.json",
+        "huge.json",
+        "notes.txt",
+        "half.json",
+        "empty-folder",
+        "pipe.json",
+    }
     assert "symbolic link" in reasons["link.json"] and "symbolic link" in reasons["linked-folder"]
     assert "not readable JSON" in reasons["broken.json"] and "not readable JSON" in reasons["deep.json"]
     assert "does not hold an object" in reasons["list.json"]
@@ -117,7 +133,7 @@ def test_a_record_whose_runs_do_not_match_its_configuration_is_skipped(capsys, t
 
 def test_hostile_strings_reach_the_terminal_inert(capsys, tmp_path):
     hostile = "\x1b[2J\x1b]0;owned\x07CPU\nwith a new line\u202e"
-    hand_in(tmp_path, "eve.json", paired_record(**SAVED, cpu=hostile, backend="=HYPERLINK(\"x\")"))
+    hand_in(tmp_path, "eve.json", paired_record(**SAVED, cpu=hostile, backend='=HYPERLINK("x")'))
     hand_in(tmp_path, "\x1b[31mred.json", "{}")
     _, out, err = run_cli(capsys, "report", "--class-table", str(tmp_path))
     for text in (out, err):
@@ -126,7 +142,7 @@ def test_hostile_strings_reach_the_terminal_inert(capsys, tmp_path):
     assert len(err.splitlines()) == 1 and "skipped ?[31mred.json" in err
     _, out, _ = run_cli(capsys, "report", "--class-table", str(tmp_path), "--csv")
     (row,) = csv.DictReader(io.StringIO(out))
-    assert row["backend"] == "'=HYPERLINK(\"x\")"  # a spreadsheet shows it, never runs it
+    assert row["backend"] == '\'=HYPERLINK("x")'  # a spreadsheet shows it, never runs it
 
 
 def test_long_cells_but_the_machine_are_cut_in_the_terminal_table_only(capsys, tmp_path):
@@ -141,10 +157,13 @@ def test_long_cells_but_the_machine_are_cut_in_the_terminal_table_only(capsys, t
     assert "y" * 150 in out
 
 
-@pytest.mark.parametrize("arguments, message", [
-    (["report", "--class-table", "/nonexistent/class"], "no folder /nonexistent/class"),
-    (["report", "--csv"], "--csv prints the class table only"),
-])
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["report", "--class-table", "/nonexistent/class"], "no folder /nonexistent/class"),
+        (["report", "--csv"], "--csv prints the class table only"),
+    ],
+)
 def test_bad_arguments_give_one_line_and_exit_1(capsys, arguments, message):
     code, _, err = run_cli(capsys, *arguments)
     assert code == 1 and message in err and len(err.strip().splitlines()) == 1

@@ -82,8 +82,13 @@ def test_empty_store_report(capsys, tmp_path):
 def test_bad_environment_values_give_one_line_and_exit_1(capsys, monkeypatch, tmp_path, variable, value, message):
     monkeypatch.setenv(variable, value)
     results_dir = tmp_path / "results"
-    code, _, err = run_cli(capsys, "run", "--results-dir", str(results_dir), *(
-        [] if variable == "CONVCARBON_PROFILE" else ["--profile", "smoke"]))
+    code, _, err = run_cli(
+        capsys,
+        "run",
+        "--results-dir",
+        str(results_dir),
+        *([] if variable == "CONVCARBON_PROFILE" else ["--profile", "smoke"]),
+    )
     assert code == 1 and message in err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert not [path for path in results_dir.glob("*") if not path.name.startswith(".")]

@@ -57,8 +57,11 @@ def test_invalid_hostile_and_conflicting_folders_are_skipped_with_their_reason(t
 def test_the_command_prints_each_skipped_folder_and_fails_when_nothing_is_valid(tmp_path):
     source = tmp_path / "artifacts"
     write_record(source, {"schema_version": 2}, name="bad\x1b[31mname")
-    completed = subprocess.run([sys.executable, "-m", "convcarbon", "collect", str(source), "--into",
-                                str(tmp_path / "records")], capture_output=True, text=True)
+    completed = subprocess.run(
+        [sys.executable, "-m", "convcarbon", "collect", str(source), "--into", str(tmp_path / "records")],
+        capture_output=True,
+        text=True,
+    )
     assert completed.returncode == 1
     assert "skipped bad?[31mname: written as record schema 2" in completed.stdout
     assert "\x1b" not in completed.stdout

@@ -2,11 +2,11 @@
 
 import numpy as np
 import pytest
+from conftest import valid_mnist_arrays
 
 from convcarbon.config import resolve_config
 from convcarbon.data import load_mnist, prepare, resolve_mnist_path
 from convcarbon.errors import DatasetError
-from conftest import valid_mnist_arrays
 
 
 def test_real_file_loads_with_the_published_label_counts(mnist_path):
@@ -20,7 +20,7 @@ def test_prepare_scales_one_hots_and_takes_the_subset(mnist_path):
     mnist = load_mnist(mnist_path)
     data = prepare(mnist, resolve_config("smoke", environ={}))
     assert data.x_train.shape == (2_000, 28, 28, 1) and data.x_train.dtype == np.float32
-    assert 0.0 <= data.x_train.min() and data.x_train.max() == 1.0
+    assert data.x_train.min() >= 0.0 and data.x_train.max() == 1.0
     assert data.y_train.shape == (2_000, 10)
     assert (data.y_train.argmax(axis=1) == mnist.y_train[:2_000]).all()
     assert data.x_test.shape == (1_000, 28, 28, 1)

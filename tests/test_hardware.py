@@ -1,8 +1,9 @@
 """Machine identity: read from /proc/cpuinfo text, and enough to tell two "AMD EPYC" VMs apart."""
 
-from convcarbon.measure.hardware import core_count_in_name, cpu_identity
-from convcarbon.analyze.machines import machine_key, machine_records, machine_title
 from synthetic import make_hardware, paired_record
+
+from convcarbon.analyze.machines import machine_key, machine_records, machine_title
+from convcarbon.measure.hardware import core_count_in_name, cpu_identity
 
 ZEN2_CPUINFO = """processor\t: 0
 vendor_id\t: AuthenticAMD
@@ -29,8 +30,15 @@ CPU revision\t: 1
 
 def test_x86_identity_reads_family_model_stepping_vector_extension_and_vm():
     zen2 = cpu_identity(ZEN2_CPUINFO, system="Linux")
-    assert zen2 == {"cpu_model": "AMD EPYC", "cpu_vendor": "AuthenticAMD", "cpu_family": 23, "cpu_model_number": 49,
-                    "cpu_stepping": 0, "vector_extension": "AVX2", "virtual_machine": True}
+    assert zen2 == {
+        "cpu_model": "AMD EPYC",
+        "cpu_vendor": "AuthenticAMD",
+        "cpu_family": 23,
+        "cpu_model_number": 49,
+        "cpu_stepping": 0,
+        "vector_extension": "AVX2",
+        "virtual_machine": True,
+    }
     zen5 = cpu_identity(ZEN5_CPUINFO, system="Linux")
     assert (zen5["cpu_family"], zen5["cpu_model_number"], zen5["vector_extension"]) == (26, 2, "AVX-512")
 
@@ -55,12 +63,22 @@ def test_core_count_is_read_only_where_the_name_states_it():
 
 
 def test_records_differing_only_in_cpu_family_or_vector_extension_are_two_machines():
-    zen2 = paired_record([0.01] * 3, [0.009] * 3, hardware=make_hardware("AMD EPYC", cpu_family=23,
-                                                                          vector_extension="AVX2"))
-    zen5 = paired_record([0.01] * 3, [0.009] * 3, hardware=make_hardware("AMD EPYC", cpu_family=26),
-                         created="2026-02-01T00:00:00+00:00", fingerprint="cd" * 32)
-    avx2_zen5 = paired_record([0.01] * 3, [0.009] * 3, hardware=make_hardware(
-        "AMD EPYC", cpu_family=26, vector_extension="AVX2"), fingerprint="ef" * 32)
+    zen2 = paired_record(
+        [0.01] * 3, [0.009] * 3, hardware=make_hardware("AMD EPYC", cpu_family=23, vector_extension="AVX2")
+    )
+    zen5 = paired_record(
+        [0.01] * 3,
+        [0.009] * 3,
+        hardware=make_hardware("AMD EPYC", cpu_family=26),
+        created="2026-02-01T00:00:00+00:00",
+        fingerprint="cd" * 32,
+    )
+    avx2_zen5 = paired_record(
+        [0.01] * 3,
+        [0.009] * 3,
+        hardware=make_hardware("AMD EPYC", cpu_family=26, vector_extension="AVX2"),
+        fingerprint="ef" * 32,
+    )
     assert len({machine_key(zen2), machine_key(zen5), machine_key(avx2_zen5)}) == 3
     assert len({machine_title(zen2), machine_title(zen5), machine_title(avx2_zen5)}) == 3
     assert "family 23" in machine_title(zen2) and "AVX2" in machine_title(zen2)

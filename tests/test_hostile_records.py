@@ -7,15 +7,15 @@ event handlers, Markdown, MyST roles and TeX, and an invalid one in a folder nam
 import re
 
 import pytest
-
 from conftest import HOSTILE_RECORD, INVALID_RECORD
 
 pytestmark = pytest.mark.training
 
 
 def pages(built_book):
-    return sorted(path.relative_to(built_book["html"]).as_posix()
-                  for path in (built_book["html"] / "book").glob("*.html"))
+    return sorted(
+        path.relative_to(built_book["html"]).as_posix() for path in (built_book["html"] / "book").glob("*.html")
+    )
 
 
 def test_the_hostile_record_is_shown_and_the_invalid_one_skipped_with_its_reason(built_book):

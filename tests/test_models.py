@@ -11,7 +11,10 @@ def test_parameter_counts_of_the_original_tutorial(architecture, parameters):
 
 def test_models_differ_only_in_the_convolutions():
     standard, separable = build_model("conv2d"), build_model("separable")
-    kinds = lambda model: [type(layer).__name__ for layer in model.layers]
+
+    def kinds(model):
+        return [type(layer).__name__ for layer in model.layers]
+
     differences = [(a, b) for a, b in zip(kinds(standard), kinds(separable)) if a != b]
     assert differences == [("Conv2D", "SeparableConv2D")] * 2
     assert len(standard.layers) == len(separable.layers) == 9

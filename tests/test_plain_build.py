@@ -14,7 +14,6 @@ import nbformat
 import pytest
 import yaml
 from bs4 import BeautifulSoup
-
 from conftest import REPO_ROOT, child_environment, copy_book
 
 pytestmark = pytest.mark.training
@@ -55,9 +54,12 @@ def test_a_second_plain_build_with_nothing_changed_trains_nothing(plain_builds):
 def launch_links(html_dir: Path) -> list[str]:
     config = yaml.safe_load((REPO_ROOT / "_config.yml").read_text())["launch_buttons"]
     services = (config["colab_url"], config["binderhub_url"])
-    return [link["href"] for page in html_dir.rglob("*.html")
-            for link in BeautifulSoup(page.read_text(), "html.parser").find_all("a", href=True)
-            if link["href"].startswith(services)]
+    return [
+        link["href"]
+        for page in html_dir.rglob("*.html")
+        for link in BeautifulSoup(page.read_text(), "html.parser").find_all("a", href=True)
+        if link["href"].startswith(services)
+    ]
 
 
 def test_every_launch_url_names_a_notebook_that_exists_on_the_published_branch(plain_builds):

@@ -11,32 +11,46 @@ def hardware(kind, **attributes):
     return type(kind, (), attributes)()
 
 
-@pytest.mark.parametrize("part, expected", [
-    (hardware("CPU", _mode="intel_rapl", _tdp=None), ("cpu", "measured: RAPL energy counters", True)),
-    (hardware("CPU", _mode="intel_power_gadget"), ("cpu", "measured: Intel Power Gadget", True)),
-    (hardware("CPU", _mode="windows_emi"), ("cpu", "measured: Windows energy meter", True)),
-    (hardware("GPU"), ("gpu", "measured: NVML energy counter", True)),
-    (hardware("AppleSiliconChip", chip_part="CPU"), ("cpu", "measured: Apple powermetrics", True)),
-    (hardware("AppleSiliconChip", chip_part="GPU"), ("gpu", "measured: Apple powermetrics", True)),
-    (hardware("CPU", _mode="cpu_load", _tdp=8, _is_generic_tdp=False), ("cpu", "estimated: CPU load x 8.0 W", False)),
-    (hardware("CPU", _mode="cpu_load", _tdp=85, _is_generic_tdp=True),
-     ("cpu", "estimated: CPU load x 85.0 W (generic: CPU model not in CodeCarbon's table)", False)),
-    (hardware("CPU", _mode="constant", _tdp=280, _is_generic_tdp=False),
-     ("cpu", "estimated: constant 50% of 280.0 W", False)),
-    (hardware("RAM"), None),
-])
+@pytest.mark.parametrize(
+    "part, expected",
+    [
+        (hardware("CPU", _mode="intel_rapl", _tdp=None), ("cpu", "measured: RAPL energy counters", True)),
+        (hardware("CPU", _mode="intel_power_gadget"), ("cpu", "measured: Intel Power Gadget", True)),
+        (hardware("CPU", _mode="windows_emi"), ("cpu", "measured: Windows energy meter", True)),
+        (hardware("GPU"), ("gpu", "measured: NVML energy counter", True)),
+        (hardware("AppleSiliconChip", chip_part="CPU"), ("cpu", "measured: Apple powermetrics", True)),
+        (hardware("AppleSiliconChip", chip_part="GPU"), ("gpu", "measured: Apple powermetrics", True)),
+        (
+            hardware("CPU", _mode="cpu_load", _tdp=8, _is_generic_tdp=False),
+            ("cpu", "estimated: CPU load x 8.0 W", False),
+        ),
+        (
+            hardware("CPU", _mode="cpu_load", _tdp=85, _is_generic_tdp=True),
+            ("cpu", "estimated: CPU load x 85.0 W (generic: CPU model not in CodeCarbon's table)", False),
+        ),
+        (
+            hardware("CPU", _mode="constant", _tdp=280, _is_generic_tdp=False),
+            ("cpu", "estimated: constant 50% of 280.0 W", False),
+        ),
+        (hardware("RAM"), None),
+    ],
+)
 def test_every_codecarbon_method_is_classified(part, expected):
     assert classify(part) == expected
 
 
 def test_a_tracker_with_a_gpu_counter_and_a_cpu_model_is_measured_on_the_gpu_only():
-    tracker = hardware("Tracker", _hardware=[hardware("RAM"), hardware("CPU", _mode="cpu_load", _tdp=8),
-                                             hardware("GPU")])
+    tracker = hardware(
+        "Tracker", _hardware=[hardware("RAM"), hardware("CPU", _mode="cpu_load", _tdp=8), hardware("GPU")]
+    )
     methods = tracking_methods(tracker, ram_power_w=20.0)
-    assert methods == {"cpu_tracking_method": "estimated: CPU load x 8.0 W",
-                       "gpu_tracking_method": "measured: NVML energy counter",
-                       "ram_tracking_method": "estimated: RAM power model (20 W)",
-                       "cpu_energy_measured": False, "gpu_energy_measured": True}
+    assert methods == {
+        "cpu_tracking_method": "estimated: CPU load x 8.0 W",
+        "gpu_tracking_method": "measured: NVML energy counter",
+        "ram_tracking_method": "estimated: RAM power model (20 W)",
+        "cpu_energy_measured": False,
+        "gpu_energy_measured": True,
+    }
 
 
 class _Ram:

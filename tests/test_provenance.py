@@ -1,8 +1,9 @@
 import shutil
 
+from synthetic import make_hardware
+
 from convcarbon.measure import provenance
 from convcarbon.measure.hardware import hardware_info
-from synthetic import make_hardware
 
 BASE = dict(
     config={"profile": "smoke", "epochs": 1},

@@ -11,10 +11,9 @@ import sys
 
 import pytest
 from bs4 import BeautifulSoup
+from conftest import child_environment, copy_book
 from synthetic import paired_record
 from test_collect import write_record
-
-from conftest import child_environment, copy_book
 
 from convcarbon.measure.store import ResultStore
 
@@ -27,11 +26,22 @@ OTHER_MACHINES = ("Arm Neoverse-N2 runner CPU", "Apple M1 runner CPU")
 def published(built_book, mnist_path, tmp_path_factory):
     base = tmp_path_factory.mktemp("publish")
     artifacts, root = base / "artifacts", copy_book(base / "book")
-    real = built_book["results_dir"] / ResultStore.key(built_book["record"]["profile"], built_book["record"]["fingerprint"])
+    real = built_book["results_dir"] / ResultStore.key(
+        built_book["record"]["profile"], built_book["record"]["fingerprint"]
+    )
     shutil.copytree(real, artifacts / real.name)
     for number, cpu in enumerate(OTHER_MACHINES):
-        write_record(artifacts, paired_record([0.010, 0.011, 0.012], [0.008, 0.009, 0.010], cpu=cpu, profile="quick",
-                                              created="2026-01-01T00:00:00+00:00", fingerprint=f"{number}f" * 32))
+        write_record(
+            artifacts,
+            paired_record(
+                [0.010, 0.011, 0.012],
+                [0.008, 0.009, 0.010],
+                cpu=cpu,
+                profile="quick",
+                created="2026-01-01T00:00:00+00:00",
+                fingerprint=f"{number}f" * 32,
+            ),
+        )
     write_record(artifacts, {"schema_version": 2, "profile": "quick"}, name="quick-from-an-old-runner")
     secret = base / "secret.txt"
     secret.write_text("runner-token-123")
@@ -39,10 +49,22 @@ def published(built_book, mnist_path, tmp_path_factory):
     (hostile / "emissions.csv").symlink_to(secret)
     environment = child_environment(mnist_path)
     environment.pop("CONVCARBON_PROFILE", None)
-    collected = subprocess.run([sys.executable, "-m", "convcarbon", "collect", str(artifacts)], cwd=root,
-                               env=environment, capture_output=True, text=True, timeout=120)
-    built = subprocess.run([sys.executable, "-m", "convcarbon", "book", "--no-measure"], cwd=root,
-                           env=environment, capture_output=True, text=True, timeout=900)
+    collected = subprocess.run(
+        [sys.executable, "-m", "convcarbon", "collect", str(artifacts)],
+        cwd=root,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    built = subprocess.run(
+        [sys.executable, "-m", "convcarbon", "book", "--no-measure"],
+        cwd=root,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     return {"root": root, "collected": collected, "built": built, "secret": secret.read_text()}
 
 

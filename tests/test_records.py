@@ -4,10 +4,10 @@ import json
 import os
 
 import pytest
+from synthetic import make_hardware, paired_record
 
 from convcarbon.measure.schema import MAX_RECORD_BYTES, record_problem
 from convcarbon.measure.store import RECORD_FILE, scan_records
-from synthetic import make_hardware, paired_record
 
 HOSTILE = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>**b** $x$ {abbr}`a` [l](javascript:x)'
 
@@ -25,8 +25,13 @@ def hostile_record():
     record["versions"] = {key: HOSTILE[:60] for key in ("python", "keras", "keras_backend", "codecarbon")}
     record["config"]["country_source"] = HOSTILE
     for run in record["runs"]:
-        run.update(country_name=HOSTILE, cpu_tracking_method=HOSTILE, gpu_tracking_method=HOSTILE,
-                   ram_tracking_method=HOSTILE, codecarbon_cpu_model=HOSTILE)
+        run.update(
+            country_name=HOSTILE,
+            cpu_tracking_method=HOSTILE,
+            gpu_tracking_method=HOSTILE,
+            ram_tracking_method=HOSTILE,
+            codecarbon_cpu_model=HOSTILE,
+        )
     return record
 
 
@@ -44,19 +49,22 @@ def broken(change):
     return record_problem(record)
 
 
-@pytest.mark.parametrize("change, reason", [
-    (lambda record: record.update(profile="turbo"), "profile"),
-    (lambda record: record["runs"][0].update(energy_consumed_kwh=-1.0), "energy_consumed_kwh"),
-    (lambda record: record["runs"][0].update(test_accuracy=1.5), "test_accuracy"),
-    (lambda record: record["runs"][0].update(duration_s=0), "duration_s"),
-    (lambda record: record["runs"][0].update(test_accuracy="0.9"), "test_accuracy"),
-    (lambda record: record["hardware"].update(cpu_model="x" * 10_000), "cpu_model"),
-    (lambda record: record["runs"].extend([record["runs"][0]] * 200), "runs"),
-    (lambda record: record["runs"][0].update(extra="field"), "extra"),
-    (lambda record: record.update(fingerprint="not a hash"), "fingerprint"),
-    (lambda record: record.update(created_utc="<script>"), "created_utc"),
-    (lambda record: record.pop("hardware"), "hardware"),
-])
+@pytest.mark.parametrize(
+    "change, reason",
+    [
+        (lambda record: record.update(profile="turbo"), "profile"),
+        (lambda record: record["runs"][0].update(energy_consumed_kwh=-1.0), "energy_consumed_kwh"),
+        (lambda record: record["runs"][0].update(test_accuracy=1.5), "test_accuracy"),
+        (lambda record: record["runs"][0].update(duration_s=0), "duration_s"),
+        (lambda record: record["runs"][0].update(test_accuracy="0.9"), "test_accuracy"),
+        (lambda record: record["hardware"].update(cpu_model="x" * 10_000), "cpu_model"),
+        (lambda record: record["runs"].extend([record["runs"][0]] * 200), "runs"),
+        (lambda record: record["runs"][0].update(extra="field"), "extra"),
+        (lambda record: record.update(fingerprint="not a hash"), "fingerprint"),
+        (lambda record: record.update(created_utc="<script>"), "created_utc"),
+        (lambda record: record.pop("hardware"), "hardware"),
+    ],
+)
 def test_each_kind_of_bad_value_is_refused_with_where_it_is(change, reason):
     problem = broken(change)
     assert problem and reason in problem

@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
+from conftest import REPO_ROOT, child_environment, convcarbon_command, copy_book, run_book_command
 
 from convcarbon.units import number
-
-from conftest import REPO_ROOT, child_environment, convcarbon_command, copy_book, run_book_command
 
 pytestmark = pytest.mark.training
 
@@ -32,9 +31,17 @@ def guarded_environment(mnist_path, log: Path) -> dict:
 
 def test_the_guard_really_blocks(tmp_path, mnist_path):
     log = tmp_path / "network.log"
-    probe = "import urllib.request\ntry:\n urllib.request.urlopen('http://example.com', timeout=5)\nexcept OSError as e:\n print(e)"
-    completed = subprocess.run([sys.executable, "-c", probe], env=guarded_environment(mnist_path, log),
-                               capture_output=True, text=True, timeout=60)
+    probe = (
+        "import urllib.request\ntry:\n urllib.request.urlopen('http://example.com', timeout=5)\n"
+        "except OSError as e:\n print(e)"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", probe],
+        env=guarded_environment(mnist_path, log),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert "network access blocked" in completed.stdout
     assert "resolve example.com" in log.read_text()
 
@@ -43,8 +50,9 @@ def test_run_and_book_build_never_reach_the_network(tmp_path, mnist_path):
     """The whole build, kernels included, with sockets limited to loopback: nothing tries to get out."""
     log = tmp_path / "network.log"
     root = copy_book(tmp_path / "book")
-    completed = run_book_command(root, root / "results", mnist_path,
-                                 sitecustomize_dir=NETWORK_GUARD, CONVCARBON_NETWORK_LOG=str(log))
+    completed = run_book_command(
+        root, root / "results", mnist_path, sitecustomize_dir=NETWORK_GUARD, CONVCARBON_NETWORK_LOG=str(log)
+    )
     assert completed.returncode == 0, completed.stderr[-3000:]
     assert (root / "_build" / "html" / "book" / "experiment.html").exists()
     assert not log.exists(), f"something tried to reach the network: {log.read_text()}"
@@ -53,8 +61,16 @@ def test_run_and_book_build_never_reach_the_network(tmp_path, mnist_path):
 def test_two_runs_at_once_both_finish_on_one_record(tmp_path, mnist_path):
     results_dir = tmp_path / "results"
     environment = child_environment(mnist_path)
-    processes = [subprocess.Popen(command("run", results_dir=results_dir), env=environment, text=True,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
+    processes = [
+        subprocess.Popen(
+            command("run", results_dir=results_dir),
+            env=environment,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for _ in range(2)
+    ]
     outputs = [process.communicate(timeout=600) for process in processes]
     assert [process.returncode for process in processes] == [0, 0], outputs
     errors = [err for _, err in outputs]
@@ -94,8 +110,9 @@ def test_a_damaged_record_is_reported_and_measured_again(tmp_path, mnist_path, d
 def test_a_failing_tracker_is_reported_and_its_energy_recorded_as_missing(tmp_path, mnist_path, fault):
     results_dir = tmp_path / "results"
     environment = child_environment(mnist_path, TRACKER_FAULT, CONVCARBON_TEST_TRACKER_FAULT=fault)
-    completed = subprocess.run(command("run", results_dir=results_dir), env=environment,
-                               capture_output=True, text=True, timeout=600)
+    completed = subprocess.run(
+        command("run", results_dir=results_dir), env=environment, capture_output=True, text=True, timeout=600
+    )
     assert completed.returncode == 0, completed.stderr
     reason = f"CodeCarbon failed to {fault}: PermissionError: injected fault: cannot read the energy counter at {fault}"
     assert f"[convcarbon-conv2d] WARNING: {reason}" in completed.stderr
@@ -112,16 +129,18 @@ def test_a_failing_tracker_is_reported_and_its_energy_recorded_as_missing(tmp_pa
         assert run["energy_consumed_kwh"] is None and run["emissions_kg"] is None
         assert run["duration_s"] > 0 and 0 < run["test_accuracy"] <= 1
 
-    again = subprocess.run(command("run", results_dir=results_dir), env=environment,
-                           capture_output=True, text=True, timeout=600)
+    again = subprocess.run(
+        command("run", results_dir=results_dir), env=environment, capture_output=True, text=True, timeout=600
+    )
     assert again.returncode == 0
     assert "has no energy measurement; measuring again" in again.stderr  # never reused as if measured
 
 
 def test_the_book_shows_missing_energy_as_missing(tmp_path, mnist_path):
     root = copy_book(tmp_path / "book")
-    completed = run_book_command(root, root / "results", mnist_path, sitecustomize_dir=TRACKER_FAULT,
-                                 CONVCARBON_TEST_TRACKER_FAULT="start")
+    completed = run_book_command(
+        root, root / "results", mnist_path, sitecustomize_dir=TRACKER_FAULT, CONVCARBON_TEST_TRACKER_FAULT="start"
+    )
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
     html = (root / "_build" / "html" / "book" / "experiment.html").read_text()
     assert "Energy and emissions were not measured in this build" in html

@@ -3,9 +3,9 @@
 from markdown_it import MarkdownIt
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.myst_role import myst_role_plugin
+from test_records import HOSTILE
 
 from convcarbon.safe import figure_text, markdown_text, plain_text
-from test_records import HOSTILE
 
 
 def render(text: str) -> str:
@@ -17,8 +17,12 @@ def test_markdown_text_renders_as_exactly_the_original_text():
     html = render(markdown_text(HOSTILE))
     assert "<img" not in html and "<script" not in html and "<strong>" not in html and "<a " not in html
     assert "math" not in html and "role" not in html
-    assert html == "<p>" + plain_text(HOSTILE).replace("&", "&amp;").replace("<", "&lt;").replace(
-        ">", "&gt;").replace('"', "&quot;") + "</p>\n"
+    assert (
+        html
+        == "<p>"
+        + plain_text(HOSTILE).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+        + "</p>\n"
+    )
 
 
 def test_markdown_text_keeps_one_line_and_a_bounded_length():

@@ -5,9 +5,8 @@ import subprocess
 import sys
 
 import pytest
-from synthetic import paired_record
-
 from conftest import copy_book
+from synthetic import paired_record
 
 from convcarbon.errors import ConvCarbonError
 from convcarbon.publish.shown import measuring, reference_record
@@ -36,8 +35,15 @@ def test_measuring_is_on_unless_said_no():
 def test_building_without_training_and_without_any_record_is_one_clear_error(tmp_path):
     root = copy_book(tmp_path / "book")
     shutil.rmtree(root / "book" / "records")
-    completed = subprocess.run([sys.executable, "-m", "convcarbon", "book", "--no-measure"], cwd=root,
-                               capture_output=True, text=True, timeout=120)
+    completed = subprocess.run(
+        [sys.executable, "-m", "convcarbon", "book", "--no-measure"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert completed.returncode == 1
-    assert completed.stderr.startswith("convcarbon: error: no stored record to show") and completed.stderr.count("\n") == 1
+    assert (
+        completed.stderr.startswith("convcarbon: error: no stored record to show") and completed.stderr.count("\n") == 1
+    )
     assert not (root / "_build").exists()

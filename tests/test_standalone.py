@@ -15,7 +15,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from conftest import REPO_ROOT
 
 from convcarbon.publish.notebooks import write_notebooks
@@ -47,12 +46,24 @@ def test_chapter_runs_alone_in_an_empty_folder_offline(name, notebooks, tmp_path
     shutil.copyfile(notebooks[name], notebook)
     network_log = tmp_path / "network.log"
     environment = {key: value for key, value in os.environ.items() if not key.startswith("CONVCARBON_")}
-    environment.update(CONVCARBON_NETWORK_LOG=str(network_log),
-                       PYTHONPATH=os.pathsep.join([str(NETWORK_GUARD), str(REPO_ROOT / "src")]))
+    environment.update(
+        CONVCARBON_NETWORK_LOG=str(network_log),
+        PYTHONPATH=os.pathsep.join([str(NETWORK_GUARD), str(REPO_ROOT / "src")]),
+    )
     started = time.perf_counter()
     completed = subprocess.run(
-        [str(Path(sys.executable).parent / "jupyter-execute"), "--inplace", f"--timeout={CHAPTER_TIMEOUT_S}",
-         notebook.name], cwd=folder, env=environment, capture_output=True, text=True, timeout=CHAPTER_TIMEOUT_S + 60)
+        [
+            str(Path(sys.executable).parent / "jupyter-execute"),
+            "--inplace",
+            f"--timeout={CHAPTER_TIMEOUT_S}",
+            notebook.name,
+        ],
+        cwd=folder,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=CHAPTER_TIMEOUT_S + 60,
+    )
     elapsed_s = time.perf_counter() - started
     assert completed.returncode == 0, completed.stderr[-3000:]
     assert elapsed_s < CHAPTER_TIMEOUT_S
@@ -62,7 +73,9 @@ def test_chapter_runs_alone_in_an_empty_folder_offline(name, notebooks, tmp_path
     assert [output for output in outputs if output.output_type == "error" or output.get("name") == "stderr"] == []
     outputs = "".join(str(output) for output in outputs)
     if "book.current_record()" in notebooks[name].read_text():
-        assert "These numbers come from the reference record of this book, stored, not measured for this page" in outputs
+        assert (
+            "These numbers come from the reference record of this book, stored, not measured for this page" in outputs
+        )
 
 
 def test_every_chapter_starts_with_the_cell_that_installs_the_package_from_this_repository():
@@ -77,7 +90,6 @@ def test_every_chapter_starts_with_the_cell_that_installs_the_package_from_this_
         first = next(cell for cell in notebook.cells if cell.cell_type == "code")
         assert f'"convcarbon @ git+{url}"' in first.source and 'find_spec("convcarbon") is None' in first.source, name
         assert first.metadata["tags"] == ["remove-cell"], name
-
 
 
 @pytest.mark.training

@@ -41,9 +41,11 @@ def test_bootstrap_interval_matches_exhaustive_enumeration():
     """With three repeats each, all 27 x 27 resamples can be listed: the bootstrap's
     percentiles must agree with the exact distribution's to within resampling noise."""
     separable, standard = [0.8, 1.0, 1.3], [1.9, 2.0, 2.4]
-    exact = sorted(statistics.median(top) / statistics.median(bottom)
-                   for top in itertools.product(separable, repeat=3)
-                   for bottom in itertools.product(standard, repeat=3))
+    exact = sorted(
+        statistics.median(top) / statistics.median(bottom)
+        for top in itertools.product(separable, repeat=3)
+        for bottom in itertools.product(standard, repeat=3)
+    )
     exact_low, exact_high = np.quantile(exact, [0.025, 0.975])
     interval = ratio_of_medians(separable, standard, resamples=40_000)
     assert interval.ratio == pytest.approx(1.0 / 2.0)

@@ -3,17 +3,18 @@
 import json
 
 import pytest
+from synthetic import paired_record
 
 from convcarbon.errors import StoreError
 from convcarbon.measure.schema import SCHEMA_VERSION
 from convcarbon.measure.store import RECORD_FILE, ResultStore, scan_records
-from synthetic import paired_record
 
 
 def make_record(fingerprint="ab" * 32, profile="smoke", cpu="CPU A", created="2026-01-01T00:00:00+00:00"):
     """A valid record (the store reads nothing else) with the given identity."""
-    return paired_record([0.01, 0.011], [0.009, 0.01], fingerprint=fingerprint, profile=profile, cpu=cpu,
-                         created=created)
+    return paired_record(
+        [0.01, 0.011], [0.009, 0.01], fingerprint=fingerprint, profile=profile, cpu=cpu, created=created
+    )
 
 
 def commit(store, record, extra_file=None):
@@ -96,7 +97,9 @@ def test_skipped_folders_come_with_their_reason(tmp_path):
     records, skipped = scan_records(tmp_path)
     assert len(records) == 1
     assert [(folder.name, problem.split(";")[0]) for folder, problem in skipped] == [
-        ("junk", f"no {RECORD_FILE}"), ("quick-older", f"written as record schema {SCHEMA_VERSION - 1}")]
+        ("junk", f"no {RECORD_FILE}"),
+        ("quick-older", f"written as record schema {SCHEMA_VERSION - 1}"),
+    ]
 
 
 def test_unusable_results_directory(tmp_path):

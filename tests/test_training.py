@@ -6,23 +6,46 @@ Runs the command line as a user would, in a fresh results store.
 import csv
 import json
 import math
-import statistics
 import signal
+import statistics
 import subprocess
 import time
 
 import pytest
-
 from conftest import FRAMEWORK_LINE, child_environment, convcarbon_command
 
 pytestmark = pytest.mark.training
 
-PROVENANCE_FIELDS = ["fingerprint", "profile", "config", "created_utc", "git_commit", "hardware",
-                     "versions", "source_sha256", "dataset", "runs"]
-RUN_FIELDS = ["duration_s", "energy_consumed_kwh", "cpu_energy_kwh", "ram_energy_kwh", "emissions_kg",
-              "emissions_rate_kg_per_s", "cpu_tracking_method", "gpu_tracking_method", "ram_tracking_method",
-              "country_iso_code", "carbon_intensity_g_per_kwh", "history", "epoch_duration_s", "epoch_energy_kwh",
-              "clean_up_duration_s", "clean_up_energy_kwh"]
+PROVENANCE_FIELDS = [
+    "fingerprint",
+    "profile",
+    "config",
+    "created_utc",
+    "git_commit",
+    "hardware",
+    "versions",
+    "source_sha256",
+    "dataset",
+    "runs",
+]
+RUN_FIELDS = [
+    "duration_s",
+    "energy_consumed_kwh",
+    "cpu_energy_kwh",
+    "ram_energy_kwh",
+    "emissions_kg",
+    "emissions_rate_kg_per_s",
+    "cpu_tracking_method",
+    "gpu_tracking_method",
+    "ram_tracking_method",
+    "country_iso_code",
+    "carbon_intensity_g_per_kwh",
+    "history",
+    "epoch_duration_s",
+    "epoch_energy_kwh",
+    "clean_up_duration_s",
+    "clean_up_energy_kwh",
+]
 
 
 # A grid and a PUE other than the defaults, so that the emissions identity is tested where it can fail.
@@ -53,7 +76,11 @@ def test_run_trains_both_models_with_real_measurements(smoke_run):
     assert elapsed_s < 180
     # Two repeats in interleaved order, each with its own seed.
     assert [(run["model"], run["repeat"]) for run in record["runs"]] == [
-        ("Conv2D", 0), ("SeparableConv2D", 0), ("SeparableConv2D", 1), ("Conv2D", 1)]
+        ("Conv2D", 0),
+        ("SeparableConv2D", 0),
+        ("SeparableConv2D", 1),
+        ("Conv2D", 1),
+    ]
     assert [run["position"] for run in record["runs"]] == [0, 1, 2, 3]
     assert [run["seed"] for run in record["runs"]] == [42, 42, 43, 43]
     assert [run["parameters"] for run in record["runs"]] == [431_242, 414_899, 414_899, 431_242]
@@ -62,7 +89,8 @@ def test_run_trains_both_models_with_real_measurements(smoke_run):
         assert run["test_loss"] > 0 and math.isfinite(run["test_loss"])
         assert run["duration_s"] > 0 and run["energy_consumed_kwh"] > 0 and run["emissions_kg"] > 0
         assert run["energy_consumed_kwh"] == pytest.approx(
-            run["cpu_energy_kwh"] + run["gpu_energy_kwh"] + run["ram_energy_kwh"], rel=1e-6)
+            run["cpu_energy_kwh"] + run["gpu_energy_kwh"] + run["ram_energy_kwh"], rel=1e-6
+        )
         assert run["emissions_rate_kg_per_s"] == pytest.approx(run["emissions_kg"] / run["duration_s"], rel=0.05)
         assert len(run["history"]["loss"]) == len(run["epoch_duration_s"]) == record["config"]["epochs"] == 2
         # The epochs and Keras's clean-up after them are back-to-back windows of the same tracker: they add
@@ -92,7 +120,9 @@ def test_record_carries_its_provenance(smoke_run):
     assert len(rows) == 1 + len(record["runs"]) * (1 + record["config"]["epochs"] + 1 + 1)
     last_rows = {row["run_id"]: row for row in rows}
     for part in [record["idle"], *record["runs"]]:
-        assert float(last_rows[part["codecarbon_run_id"]]["energy_consumed"]) == pytest.approx(part["energy_consumed_kwh"])
+        assert float(last_rows[part["codecarbon_run_id"]]["energy_consumed"]) == pytest.approx(
+            part["energy_consumed_kwh"]
+        )
 
 
 def test_emissions_are_energy_times_the_named_grid_times_pue(smoke_run):
@@ -128,7 +158,8 @@ def test_idle_power_is_measured_before_the_runs(smoke_run):
     assert idle["duration_s"] == pytest.approx(record["config"]["idle_duration_s"], rel=0.2)
     assert idle["idle_power_w"] == pytest.approx(idle["energy_consumed_kwh"] * 3.6e6 / idle["duration_s"])
     assert idle["idle_power_w"] == pytest.approx(
-        idle["idle_cpu_power_w"] + idle["idle_gpu_power_w"] + idle["idle_ram_power_w"], rel=1e-6)
+        idle["idle_cpu_power_w"] + idle["idle_gpu_power_w"] + idle["idle_ram_power_w"], rel=1e-6
+    )
     assert idle["idle_power_w"] > 0 and idle["energy_missing_reason"] is None
 
 
@@ -138,8 +169,16 @@ def test_run_prints_progress_and_the_table(smoke_run):
     assert "[SeparableConv2D, repeat 2/2] epoch 2/2" in completed.stderr
     assert "Measuring the machine at rest for 3 s first." in completed.stderr
     assert "left)" in completed.stderr
-    for row in ("test accuracy (%) ", "test loss ", "training time (", "energy (", "energy above idle (",
-                "emissions (", "emission rate (", "CPU energy ("):
+    for row in (
+        "test accuracy (%) ",
+        "test loss ",
+        "training time (",
+        "energy (",
+        "energy above idle (",
+        "emissions (",
+        "emission rate (",
+        "CPU energy (",
+    ):
         assert f"\n{row}" in completed.stdout
     assert "profile smoke" in completed.stdout
 
@@ -173,7 +212,8 @@ def test_second_run_reuses_and_report_reads_the_store(smoke_run, mnist_path):
     assert table["fingerprint"] == record["fingerprint"]
     accuracy = next(row for row in table["rows"] if row["metric"] == "accuracy")
     assert accuracy["Conv2D"] == statistics.median(
-        run["test_accuracy"] for run in record["runs"] if run["model"] == "Conv2D")
+        run["test_accuracy"] for run in record["runs"] if run["model"] == "Conv2D"
+    )
 
 
 def test_refresh_measures_again(smoke_run, mnist_path):
@@ -188,8 +228,17 @@ def test_refresh_measures_again(smoke_run, mnist_path):
 @pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
 def test_interrupted_run_leaves_nothing_half_written(tmp_path, mnist_path, stop_signal):
     results_dir = tmp_path / "results"
-    process = convcarbon("run", "--profile", "quick", "--idle-seconds", "0", results_dir=results_dir, mnist_path=mnist_path,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = convcarbon(
+        "run",
+        "--profile",
+        "quick",
+        "--idle-seconds",
+        "0",
+        results_dir=results_dir,
+        mnist_path=mnist_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     for line in process.stderr:  # wait until training has begun, then stop it mid-epoch
         if line.startswith("Training both models"):
             break

@@ -19,10 +19,22 @@ from convcarbon.units import (
 )
 
 
-@pytest.mark.parametrize("value, text", [
-    (0.0001889, "0.000189"), (1.8889, "1.89"), (18.889, "18.9"), (188.89, "189"), (1888.9, "1,889"),
-    (45_630, "45,630"), (9.996, "10.0"), (0.999, "0.999"), (-0.0523, "-0.0523"), (0, "0"), (1.0, "1.00"),
-])
+@pytest.mark.parametrize(
+    "value, text",
+    [
+        (0.0001889, "0.000189"),
+        (1.8889, "1.89"),
+        (18.889, "18.9"),
+        (188.89, "189"),
+        (1888.9, "1,889"),
+        (45_630, "45,630"),
+        (9.996, "10.0"),
+        (0.999, "0.999"),
+        (-0.0523, "-0.0523"),
+        (0, "0"),
+        (1.0, "1.00"),
+    ],
+)
 def test_number_has_three_significant_digits_in_fixed_notation(value, text):
     assert number(value) == text
 
@@ -32,15 +44,27 @@ def test_number_is_never_scientific(value):
     assert not re.search(r"\d[eE][+-]?\d", number(value))
 
 
-@pytest.mark.parametrize("quantity, value, text", [
-    (ENERGY_KWH, 0.0001889, "189 mWh"), (ENERGY_KWH, 0.00189, "1.89 Wh"), (ENERGY_KWH, 0.0189, "18.9 Wh"),
-    (ENERGY_KWH, 2.5, "2.50 kWh"), (ENERGY_KWH, 1.889e-6, "1.89 mWh"),
-    (EMISSIONS_KG, 7.2e-5, "72.0 mg CO2eq"), (EMISSIONS_KG, 0.0131, "13.1 g CO2eq"),
-    (EMISSION_RATE_KG_PER_S, 1e-6, "3.60 g CO2eq/h"), (EMISSION_RATE_KG_PER_S, 2e-8, "72.0 mg CO2eq/h"),
-    (DURATION_S, 12.34, "12.3 s"), (DURATION_S, 540.0, "540 s"), (DURATION_S, 5700.0, "95.0 min"),
-    (DURATION_S, 36000.0, "10.0 h"), (DURATION_S, 0.0052, "5.20 ms"),
-    (THROUGHPUT_PER_S, 5.321e10, "53.2 billion multiplications/s"), (THROUGHPUT_PER_S, 4.2e8, "0.420 billion multiplications/s"),
-])
+@pytest.mark.parametrize(
+    "quantity, value, text",
+    [
+        (ENERGY_KWH, 0.0001889, "189 mWh"),
+        (ENERGY_KWH, 0.00189, "1.89 Wh"),
+        (ENERGY_KWH, 0.0189, "18.9 Wh"),
+        (ENERGY_KWH, 2.5, "2.50 kWh"),
+        (ENERGY_KWH, 1.889e-6, "1.89 mWh"),
+        (EMISSIONS_KG, 7.2e-5, "72.0 mg CO2eq"),
+        (EMISSIONS_KG, 0.0131, "13.1 g CO2eq"),
+        (EMISSION_RATE_KG_PER_S, 1e-6, "3.60 g CO2eq/h"),
+        (EMISSION_RATE_KG_PER_S, 2e-8, "72.0 mg CO2eq/h"),
+        (DURATION_S, 12.34, "12.3 s"),
+        (DURATION_S, 540.0, "540 s"),
+        (DURATION_S, 5700.0, "95.0 min"),
+        (DURATION_S, 36000.0, "10.0 h"),
+        (DURATION_S, 0.0052, "5.20 ms"),
+        (THROUGHPUT_PER_S, 5.321e10, "53.2 billion multiplications/s"),
+        (THROUGHPUT_PER_S, 4.2e8, "0.420 billion multiplications/s"),
+    ],
+)
 def test_quantities_scale_their_unit_to_the_value(quantity, value, text):
     assert quantity.text(value) == text
 
@@ -54,8 +78,14 @@ def test_a_row_shares_the_unit_of_its_largest_value():
 
 
 def test_missing_values_are_said_in_words():
-    for text in (number(math.nan), number(None), ratio(math.nan), percent(math.nan),
-                 ENERGY_KWH.text(None), ENERGY_KWH.number(math.nan, ENERGY_KWH.scales[0])):
+    for text in (
+        number(math.nan),
+        number(None),
+        ratio(math.nan),
+        percent(math.nan),
+        ENERGY_KWH.text(None),
+        ENERGY_KWH.number(math.nan, ENERGY_KWH.scales[0]),
+    ):
         assert text == NOT_MEASURED
 
 

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import REPO_ROOT
 
 WORKFLOWS = sorted((REPO_ROOT / ".github" / "workflows").glob("*.y*ml"))
@@ -27,6 +26,7 @@ def test_workflow_parses_as_yaml(workflow):
 
 def test_workflows_pass_actionlint():
     assert WORKFLOWS
-    completed = subprocess.run([actionlint(), "-no-color", *map(str, WORKFLOWS)], cwd=REPO_ROOT,
-                               capture_output=True, text=True, timeout=120)
+    completed = subprocess.run(
+        [actionlint(), "-no-color", *map(str, WORKFLOWS)], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120
+    )
     assert completed.returncode == 0, completed.stdout + completed.stderr

@@ -19,6 +19,4 @@ DISPLAY_NAMES = {"conv2d": "Conv2D", "separable": "SeparableConv2D"}
 
 def check_architecture(architecture: str) -> None:
     if architecture not in ARCHITECTURES:
-        raise ValueError(
-            f"unknown architecture {architecture!r}; choose one of: {', '.join(ARCHITECTURES)}"
-        )
+        raise ValueError(f"unknown architecture {architecture!r}; choose one of: {', '.join(ARCHITECTURES)}")

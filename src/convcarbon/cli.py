@@ -12,13 +12,13 @@ import json
 import os
 import signal
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Optional, Sequence
 
 from . import quiet
+from .analyze.machines import COMMITTED_RECORDS
 from .config import PROFILES, resolve_config
 from .errors import ConvCarbonError
-from .analyze.machines import COMMITTED_RECORDS
 
 DEFAULT_RESULTS_DIR = "results"
 EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
@@ -44,23 +44,33 @@ def build_parser() -> argparse.ArgumentParser:
 
     book = commands.add_parser("book", help="measure (or reuse), then build the Jupyter Book into _build/html")
     _add_run_options(book)
-    book.add_argument("--no-measure", action="store_true",
-                      help="train nothing: the pages show the newest stored seed record, else the newest record "
-                           "(as CONVCARBON_MEASURE=no)")
+    book.add_argument(
+        "--no-measure",
+        action="store_true",
+        help="train nothing: the pages show the newest stored seed record, else the newest record "
+        "(as CONVCARBON_MEASURE=no)",
+    )
 
     report = commands.add_parser("report", help="print the comparison tables of stored results")
     report_format = report.add_mutually_exclusive_group()
     report_format.add_argument("--json", action="store_true", help="print JSON instead of text")
     report_format.add_argument("--csv", action="store_true", help="print the class table as CSV")
     report.add_argument("--profile", help="only results of this profile")
-    report.add_argument("--class-table", metavar="DIR",
-                        help="one row per record handed in to DIR, as <name>/record.json or <name>.json")
+    report.add_argument(
+        "--class-table", metavar="DIR", help="one row per record handed in to DIR, as <name>/record.json or <name>.json"
+    )
     _add_results_dir(report)
 
     collect = commands.add_parser("collect", help="validate the records under a folder and copy them into the book's")
-    collect.add_argument("source", metavar="SOURCE_DIR", help="a folder of record folders, as a results store holds them")
-    collect.add_argument("--into", default=str(COMMITTED_RECORDS), metavar="DIR",
-                         help=f"the records folder to add them to (default: {COMMITTED_RECORDS})")
+    collect.add_argument(
+        "source", metavar="SOURCE_DIR", help="a folder of record folders, as a results store holds them"
+    )
+    collect.add_argument(
+        "--into",
+        default=str(COMMITTED_RECORDS),
+        metavar="DIR",
+        help=f"the records folder to add them to (default: {COMMITTED_RECORDS})",
+    )
     return parser
 
 
@@ -70,14 +80,26 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mnist", metavar="PATH", help="local mnist.npz (default: $CONVCARBON_MNIST, else download)")
     parser.add_argument("--country", help="ISO 3166-1 alpha-3 code of the grid (default: $CONVCARBON_COUNTRY or USA)")
     parser.add_argument("--pue", type=float, help="power usage effectiveness of the data centre (default 1.0)")
-    parser.add_argument("--repeats", type=int, metavar="N",
-                        help="train each model N times, interleaved A B B A ... (default: 3 for seed, 2 otherwise)")
-    parser.add_argument("--idle-seconds", type=float, metavar="S", dest="idle_duration_s",
-                        help="measure the machine at rest for S seconds first; 0 skips it "
-                             "(default: 60 for seed, 20 for quick, 3 for smoke)")
-    parser.add_argument("--verbose", action="store_true",
-                        help="show TensorFlow's and the book builder's own log lines too "
-                             f"(default: ${quiet.VERBOSE_VARIABLE}=1, else only this project's lines)")
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        metavar="N",
+        help="train each model N times, interleaved A B B A ... (default: 3 for seed, 2 otherwise)",
+    )
+    parser.add_argument(
+        "--idle-seconds",
+        type=float,
+        metavar="S",
+        dest="idle_duration_s",
+        help="measure the machine at rest for S seconds first; 0 skips it "
+        "(default: 60 for seed, 20 for quick, 3 for smoke)",
+    )
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="show TensorFlow's and the book builder's own log lines too "
+        f"(default: ${quiet.VERBOSE_VARIABLE}=1, else only this project's lines)",
+    )
     _add_results_dir(parser)
 
 
@@ -89,7 +111,7 @@ def _add_results_dir(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     arguments = build_parser().parse_args(argv)
     # Ctrl+C and SIGTERM both unwind as KeyboardInterrupt, even where the shell
     # started us with SIGINT ignored (a background job of a script, as in CI).
@@ -121,13 +143,17 @@ def command_costs(arguments) -> int:
         return 0
     for name, rows in tables.items():
         print(f"\n{name}")
-        print(f"  {'model':<20} {'layer':<8} {'part':<10} {'input':>12} {'output':>12} {'parameters':>11} {'multiplications':>16}")
+        header = f"{'model':<20} {'layer':<8} {'part':<10} {'input':>12} {'output':>12}"
+        print(f"  {header} {'parameters':>11} {'multiplications':>16}")
         for model, model_rows in rows_by_model(rows).items():
             for row in model_rows:
-                print(f"  {row.model:<20} {row.layer:<8} {row.part:<10} {format_shape(row.input_shape):>12} "
-                      f"{format_shape(row.output_shape):>12} {row.parameters:>11,} {row.multiplications:>16,}")
-            print(f"  {model + ' total':<54} {total_parameters(model_rows):>11,} "
-                  f"{total_multiplications(model_rows):>16,}")
+                print(
+                    f"  {row.model:<20} {row.layer:<8} {row.part:<10} {format_shape(row.input_shape):>12} "
+                    f"{format_shape(row.output_shape):>12} {row.parameters:>11,} {row.multiplications:>16,}"
+                )
+            print(
+                f"  {model + ' total':<54} {total_parameters(model_rows):>11,} {total_multiplications(model_rows):>16,}"
+            )
     return 0
 
 
@@ -137,8 +163,13 @@ def _measure(arguments):
     from .measure.experiment import run_experiment
     from .measure.store import ResultStore
 
-    config = resolve_config(arguments.profile, arguments.country, arguments.pue,
-                            repeats=arguments.repeats, idle_duration_s=arguments.idle_duration_s)
+    config = resolve_config(
+        arguments.profile,
+        arguments.country,
+        arguments.pue,
+        repeats=arguments.repeats,
+        idle_duration_s=arguments.idle_duration_s,
+    )
     store = ResultStore(arguments.results_dir)
     record, _ = run_experiment(config, store, resolve_mnist_path(arguments.mnist), refresh=arguments.refresh)
     return record, store
@@ -191,8 +222,11 @@ def command_report(arguments) -> int:
         raise ConvCarbonError("--csv prints the class table only: add --class-table DIR")
     if not os.path.isdir(arguments.results_dir):
         raise ConvCarbonError(f"no results directory {arguments.results_dir}; run `python -m convcarbon run` first")
-    records = [record for record in ResultStore(arguments.results_dir).records()
-               if arguments.profile in (None, record["profile"])]
+    records = [
+        record
+        for record in ResultStore(arguments.results_dir).records()
+        if arguments.profile in (None, record["profile"])
+    ]
     if not records:
         raise ConvCarbonError(f"no stored results in {arguments.results_dir}; run `python -m convcarbon run` first")
     if arguments.json:
@@ -207,8 +241,9 @@ def command_class_table(arguments) -> int:
     from .safe import terminal_text
 
     found, skipped = classtable.collect(Path(arguments.class_table))
-    table = [classtable.table_row(name, record) for name, record in found
-             if arguments.profile in (None, record["profile"])]
+    table = [
+        classtable.table_row(name, record) for name, record in found if arguments.profile in (None, record["profile"])
+    ]
     for line in classtable.skipped_lines(skipped):
         print(f"convcarbon: {line}", file=sys.stderr)
     if not table:
@@ -231,5 +266,10 @@ def command_collect(arguments) -> int:
     return 0
 
 
-COMMANDS = {"costs": command_costs, "run": command_run, "book": command_book, "report": command_report,
-            "collect": command_collect}
+COMMANDS = {
+    "costs": command_costs,
+    "run": command_run,
+    "book": command_book,
+    "report": command_report,
+    "collect": command_collect,
+}

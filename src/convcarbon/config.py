@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping, Optional
 
 from .errors import ConfigError
 
@@ -57,10 +57,11 @@ class ExperimentConfig:
             0.0 <= self.validation_split < 1.0,
             f"validation_split must be in [0, 1), not {self.validation_split}",
         )
-        _check(1 <= self.repeats <= MAX_REPEATS,
-               f"repeats must be between 1 and {MAX_REPEATS}, not {self.repeats}")
-        _check(0 <= self.idle_duration_s <= MAX_IDLE_DURATION_S,
-               f"idle duration must be between 0 and {MAX_IDLE_DURATION_S:.0f} s, not {self.idle_duration_s}")
+        _check(1 <= self.repeats <= MAX_REPEATS, f"repeats must be between 1 and {MAX_REPEATS}, not {self.repeats}")
+        _check(
+            0 <= self.idle_duration_s <= MAX_IDLE_DURATION_S,
+            f"idle duration must be between 0 and {MAX_IDLE_DURATION_S:.0f} s, not {self.idle_duration_s}",
+        )
         _check(self.pue >= 1.0, f"PUE must be 1.0 or more, not {self.pue}")
         _check(
             self.measure_power_secs > 0,
@@ -114,19 +115,17 @@ DEFAULT_PROFILE = "seed"
 
 
 def resolve_config(
-    profile: Optional[str] = None,
-    country: Optional[str] = None,
-    pue: Optional[float] = None,
-    repeats: Optional[int] = None,
-    idle_duration_s: Optional[float] = None,
+    profile: str | None = None,
+    country: str | None = None,
+    pue: float | None = None,
+    repeats: int | None = None,
+    idle_duration_s: float | None = None,
     environ: Mapping[str, str] = os.environ,
 ) -> ExperimentConfig:
     """Build the configuration from flags, then environment, then defaults."""
     profile_name = profile or environ.get("CONVCARBON_PROFILE") or DEFAULT_PROFILE
     if profile_name not in PROFILES:
-        raise ConfigError(
-            f"unknown profile {profile_name!r}; choose one of: {', '.join(PROFILES)}"
-        )
+        raise ConfigError(f"unknown profile {profile_name!r}; choose one of: {', '.join(PROFILES)}")
     settings = dict(PROFILES[profile_name])
     if country:
         settings.update(country_iso_code=country.upper(), country_source="--country")

@@ -184,7 +184,9 @@ def images_text(train_images: int, validation_split: float) -> str:
     return f"{trained:,} training and {train_images - trained:,} validation images"
 
 
-def training_multiplications_per_epoch(multiplications_per_image: int, train_images: int, validation_split: float) -> int:
+def training_multiplications_per_epoch(
+    multiplications_per_image: int, train_images: int, validation_split: float
+) -> int:
     """Multiplications of one epoch of `fit`: forward and backward on the training part,
     forward only on the validation part.
 

@@ -12,7 +12,6 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
 import numpy as np
 
@@ -50,12 +49,12 @@ class PreparedData:
     y_test: np.ndarray
 
 
-def resolve_mnist_path(flag_path: Optional[str], environ=os.environ) -> Optional[str]:
+def resolve_mnist_path(flag_path: str | None, environ=os.environ) -> str | None:
     """The local file named by --mnist or CONVCARBON_MNIST, or None for the Keras download."""
     return flag_path or environ.get("CONVCARBON_MNIST") or None
 
 
-def load_mnist(path: Optional[str]) -> MnistArrays:
+def load_mnist(path: str | None) -> MnistArrays:
     if path is None:
         arrays, source = _download_with_keras(), "Keras download (keras.datasets.mnist)"
     else:
@@ -134,9 +133,7 @@ def _validate(arrays: dict, source: str) -> None:
     for key in ("y_train", "y_test"):
         labels = arrays[key]
         if labels.max() >= NUM_CLASSES:
-            raise DatasetError(
-                f"{source}: {key} holds label {int(labels.max())}; labels must be 0 to 9"
-            )
+            raise DatasetError(f"{source}: {key} holds label {int(labels.max())}; labels must be 0 to 9")
 
 
 def _content_sha256(arrays: dict) -> str:

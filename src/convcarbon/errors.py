@@ -15,4 +15,3 @@ class DatasetError(ConvCarbonError, ValueError):
 
 class StoreError(ConvCarbonError):
     """The results directory cannot be used."""
-

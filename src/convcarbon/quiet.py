@@ -15,17 +15,20 @@ import os
 import re
 import sys
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 VERBOSE_VARIABLE = "CONVCARBON_VERBOSE"
 # Read by TensorFlow and absl once initialised: warnings and errors only (2), or everything (0).
 QUIET_FRAMEWORK_ENVIRONMENT = {"TF_CPP_MIN_LOG_LEVEL": "2", "ABSL_MIN_LOG_LEVEL": "2", "GLOG_minloglevel": "2"}
+# absl / glog lines (I0000 00:00:1795975058.028017 10011 port.cc:153]), TensorFlow's start-up notes,
+# and each notebook kernel's warning.
 FRAMEWORK_LOG_LINE = re.compile(
-    rb"^([IWEF]\d{4} \d\d:\d\d:\d+\.\d+ +\d+ [\w.+-]+:\d+\] "  # absl / glog: I0000 00:00:1795975058.028017 10011 port.cc:153]
+    rb"^([IWEF]\d{4} \d\d:\d\d:\d+\.\d+ +\d+ [\w.+-]+:\d+\] "
     rb"|WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"
     rb"|To enable the following instructions: .* rebuild TensorFlow with the appropriate compiler flags"
-    rb"|\[IPKernelApp\] WARNING \| Kernel is running over TCP without encryption)")  # each notebook's kernel
+    rb"|\[IPKernelApp\] WARNING \| Kernel is running over TCP without encryption)"
+)
 WAIT_FOR_LAST_LINES_S = 5.0
 
 

@@ -11,14 +11,14 @@ that the numbers side by side can be compared digit by digit.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable, Optional
 
 NOT_MEASURED = "not measured"
 SIGNIFICANT_DIGITS = 3
 
 
-def number(value: Optional[float], digits: int = SIGNIFICANT_DIGITS) -> str:
+def number(value: float | None, digits: int = SIGNIFICANT_DIGITS) -> str:
     """`value` rounded to `digits` significant digits, in fixed notation with thousands separators;
     whole numbers keep all their digits (45,630, not 45,600)."""
     if value is None or math.isnan(value):
@@ -32,7 +32,7 @@ def number(value: Optional[float], digits: int = SIGNIFICANT_DIGITS) -> str:
     return f"{rounded:,.{decimals}f}"
 
 
-def ratio(value: Optional[float]) -> str:
+def ratio(value: float | None) -> str:
     """A ratio of two medians, to two decimals: differences between ratios of a few percent show."""
     if value is None or math.isnan(value):
         return NOT_MEASURED
@@ -45,7 +45,7 @@ def span(low: float, high: float, text=number) -> str:
     return f"{text(low)}{' to ' if low < 0 or high < 0 else '–'}{text(high)}"
 
 
-def percent(fraction: Optional[float], decimals: int = 0) -> str:
+def percent(fraction: float | None, decimals: int = 0) -> str:
     if fraction is None or math.isnan(fraction):
         return NOT_MEASURED
     return f"{fraction * 100:.{decimals}f}%"
@@ -57,7 +57,7 @@ class Scale:
 
     symbol: str
     size: float
-    from_value: Optional[float] = None  # default: from one of this unit
+    from_value: float | None = None  # default: from one of this unit
 
     @property
     def threshold(self) -> float:
@@ -70,19 +70,19 @@ class Quantity:
 
     scales: tuple[Scale, ...]
 
-    def scale_for(self, values: Iterable[Optional[float]]) -> Scale:
+    def scale_for(self, values: Iterable[float | None]) -> Scale:
         """The unit for a set of values shown together: the largest that their largest value reaches."""
         measured = [abs(value) for value in values if value is not None and not math.isnan(value)]
         largest = max(measured, default=0.0)
         return next((scale for scale in self.scales if largest >= scale.threshold), self.scales[-1])
 
-    def number(self, value: Optional[float], scale: Scale) -> str:
+    def number(self, value: float | None, scale: Scale) -> str:
         """The value in `scale`, without its symbol (for a table whose row or column names the unit)."""
         if value is None or math.isnan(value):
             return NOT_MEASURED
         return number(value / scale.size)
 
-    def text(self, value: Optional[float], scale: Optional[Scale] = None) -> str:
+    def text(self, value: float | None, scale: Scale | None = None) -> str:
         """'189 mWh': the value with its unit, scaled to the value itself unless `scale` is given."""
         if value is None or math.isnan(value):
             return NOT_MEASURED
@@ -93,11 +93,18 @@ class Quantity:
 ENERGY_KWH = Quantity((Scale("kWh", 1.0), Scale("Wh", 1e-3), Scale("mWh", 1e-6)))
 EMISSIONS_KG = Quantity((Scale("kg CO2eq", 1.0), Scale("g CO2eq", 1e-3), Scale("mg CO2eq", 1e-6)))
 # Emissions per second are tiny numbers; per hour they read as what a machine emits while it works.
-EMISSION_RATE_KG_PER_S = Quantity((Scale("kg CO2eq/h", 1 / 3600), Scale("g CO2eq/h", 1e-3 / 3600),
-                                   Scale("mg CO2eq/h", 1e-6 / 3600)))
+EMISSION_RATE_KG_PER_S = Quantity(
+    (Scale("kg CO2eq/h", 1 / 3600), Scale("g CO2eq/h", 1e-3 / 3600), Scale("mg CO2eq/h", 1e-6 / 3600))
+)
 # Seconds up to ten minutes, minutes up to five hours: 540 s and 95 min read better than 9 min or 1.58 h.
-DURATION_S = Quantity((Scale("h", 3600.0, from_value=5 * 3600.0), Scale("min", 60.0, from_value=600.0),
-                       Scale("s", 1.0), Scale("ms", 1e-3)))
+DURATION_S = Quantity(
+    (
+        Scale("h", 3600.0, from_value=5 * 3600.0),
+        Scale("min", 60.0, from_value=600.0),
+        Scale("s", 1.0),
+        Scale("ms", 1e-3),
+    )
+)
 THROUGHPUT_PER_S = Quantity((Scale("billion multiplications/s", 1e9, from_value=0.0),))
 FRACTION = Quantity((Scale("%", 0.01, from_value=0.0),))
 PLAIN = Quantity((Scale("", 1.0, from_value=0.0),))  # a number without a unit, such as a loss or a count

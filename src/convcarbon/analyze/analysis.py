@@ -8,8 +8,8 @@ medians with a bootstrap interval (`stats.ratio_of_medians`).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Optional
 
 from ..costs import training_multiplications_per_epoch
 from ..measure.idle import energy_above_idle_kwh
@@ -22,10 +22,10 @@ MODELS = ("Conv2D", "SeparableConv2D")
 class Metric:
     name: str
     unit: str
-    value: Callable[[dict, dict], Optional[float]]  # (run, record) -> value, None if not measured
+    value: Callable[[dict, dict], float | None]  # (run, record) -> value, None if not measured
 
 
-def _field(name: str) -> Callable[[dict, dict], Optional[float]]:
+def _field(name: str) -> Callable[[dict, dict], float | None]:
     return lambda run, record: run[name]
 
 
@@ -37,19 +37,20 @@ def _steady_epoch(field: str):
     return lambda run, record: first_and_steady(run[field])[1]
 
 
-def _above_idle(run: dict, record: dict) -> Optional[float]:
+def _above_idle(run: dict, record: dict) -> float | None:
     idle = record["idle"]
     return energy_above_idle_kwh(run["energy_consumed_kwh"], run["duration_s"], idle and idle["idle_power_w"])
 
 
-def _throughput(run: dict, record: dict) -> Optional[float]:
+def _throughput(run: dict, record: dict) -> float | None:
     """Multiplications per second, forward and backward, over a steady-state epoch."""
     steady_s = first_and_steady(run["epoch_duration_s"])[1]
     if not steady_s:
         return None
     config = record["config"]
     per_epoch = training_multiplications_per_epoch(
-        run["multiplications_per_image"], config["train_images"], config["validation_split"])
+        run["multiplications_per_image"], config["train_images"], config["validation_split"]
+    )
     return per_epoch / steady_s
 
 
@@ -80,7 +81,7 @@ def runs_of(record: dict, model: str) -> list[dict]:
     return sorted((run for run in record["runs"] if run["model"] == model), key=lambda run: run["repeat"])
 
 
-def metric_values(record: dict, model: str, name: str) -> list[Optional[float]]:
+def metric_values(record: dict, model: str, name: str) -> list[float | None]:
     value = METRICS_BY_NAME[name].value
     return [value(run, record) for run in runs_of(record, model)]
 
@@ -130,11 +131,14 @@ def saving_verdict(record: dict, name: str = "energy_consumed") -> str:
     if shown == "not measured":
         return "not measured, so no verdict"
     described = f"{interval.ratio:.2f} times the standard model's" + (
-        f" (95% interval {interval.low:.2f} to {interval.high:.2f})" if interval.has_interval else "")
+        f" (95% interval {interval.low:.2f} to {interval.high:.2f})" if interval.has_interval else ""
+    )
     return {
         "no interval": f"{described}; with one run per model there is no interval, so no verdict",
-        "too few runs": (f"{described}; with {repeats(record)} runs per model the interval is too coarse for a "
-                         f"verdict (at least {MIN_REPEATS_FOR_VERDICT} are needed)"),
+        "too few runs": (
+            f"{described}; with {repeats(record)} runs per model the interval is too coarse for a "
+            f"verdict (at least {MIN_REPEATS_FOR_VERDICT} are needed)"
+        ),
         "saved": f"yes, it saved energy: {described}",
         "used more": f"no, it used more energy: {described}",
         "no saving shown": f"no saving shown: {described}, an interval that includes 1",

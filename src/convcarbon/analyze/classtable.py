@@ -13,16 +13,25 @@ import csv
 import io
 from pathlib import Path
 
-from .analysis import repeats, saving_shown, separable_ratio_interval
 from ..errors import ConvCarbonError
+from ..measure.store import RECORD_FILE, read_record_file
+from ..safe import terminal_text
+from .analysis import repeats, saving_shown, separable_ratio_interval
 from .machines import energy_method, interval_text
 from .report import machine_label
-from ..safe import terminal_text
-from ..measure.store import RECORD_FILE, read_record_file
 
 # The machine's label is long and comes last, where its length pushes no other column apart.
-COLUMNS = ("record", "backend", "profile", "runs per model", "energy", "time ratio", "energy ratio", "verdict",
-           "machine")
+COLUMNS = (
+    "record",
+    "backend",
+    "profile",
+    "runs per model",
+    "energy",
+    "time ratio",
+    "energy ratio",
+    "verdict",
+    "machine",
+)
 CELL_LIMIT = 60  # characters of a cell of the terminal table before the last one
 SPREADSHEET_FORMULA_STARTS = ("=", "+", "-", "@")
 
@@ -77,8 +86,10 @@ def table_row(name: str, record: dict) -> dict:
 
 def format_text(table: list[dict]) -> str:
     """A plain text table, one line per record, columns padded to their widest cell."""
-    cells = [list(COLUMNS)] + [[terminal_text(row[column], CELL_LIMIT) for column in COLUMNS[:-1]]
-                               + [terminal_text(row[COLUMNS[-1]])] for row in table]
+    cells = [list(COLUMNS)] + [
+        [terminal_text(row[column], CELL_LIMIT) for column in COLUMNS[:-1]] + [terminal_text(row[COLUMNS[-1]])]
+        for row in table
+    ]
     widths = [max(len(line[index]) for line in cells) for index in range(len(COLUMNS))]
     return "".join("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip() + "\n" for line in cells)
 

@@ -16,10 +16,10 @@ from pandas.io.formats.style import Styler
 
 from .. import units
 from ..measure.hardware import IDENTITY_FIELDS
+from ..measure.store import scan_records
 from .analysis import MODELS, repeats, runs_of, saving_shown, separable_ratio_interval, summary
 from .report import energy_missing_reasons, machine_label
 from .stats import RatioInterval
-from ..measure.store import scan_records
 from .tables import PAGE_BREAK, READINGS, page_table, ratio_cell, summary_cell, without_repeats
 
 COMMITTED_RECORDS = Path("book") / "records"
@@ -44,9 +44,14 @@ def machine_key(record: dict) -> str:
 def figure_label(record: dict) -> str:
     """A short label for a figure's row: CPU, its family and vector extension, GPUs, backend and profile."""
     hardware = record["hardware"]
-    cpu = hardware["cpu_model"] + "".join(f", {part}" for part in (
-        f"family {hardware['cpu_family']}" if hardware["cpu_family"] is not None else None,
-        hardware["vector_extension"]) if part)
+    cpu = hardware["cpu_model"] + "".join(
+        f", {part}"
+        for part in (
+            f"family {hardware['cpu_family']}" if hardware["cpu_family"] is not None else None,
+            hardware["vector_extension"],
+        )
+        if part
+    )
     gpus = "".join(f" + {gpu['name']}" for gpu in hardware["gpus"][:2]) + (" ..." if len(hardware["gpus"]) > 2 else "")
     return f"{cpu}{gpus}; {record['versions']['keras_backend']}, {record['profile']}"
 
@@ -83,7 +88,7 @@ def machine_records(shown: dict, candidates: list[dict]) -> list[dict]:
         if key not in best or rank > best[key][0]:
             best[key] = (rank, record)
     others = {}
-    for (machine, is_seed), (rank, record) in best.items():
+    for (machine, is_seed), (_rank, record) in best.items():
         seed_of_same = best.get((machine, True))
         if not is_seed and seed_of_same is not None:
             continue  # the machine's original-protocol record speaks for it
@@ -95,8 +100,10 @@ def machine_records(shown: dict, candidates: list[dict]) -> list[dict]:
 
 def grouped(records: list[dict]) -> list[dict]:
     """Records ordered by hardware class, then by machine and framework."""
-    return sorted(records, key=lambda record: (HARDWARE_CLASSES.index(hardware_class(record)), machine_title(record),
-                                               record["profile"]))
+    return sorted(
+        records,
+        key=lambda record: (HARDWARE_CLASSES.index(hardware_class(record)), machine_title(record), record["profile"]),
+    )
 
 
 def energy_method(record: dict) -> str:
@@ -120,11 +127,15 @@ def _cpu_method(run: dict, assumptions: dict) -> str:
     wattage = assumptions.get("cpu_assumed_power_w")
     if wattage is None:
         return "CPU " + run["cpu_tracking_method"]
-    kind = {"load model": f"load x {units.number(wattage)} W", "constant model": f"constant, {units.number(wattage)} W"}.get(
-        assumptions["cpu_power_model"], f"{units.number(wattage)} W")
+    kind = {
+        "load model": f"load x {units.number(wattage)} W",
+        "constant model": f"constant, {units.number(wattage)} W",
+    }.get(assumptions["cpu_power_model"], f"{units.number(wattage)} W")
     if assumptions.get("cpu_power_scaled"):
-        why = (f"{units.number(assumptions['cpu_table_power_w'])} W chip scaled to {assumptions['cpu_machine_share']:.1%} "
-               "of its logical CPUs")
+        why = (
+            f"{units.number(assumptions['cpu_table_power_w'])} W chip scaled to {assumptions['cpu_machine_share']:.1%} "
+            "of its logical CPUs"
+        )
     elif assumptions.get("cpu_table_match"):
         why = "the whole chip's TDP from CodeCarbon's table"
     else:
@@ -148,9 +159,14 @@ def _shown_mark(record: dict, shown: dict) -> str:
 
 
 # saving_shown's readings, as a table cell.
-SHORT_VERDICTS = {"saved": "saved energy", "used more": "used more energy", "no saving shown": "no saving shown",
-                  "too few runs": "too few runs for a verdict", "no interval": "one run: no verdict",
-                  "not measured": "not measured"}
+SHORT_VERDICTS = {
+    "saved": "saved energy",
+    "used more": "used more energy",
+    "no saving shown": "no saving shown",
+    "too few runs": "too few runs for a verdict",
+    "no interval": "one run: no verdict",
+    "not measured": "not measured",
+}
 
 
 def summary_frame(records: list[dict], shown: dict) -> Styler:
@@ -160,25 +176,32 @@ def summary_frame(records: list[dict], shown: dict) -> Styler:
     rows = []
     for record in records:
         energy = separable_ratio_interval(record, "energy_consumed")
-        rows.append({
-            "class": hardware_class(record),
-            "machine": machine_label(record) + _shown_mark(record, shown),
-            "backend, profile, runs": f"{record['versions']['keras_backend']}, {record['profile']}, "
-                                      f"{repeats(record)} run(s) per model",
-            "energy obtained": energy_method(record),
-            "time ratio": ratio_cell(separable_ratio_interval(record, "duration"), PAGE_BREAK),
-            "energy ratio": ratio_cell(energy, PAGE_BREAK),
-            "verdict": SHORT_VERDICTS[saving_shown(energy, repeats(record))],
-        })
+        rows.append(
+            {
+                "class": hardware_class(record),
+                "machine": machine_label(record) + _shown_mark(record, shown),
+                "backend, profile, runs": f"{record['versions']['keras_backend']}, {record['profile']}, "
+                f"{repeats(record)} run(s) per model",
+                "energy obtained": energy_method(record),
+                "time ratio": ratio_cell(separable_ratio_interval(record, "duration"), PAGE_BREAK),
+                "energy ratio": ratio_cell(energy, PAGE_BREAK),
+                "verdict": SHORT_VERDICTS[saving_shown(energy, repeats(record))],
+            }
+        )
     frame = pd.DataFrame(rows)
     frame["class"] = without_repeats(frame["class"])
     return page_table(frame)
 
 
 # (metric, column header without its unit) of the spread table.
-SPREAD_COLUMNS = (("accuracy", "test accuracy"), ("duration", "training time"), ("first epoch duration", "first epoch"),
-                  ("later epoch duration", "each later epoch"), ("energy_consumed", "energy"),
-                  ("energy above idle", "above idle"))
+SPREAD_COLUMNS = (
+    ("accuracy", "test accuracy"),
+    ("duration", "training time"),
+    ("first epoch duration", "first epoch"),
+    ("later epoch duration", "each later epoch"),
+    ("energy_consumed", "energy"),
+    ("energy above idle", "above idle"),
+)
 
 
 def spread_frame(records: list[dict]) -> Styler:
@@ -190,12 +213,17 @@ def spread_frame(records: list[dict]) -> Styler:
         seen = [summary(record, model, metric) for record in records for model in MODELS]
         scale = quantity.scale_for(value for one in seen for value in (one.low, one.high))
         columns[f"{header} ({scale.symbol})"] = [summary_cell(one, quantity, scale, PAGE_BREAK) for one in seen]
-    frame = pd.DataFrame({  # each record's machine and profile named once, above its two models
-        "machine, profile": [f"{machine_title(record)}; {record['profile']}" if model == MODELS[0] else ""
-                             for record in records for model in MODELS],
-        "model": [model for _ in records for model in MODELS],
-        **columns,
-    })
+    frame = pd.DataFrame(
+        {  # each record's machine and profile named once, above its two models
+            "machine, profile": [
+                f"{machine_title(record)}; {record['profile']}" if model == MODELS[0] else ""
+                for record in records
+                for model in MODELS
+            ],
+            "model": [model for _ in records for model in MODELS],
+            **columns,
+        }
+    )
     return page_table(frame)
 
 
@@ -203,19 +231,30 @@ def analytic_frame(records: list[dict]) -> Styler:
     """Per machine: the later-epoch ratios of time and energy, and the multiplications per second
     each model achieved (forward and backward). The ratio of multiplications, the same on every
     machine, is in the prose and the ratio figure: a column of it would not fit the page."""
-    throughputs = {(index, model): summary(record, model, "throughput").median
-                   for index, record in enumerate(records) for model in MODELS}
+    throughputs = {
+        (index, model): summary(record, model, "throughput").median
+        for index, record in enumerate(records)
+        for model in MODELS
+    }
     scale = units.THROUGHPUT_PER_S.scale_for(throughputs.values())
     rows = []
     for index, record in enumerate(records):
-        rows.append({
-            "machine": machine_title(record),
-            "later-epoch time ratio": ratio_cell(separable_ratio_interval(record, "later epoch duration"), PAGE_BREAK),
-            "later-epoch energy ratio": ratio_cell(separable_ratio_interval(record, "later epoch energy"), PAGE_BREAK),
-            **{f"{model} ({scale.symbol})": units.THROUGHPUT_PER_S.number(throughputs[index, model], scale)
-               for model in MODELS},
-            "throughput ratio": ratio_cell(separable_ratio_interval(record, "throughput"), PAGE_BREAK),
-        })
+        rows.append(
+            {
+                "machine": machine_title(record),
+                "later-epoch time ratio": ratio_cell(
+                    separable_ratio_interval(record, "later epoch duration"), PAGE_BREAK
+                ),
+                "later-epoch energy ratio": ratio_cell(
+                    separable_ratio_interval(record, "later epoch energy"), PAGE_BREAK
+                ),
+                **{
+                    f"{model} ({scale.symbol})": units.THROUGHPUT_PER_S.number(throughputs[index, model], scale)
+                    for model in MODELS
+                },
+                "throughput ratio": ratio_cell(separable_ratio_interval(record, "throughput"), PAGE_BREAK),
+            }
+        )
     return page_table(pd.DataFrame(rows))
 
 

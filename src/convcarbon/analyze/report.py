@@ -7,9 +7,9 @@ import math
 import pandas as pd
 
 from ..costs import images_text
-from .analysis import METRICS, MODELS, Metric, idle_power_w, repeats, separable_ratio_interval, summary
 from ..safe import plain_text
 from ..units import number
+from .analysis import METRICS, MODELS, Metric, idle_power_w, repeats, separable_ratio_interval, summary
 from .stats import RatioInterval, Summary
 
 METHODS = ("cpu_tracking_method", "gpu_tracking_method", "ram_tracking_method")
@@ -18,14 +18,22 @@ RATIO_COLUMN = "separable / standard"
 
 def comparison_rows(record: dict) -> list[tuple[Metric, dict[str, Summary], RatioInterval]]:
     """Each metric once: every model's summary over its repeats, and the ratio's bootstrap interval."""
-    return [(metric, {model: summary(record, model, metric.name) for model in MODELS},
-             separable_ratio_interval(record, metric.name)) for metric in METRICS]
+    return [
+        (
+            metric,
+            {model: summary(record, model, metric.name) for model in MODELS},
+            separable_ratio_interval(record, metric.name),
+        )
+        for metric in METRICS
+    ]
 
 
 def method_rows(record: dict) -> list[dict]:
     """How each model's energy was obtained: one row per part (CPU, GPU, RAM)."""
-    return [{"metric": field, "unit": "", **{model: record_method(record, model, field) for model in MODELS}}
-            for field in METHODS]
+    return [
+        {"metric": field, "unit": "", **{model: record_method(record, model, field) for model in MODELS}}
+        for field in METHODS
+    ]
 
 
 def comparison_table(record: dict) -> pd.DataFrame:
@@ -35,10 +43,12 @@ def comparison_table(record: dict) -> pd.DataFrame:
     for metric, seen, interval in comparison_rows(record):
         row = {"metric": metric.name, "unit": metric.unit}
         for model in MODELS:
-            row.update({model: seen[model].median, f"{model} lowest": seen[model].low,
-                        f"{model} highest": seen[model].high})
-        row.update({RATIO_COLUMN: interval.ratio, f"{RATIO_COLUMN} low": interval.low,
-                    f"{RATIO_COLUMN} high": interval.high})
+            row.update(
+                {model: seen[model].median, f"{model} lowest": seen[model].low, f"{model} highest": seen[model].high}
+            )
+        row.update(
+            {RATIO_COLUMN: interval.ratio, f"{RATIO_COLUMN} low": interval.low, f"{RATIO_COLUMN} high": interval.high}
+        )
         rows.append(row)
     rows += [{**row, RATIO_COLUMN: math.nan} for row in method_rows(record)]
     return pd.DataFrame(rows).set_index("metric")
@@ -63,8 +73,10 @@ def machine_label(record: dict) -> str:
     Plain text from an untrusted record: escape it (`safe`) wherever it is placed in Markdown.
     """
     hardware = record["hardware"]
-    details = [f"family {hardware['cpu_family']}" if hardware["cpu_family"] is not None else "",
-               f"model {hardware['cpu_model_number']}" if hardware["cpu_model_number"] is not None else ""]
+    details = [
+        f"family {hardware['cpu_family']}" if hardware["cpu_family"] is not None else "",
+        f"model {hardware['cpu_model_number']}" if hardware["cpu_model_number"] is not None else "",
+    ]
     cpu = ", ".join(part for part in details if part)
     if hardware["vector_extension"]:
         cpu += ("; " if cpu else "") + hardware["vector_extension"]
@@ -90,8 +102,11 @@ def power_assumption_text(record: dict) -> str:
 def energy_missing_reasons(record: dict) -> list[str]:
     """Why CodeCarbon gave no energy for some run of this record; empty when it gave all."""
     parts = [("idle measurement", record["idle"])] + [(_run_label(run), run) for run in record["runs"]]
-    return [f"{label}: {part['energy_missing_reason']}" for label, part in parts
-            if part and part.get("energy_missing_reason")]
+    return [
+        f"{label}: {part['energy_missing_reason']}"
+        for label, part in parts
+        if part and part.get("energy_missing_reason")
+    ]
 
 
 def _run_label(run: dict) -> str:
@@ -101,7 +116,8 @@ def _run_label(run: dict) -> str:
 def energy_is_estimated(record: dict) -> bool:
     """True when the compute energy came from a model rather than a hardware counter."""
     return not energy_missing_reasons(record) and not any(
-        run["cpu_energy_measured"] or run["gpu_energy_measured"] for run in record["runs"])
+        run["cpu_energy_measured"] or run["gpu_energy_measured"] for run in record["runs"]
+    )
 
 
 def provenance_lines(record: dict) -> list[str]:
@@ -118,8 +134,7 @@ def provenance_lines(record: dict) -> list[str]:
         f"Python {versions['python']}; commit {record.get('git_commit') or 'unknown'}",
         f"grid: {run['country_name']} ({config['country_iso_code']}, {config['country_source']}), "
         f"{run['carbon_intensity_g_per_kwh']:.0f} g CO2eq/kWh ({run['grid_data_year']} data), PUE {config['pue']}",
-        f"CPU energy {run['cpu_tracking_method']}; GPU {run['gpu_tracking_method']}; "
-        f"RAM {run['ram_tracking_method']}",
+        f"CPU energy {run['cpu_tracking_method']}; GPU {run['gpu_tracking_method']}; RAM {run['ram_tracking_method']}",
         f"CPU power assumed: {power_assumption_text(record)}",
     ]
     if energy_is_estimated(record):
@@ -142,8 +157,9 @@ def format_report(record: dict) -> str:
     """Provenance, then the book's headline and detail tables, each cell on one line."""
     from .tables import DETAIL_METRICS, HEADLINE_METRICS, TERMINAL_BREAK, comparison_frame
 
-    tables = [comparison_frame(record, metrics, TERMINAL_BREAK).to_string()
-              for metrics in (HEADLINE_METRICS, DETAIL_METRICS)]
+    tables = [
+        comparison_frame(record, metrics, TERMINAL_BREAK).to_string() for metrics in (HEADLINE_METRICS, DETAIL_METRICS)
+    ]
     return "\n".join(plain_text(line, 2000) for line in provenance_lines(record)) + "\n\n" + "\n\n".join(tables)
 
 

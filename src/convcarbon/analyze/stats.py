@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import math
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Optional, Sequence
 
 import numpy as np
 
@@ -32,7 +32,7 @@ class Summary:
         return self.high - self.low
 
 
-def summarize(values: Sequence[Optional[float]]) -> Summary:
+def summarize(values: Sequence[float | None]) -> Summary:
     """Median, min and max of the measured values. Any missing value makes all NaN:
     a summary of only the repeats that happened to work would hide the failure."""
     if not values or any(value is None for value in values):
@@ -59,8 +59,8 @@ class RatioInterval:
 
 
 def ratio_of_medians(
-    numerators: Sequence[Optional[float]],
-    denominators: Sequence[Optional[float]],
+    numerators: Sequence[float | None],
+    denominators: Sequence[float | None],
     confidence: float = CONFIDENCE,
     resamples: int = BOOTSTRAP_RESAMPLES,
     seed: int = BOOTSTRAP_SEED,
@@ -88,7 +88,7 @@ def ratio_of_medians(
     return RatioInterval(point, float(low), float(high), confidence)
 
 
-def first_and_steady(values: list[Optional[float]]) -> tuple[Optional[float], Optional[float]]:
+def first_and_steady(values: list[float | None]) -> tuple[float | None, float | None]:
     """(first epoch, median of the later epochs) of per-epoch values; None where there is no such value.
 
     The first epoch carries the warm-up, so it is kept apart from the steady state.

@@ -113,9 +113,13 @@ def page_table(frame: pd.DataFrame, corner: str = "") -> Styler:
         raise ValueError("page_table takes one level of row labels; make the others columns")
     unlabelled = isinstance(frame.index, pd.RangeIndex)
     frame = frame.rename_axis(index=None, columns=corner or frame.index.name)
-    style = (frame.style.format(escape="html").format_index(escape="html", axis=0)
-             .format_index(escape="html", axis=1).set_table_attributes('class="convcarbon-table"')
-             .set_td_classes(frame.map(_cell_class)))
+    style = (
+        frame.style.format(escape="html")
+        .format_index(escape="html", axis=0)
+        .format_index(escape="html", axis=1)
+        .set_table_attributes('class="convcarbon-table"')
+        .set_td_classes(frame.map(_cell_class))
+    )
     return style.hide(axis="index") if unlabelled else style
 
 

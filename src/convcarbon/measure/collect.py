@@ -82,6 +82,8 @@ def _compare(folder: Path, existing: Path) -> str | None:
 
 def summary_lines(collection: Collection, source: Path, target: Path) -> list[str]:
     lines = [f"skipped {terminal_text(name)}: {terminal_text(reason)}" for name, reason in collection.skipped]
-    lines.append(f"collected {len(collection.added)} new record(s) from {source} into {target}; "
-                 f"{len(collection.already_there)} already there, {len(collection.skipped)} folder(s) skipped")
+    lines.append(
+        f"collected {len(collection.added)} new record(s) from {source} into {target}; "
+        f"{len(collection.already_there)} already there, {len(collection.skipped)} folder(s) skipped"
+    )
     return lines

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Optional
 
 import keras
 
@@ -40,9 +39,9 @@ class EpochMeter(keras.callbacks.Callback):
         super().__init__()
         self.tracker, self.label = tracker, label
         self.durations_s: list[float] = []
-        self.energies_kwh: list[Optional[float]] = []
-        self.clean_up_duration_s: Optional[float] = None
-        self.clean_up_energy_kwh: Optional[float] = None
+        self.energies_kwh: list[float | None] = []
+        self.clean_up_duration_s: float | None = None
+        self.clean_up_energy_kwh: float | None = None
         self._energy_at_start = self._read_energy()
         self._window_started = time.perf_counter()
 
@@ -55,7 +54,7 @@ class EpochMeter(keras.callbacks.Callback):
         """Close the last window: from the end of the last epoch until `fit` returned."""
         self.clean_up_duration_s, self.clean_up_energy_kwh = self._cut_window()
 
-    def _cut_window(self) -> tuple[float, Optional[float]]:
+    def _cut_window(self) -> tuple[float, float | None]:
         energy = self._read_energy()
         now = time.perf_counter()
         both = energy is not None and self._energy_at_start is not None
@@ -63,14 +62,17 @@ class EpochMeter(keras.callbacks.Callback):
         self._window_started, self._energy_at_start = now, energy
         return window
 
-    def _read_energy(self) -> Optional[float]:
+    def _read_energy(self) -> float | None:
         if self.tracker is None:
             return None
         try:
             return cumulative_energy_kwh(self.tracker)
         except Exception as error:  # the run's total may still come; only the split is lost
-            print(f"[{self.label}] WARNING: cannot read CodeCarbon's energy per epoch "
-                  f"({type(error).__name__}: {error}); per-epoch energy is recorded as missing.",
-                  file=sys.stderr, flush=True)
+            print(
+                f"[{self.label}] WARNING: cannot read CodeCarbon's energy per epoch "
+                f"({type(error).__name__}: {error}); per-epoch energy is recorded as missing.",
+                file=sys.stderr,
+                flush=True,
+            )
             self.tracker = None
             return None

@@ -7,15 +7,16 @@ One experiment: the machine's power at rest first, then each model trained
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from datetime import datetime, timezone
-from typing import Optional, Sequence, TextIO
+from typing import TextIO
 
 from ..architecture import ARCHITECTURES, DISPLAY_NAMES
 from ..config import ExperimentConfig
 from ..costs import book_model_costs, images_text, total_multiplications
 from ..data import PreparedData, load_mnist, prepare
-from .idle import measure_idle
 from .hardware import hardware_info
+from .idle import measure_idle
 from .provenance import fingerprint, git_commit, source_sha256, versions
 from .schema import SCHEMA_VERSION
 from .store import CODECARBON_CSV, ResultStore
@@ -25,7 +26,7 @@ from .tracking import measure, probe_power_assumptions
 def run_experiment(
     config: ExperimentConfig,
     store: ResultStore,
-    mnist_path: Optional[str],
+    mnist_path: str | None,
     refresh: bool = False,
     log: TextIO = sys.stderr,
 ) -> tuple[dict, bool]:
@@ -48,12 +49,18 @@ def run_experiment(
         if not refresh:
             record = store.load(config.profile, result_fingerprint)
             if record is not None:
-                print(f"Reusing the stored result {store.key(config.profile, result_fingerprint)} "
-                      f"(measured {record['created_utc']}); --refresh measures again.", file=log)
+                print(
+                    f"Reusing the stored result {store.key(config.profile, result_fingerprint)} "
+                    f"(measured {record['created_utc']}); --refresh measures again.",
+                    file=log,
+                )
                 return record, True
-        print(f"Training both models {config.repeats} time(s), profile {config.profile!r}: {config.epochs} epoch(s), "
-              f"{images_text(config.train_images, config.validation_split)}, grid {config.country_iso_code}.",
-              file=log, flush=True)
+        print(
+            f"Training both models {config.repeats} time(s), profile {config.profile!r}: {config.epochs} epoch(s), "
+            f"{images_text(config.train_images, config.validation_split)}, grid {config.country_iso_code}.",
+            file=log,
+            flush=True,
+        )
         from .progress import EpochProgress
 
         data = prepare(mnist, config)
@@ -67,8 +74,10 @@ def run_experiment(
             if assumptions.get("cpu_power_scaled"):
                 print(f"CPU power is estimated, not measured: {assumptions['cpu_power_basis']}.", file=log, flush=True)
             idle = measure_idle(config, folder, forced_w)
-            runs = [train_one(architecture, repeat, position, config, data, folder, progress, forced_w)
-                    for position, (repeat, architecture) in enumerate(schedule)]
+            runs = [
+                train_one(architecture, repeat, position, config, data, folder, progress, forced_w)
+                for position, (repeat, architecture) in enumerate(schedule)
+            ]
             record = {
                 "schema_version": SCHEMA_VERSION,
                 "fingerprint": result_fingerprint,
@@ -100,13 +109,21 @@ def interleaved_order(architectures: Sequence[str], repeats: int) -> list[tuple[
     return order
 
 
-def train_one(architecture: str, repeat: int, position: int, config: ExperimentConfig,
-              data: PreparedData, output_dir, progress, force_cpu_power_w: Optional[float] = None) -> dict:
+def train_one(
+    architecture: str,
+    repeat: int,
+    position: int,
+    config: ExperimentConfig,
+    data: PreparedData,
+    output_dir,
+    progress,
+    force_cpu_power_w: float | None = None,
+) -> dict:
     """Train one model inside its own tracker, then evaluate it on the test images."""
     import keras
 
-    from .epochs import EpochMeter
     from ..models import build_model
+    from .epochs import EpochMeter
 
     seed = config.seed + repeat
     keras.utils.set_random_seed(seed)

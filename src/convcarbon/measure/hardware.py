@@ -16,15 +16,22 @@ import shutil
 import subprocess
 from functools import lru_cache
 from pathlib import Path
-from typing import Optional
 
 # Widest first: the first one a CPU has is the one recorded.
 X86_VECTOR_EXTENSIONS = (("avx512f", "AVX-512"), ("avx2", "AVX2"), ("avx", "AVX"), ("sse4_2", "SSE4.2"))
 ARM_VECTOR_EXTENSIONS = (("sve2", "SVE2"), ("sve", "SVE"), ("asimd", "NEON"))
 # The hardware fields that decide whether two results came from the same machine.
 IDENTITY_FIELDS = (
-    "cpu_model", "cpu_vendor", "cpu_family", "cpu_model_number", "cpu_stepping", "vector_extension",
-    "virtual_machine", "cpu_count", "ram_total_gb", "gpus",
+    "cpu_model",
+    "cpu_vendor",
+    "cpu_family",
+    "cpu_model_number",
+    "cpu_stepping",
+    "vector_extension",
+    "virtual_machine",
+    "cpu_count",
+    "ram_total_gb",
+    "gpus",
 )
 
 
@@ -40,7 +47,7 @@ def hardware_info() -> dict:
     }
 
 
-def cpu_identity(cpuinfo: Optional[str] = None, system: Optional[str] = None) -> dict:
+def cpu_identity(cpuinfo: str | None = None, system: str | None = None) -> dict:
     """Vendor, family, model, stepping, model name, widest vector extension and VM flag.
 
     Read from /proc/cpuinfo on Linux (x86 and Arm) and from sysctl on macOS;
@@ -111,24 +118,34 @@ def _macos_cpu_identity() -> dict:
         "cpu_family": _integer(_sysctl("hw.cpufamily")),
         "cpu_model_number": None if arm else _integer(_sysctl("machdep.cpu.model")),
         "cpu_stepping": None if arm else _integer(_sysctl("machdep.cpu.stepping")),
-        "vector_extension": "NEON" if arm else _widest(
+        "vector_extension": "NEON"
+        if arm
+        else _widest(
             set((_sysctl("machdep.cpu.features") or "").lower().replace(".", "_").split())
             | set((_sysctl("machdep.cpu.leaf7_features") or "").lower().replace(".", "_").split()),
-            X86_VECTOR_EXTENSIONS),
+            X86_VECTOR_EXTENSIONS,
+        ),
         "virtual_machine": {"1": True, "0": False}.get(_sysctl("kern.hv_vmm_present") or ""),
     }
 
 
 def _unknown_identity(model: str) -> dict:
-    return {"cpu_model": model, "cpu_vendor": None, "cpu_family": None, "cpu_model_number": None,
-            "cpu_stepping": None, "vector_extension": None, "virtual_machine": None}
+    return {
+        "cpu_model": model,
+        "cpu_vendor": None,
+        "cpu_family": None,
+        "cpu_model_number": None,
+        "cpu_stepping": None,
+        "vector_extension": None,
+        "virtual_machine": None,
+    }
 
 
-def _widest(flags: set, extensions) -> Optional[str]:
+def _widest(flags: set, extensions) -> str | None:
     return next((name for flag, name in extensions if flag in flags), None)
 
 
-def _integer(text: Optional[str]) -> Optional[int]:
+def _integer(text: str | None) -> int | None:
     """'25' or '0xd0c' as a number; None when absent or not a number."""
     if not text:
         return None
@@ -138,7 +155,7 @@ def _integer(text: Optional[str]) -> Optional[int]:
         return None
 
 
-def _linux_virtualization() -> Optional[bool]:
+def _linux_virtualization() -> bool | None:
     """Whether Linux runs under a hypervisor, from systemd-detect-virt; None if it cannot tell."""
     if not shutil.which("systemd-detect-virt"):
         return None
@@ -149,7 +166,7 @@ def _linux_virtualization() -> Optional[bool]:
     return completed.stdout.strip() not in ("", "none")
 
 
-def _sysctl(name: str) -> Optional[str]:
+def _sysctl(name: str) -> str | None:
     try:
         completed = subprocess.run(["sysctl", "-n", name], capture_output=True, text=True, timeout=5)
     except (OSError, subprocess.SubprocessError):
@@ -182,8 +199,13 @@ def gpu_identity() -> tuple:
         for index in range(pynvml.nvmlDeviceGetCount()):
             handle = pynvml.nvmlDeviceGetHandleByIndex(index)
             memory_bytes = pynvml.nvmlDeviceGetMemoryInfo(handle).total
-            gpus.append({"name": _text(pynvml.nvmlDeviceGetName(handle)),
-                         "memory_gb": round(memory_bytes / 2**30, 1), "driver": driver})
+            gpus.append(
+                {
+                    "name": _text(pynvml.nvmlDeviceGetName(handle)),
+                    "memory_gb": round(memory_bytes / 2**30, 1),
+                    "driver": driver,
+                }
+            )
         return tuple(gpus)
     finally:
         pynvml.nvmlShutdown()
@@ -193,7 +215,7 @@ def _text(value) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-def core_count_in_name(cpu_model: str) -> Optional[int]:
+def core_count_in_name(cpu_model: str) -> int | None:
     """The cores a model name states, as AMD's do ("AMD EPYC 7763 64-Core Processor"); else None."""
     match = re.search(r"\b(\d+)-Core\b", cpu_model, flags=re.IGNORECASE)
     return int(match.group(1)) if match else None

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Optional
 
 from ..config import ExperimentConfig
 from .tracking import measure
@@ -16,28 +15,29 @@ from .tracking import measure
 SECONDS_PER_HOUR = 3600.0
 
 
-def measure_idle(config: ExperimentConfig, output_dir: Path, force_cpu_power_w: Optional[float] = None) -> Optional[dict]:
+def measure_idle(config: ExperimentConfig, output_dir: Path, force_cpu_power_w: float | None = None) -> dict | None:
     """Energy fields of `idle_duration_s` of sleeping, plus the mean power of each part.
 
     None when the configuration skips the idle measurement (idle_duration_s = 0).
     """
     if config.idle_duration_s == 0:
         return None
-    _, fields = measure(config, output_dir, "convcarbon-idle", lambda tracker: time.sleep(config.idle_duration_s),
-                        force_cpu_power_w)
+    _, fields = measure(
+        config, output_dir, "convcarbon-idle", lambda tracker: time.sleep(config.idle_duration_s), force_cpu_power_w
+    )
     for part in ("", "cpu_", "gpu_", "ram_"):
         energy_field = f"{part}energy_kwh" if part else "energy_consumed_kwh"
         fields[f"idle_{part}power_w"] = mean_power_w(fields[energy_field], fields["duration_s"])
     return fields
 
 
-def mean_power_w(energy_kwh: Optional[float], duration_s: float) -> Optional[float]:
+def mean_power_w(energy_kwh: float | None, duration_s: float) -> float | None:
     if energy_kwh is None or not duration_s:
         return None
     return energy_kwh * 1000 * SECONDS_PER_HOUR / duration_s
 
 
-def energy_above_idle_kwh(energy_kwh: Optional[float], duration_s: float, idle_power_w: Optional[float]) -> Optional[float]:
+def energy_above_idle_kwh(energy_kwh: float | None, duration_s: float, idle_power_w: float | None) -> float | None:
     """Energy minus what the machine draws at rest over the same time; None if either is missing.
 
     It can come out negative when the estimate at rest is noisy; it is never clipped.

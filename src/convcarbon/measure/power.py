@@ -16,8 +16,6 @@ codecarbon 3.3): CodeCarbon exposes how it measures nowhere else.
 
 from __future__ import annotations
 
-from typing import Optional
-
 from .hardware import core_count_in_name
 
 # CodeCarbon's CPU modes that read a hardware energy counter rather than model one.
@@ -30,7 +28,7 @@ CPU_COUNTERS = {
 SCALE_WHEN_CHIP_IS_LARGER_BY = 2
 
 
-def classify(hardware) -> Optional[tuple[str, str, bool]]:
+def classify(hardware) -> tuple[str, str, bool] | None:
     """(part, how its energy is obtained, measured?) for one of CodeCarbon's hardware objects;
     None for a kind this package does not know (it is then not counted as measured)."""
     kind = type(hardware).__name__
@@ -39,7 +37,9 @@ def classify(hardware) -> Optional[tuple[str, str, bool]]:
         if mode in CPU_COUNTERS:
             return "cpu", f"measured: {CPU_COUNTERS[mode]}", True
         tdp = _watts(getattr(hardware, "_tdp", None))
-        generic = " (generic: CPU model not in CodeCarbon's table)" if getattr(hardware, "_is_generic_tdp", False) else ""
+        generic = (
+            " (generic: CPU model not in CodeCarbon's table)" if getattr(hardware, "_is_generic_tdp", False) else ""
+        )
         if mode == "cpu_load":
             return "cpu", f"estimated: CPU load x {tdp} W{generic}", False
         if mode == "constant":
@@ -81,9 +81,14 @@ def power_assumptions(tracker, cpu_model: str, logical_cpus: int, threads_per_co
     ram = next((hardware for hardware in getattr(tracker, "_hardware", []) if type(hardware).__name__ == "RAM"), None)
     assumptions = {
         "cpu_power_model": _cpu_power_model(tracker, cpu),
-        "cpu_table_match": None, "cpu_table_power_w": None, "cpu_chip_logical_cpus": None,
-        "cpu_machine_share": None, "cpu_assumed_power_w": None, "cpu_power_scaled": False,
-        "cpu_forced_power_w": None, "cpu_power_basis": None,
+        "cpu_table_match": None,
+        "cpu_table_power_w": None,
+        "cpu_chip_logical_cpus": None,
+        "cpu_machine_share": None,
+        "cpu_assumed_power_w": None,
+        "cpu_power_scaled": False,
+        "cpu_forced_power_w": None,
+        "cpu_power_basis": None,
         "ram_assumed_power_w": _ram_power_w(ram),
     }
     if assumptions["cpu_power_model"] == "counter":
@@ -92,20 +97,23 @@ def power_assumptions(tracker, cpu_model: str, logical_cpus: int, threads_per_co
         return assumptions
     assumed_w = _watts(getattr(cpu, "_tdp", None))
     match = _table_match(cpu_model) if cpu_model else None
-    assumptions.update(cpu_assumed_power_w=assumed_w, cpu_table_match=match and match[0],
-                       cpu_table_power_w=match and match[1])
+    assumptions.update(
+        cpu_assumed_power_w=assumed_w, cpu_table_match=match and match[0], cpu_table_power_w=match and match[1]
+    )
     if getattr(cpu, "_is_generic_tdp", False):
         assumptions["cpu_power_basis"] = f"CodeCarbon's generic {assumed_w:g} W: the CPU model was not read"
     elif match is None:
-        assumptions["cpu_power_basis"] = (f"CodeCarbon's default for a CPU not in its table: "
-                                          f"{assumed_w:g} W for {logical_cpus} logical CPU(s)")
+        assumptions["cpu_power_basis"] = (
+            f"CodeCarbon's default for a CPU not in its table: {assumed_w:g} W for {logical_cpus} logical CPU(s)"
+        )
     else:
         assumptions.update(_share_of_chip(match, cpu_model, logical_cpus, threads_per_core, assumed_w))
     return assumptions
 
 
-def _share_of_chip(match: tuple[str, float], cpu_model: str, logical_cpus: int, threads_per_core: int,
-                   assumed_w: Optional[float]) -> dict:
+def _share_of_chip(
+    match: tuple[str, float], cpu_model: str, logical_cpus: int, threads_per_core: int, assumed_w: float | None
+) -> dict:
     name, chip_w = match
     cores = core_count_in_name(cpu_model)
     basis = f"CodeCarbon's table: {name}, {chip_w:g} W for the whole chip"
@@ -115,11 +123,21 @@ def _share_of_chip(match: tuple[str, float], cpu_model: str, logical_cpus: int, 
     share = min(1.0, logical_cpus / chip_logical_cpus)
     fields = {"cpu_chip_logical_cpus": chip_logical_cpus, "cpu_machine_share": share}
     if chip_logical_cpus < SCALE_WHEN_CHIP_IS_LARGER_BY * logical_cpus:
-        return {**fields, "cpu_power_basis": basis + f" ({chip_logical_cpus} logical CPUs, this machine {logical_cpus})"}
+        return {
+            **fields,
+            "cpu_power_basis": basis + f" ({chip_logical_cpus} logical CPUs, this machine {logical_cpus})",
+        }
     scaled_w = round((assumed_w or chip_w) * share, 2)
-    return {**fields, "cpu_assumed_power_w": scaled_w, "cpu_power_scaled": True, "cpu_forced_power_w": scaled_w,
-            "cpu_power_basis": (f"{basis}, scaled to this machine's share: {logical_cpus} of its "
-                                f"{chip_logical_cpus} logical CPUs, {scaled_w:g} W")}
+    return {
+        **fields,
+        "cpu_assumed_power_w": scaled_w,
+        "cpu_power_scaled": True,
+        "cpu_forced_power_w": scaled_w,
+        "cpu_power_basis": (
+            f"{basis}, scaled to this machine's share: {logical_cpus} of its "
+            f"{chip_logical_cpus} logical CPUs, {scaled_w:g} W"
+        ),
+    }
 
 
 def _cpu_power_model(tracker, cpu) -> str:
@@ -131,7 +149,7 @@ def _cpu_power_model(tracker, cpu) -> str:
     return {"cpu_load": "load model", "constant": "constant model"}.get(getattr(cpu, "_mode", ""), "other model")
 
 
-def _ram_power_w(ram) -> Optional[float]:
+def _ram_power_w(ram) -> float | None:
     if ram is None:
         return None
     try:
@@ -140,7 +158,7 @@ def _ram_power_w(ram) -> Optional[float]:
         return None
 
 
-def _table_match(cpu_model: str) -> Optional[tuple[str, float]]:
+def _table_match(cpu_model: str) -> tuple[str, float] | None:
     """The entry of CodeCarbon's TDP table that CodeCarbon itself matches to this model name."""
     from codecarbon.core.cpu import TDP
     from codecarbon.input import DataSource
@@ -152,5 +170,5 @@ def _table_match(cpu_model: str) -> Optional[tuple[str, float]]:
     return name, float(table[table["Name"] == name]["TDP"].values[0])
 
 
-def _watts(value) -> Optional[float]:
+def _watts(value) -> float | None:
     return None if value is None else round(float(value), 2)

@@ -12,7 +12,6 @@ import platform
 import subprocess
 from importlib import metadata
 from pathlib import Path
-from typing import Optional
 
 from .hardware import IDENTITY_FIELDS
 
@@ -45,11 +44,10 @@ def source_sha256() -> str:
 
 def git_commit() -> dict:
     """The commit of the checkout the package runs from, if it is one."""
-    def git(*args: str) -> Optional[str]:
+
+    def git(*args: str) -> str | None:
         try:
-            completed = subprocess.run(
-                ["git", *args], cwd=PACKAGE_DIR, capture_output=True, text=True, timeout=10
-            )
+            completed = subprocess.run(["git", *args], cwd=PACKAGE_DIR, capture_output=True, text=True, timeout=10)
         except (OSError, subprocess.SubprocessError):
             return None
         return completed.stdout.strip() if completed.returncode == 0 else None
@@ -72,7 +70,7 @@ def fingerprint(config: dict, source: str, dataset_sha256: str, versions: dict, 
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _distribution_version(name: str) -> Optional[str]:
+def _distribution_version(name: str) -> str | None:
     try:
         return metadata.version(name)
     except metadata.PackageNotFoundError:

@@ -14,9 +14,9 @@ import os
 import shutil
 import stat
 import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Optional
 
 from filelock import FileLock
 
@@ -55,7 +55,7 @@ class ResultStore:
                 shutil.rmtree(stale, ignore_errors=True)
             yield
 
-    def load(self, profile: str, fingerprint: str) -> Optional[dict]:
+    def load(self, profile: str, fingerprint: str) -> dict | None:
         """The stored record for this fingerprint, or None if there is none or it is damaged."""
         folder = self.folder(profile, fingerprint)
         if not folder.exists():
@@ -123,14 +123,14 @@ def scan_records(root: Path) -> tuple[list[dict], list[tuple[Path, str]]]:
     return sorted(found, key=lambda record: record["created_utc"]), skipped
 
 
-def read_record(folder: Path) -> tuple[Optional[dict], Optional[str]]:
+def read_record(folder: Path) -> tuple[dict | None, str | None]:
     """(record, None) for the sound record of a store's folder, or (None, what is wrong with it)."""
     if Path(folder).is_symlink():
         return None, "a symbolic link, which is refused"
     return read_record_file(Path(folder) / RECORD_FILE)
 
 
-def read_record_file(path: Path) -> tuple[Optional[dict], Optional[str]]:
+def read_record_file(path: Path) -> tuple[dict | None, str | None]:
     """(record, None) for a sound record file, or (None, what is wrong with it).
 
     Every record is untrusted (anyone can commit or hand in one): it is read only from a

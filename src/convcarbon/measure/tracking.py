@@ -6,11 +6,13 @@ the online tracker silently assumes Quebec's grid when it cannot geolocate.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, Optional, TypeVar
+from typing import TypeVar
 
 from ..config import ExperimentConfig
 from ..grid import carbon_intensity_g_per_kwh, country_name, grid_data_year
@@ -18,9 +20,13 @@ from .power import power_assumptions, tracking_methods
 
 Result = TypeVar("Result")
 
+
 def measure(
-    config: ExperimentConfig, output_dir: Path, project_name: str, work: Callable[[Optional[object]], Result],
-    force_cpu_power_w: Optional[float] = None,
+    config: ExperimentConfig,
+    output_dir: Path,
+    project_name: str,
+    work: Callable[[object | None], Result],
+    force_cpu_power_w: float | None = None,
 ) -> tuple[Result, dict]:
     """Run `work(tracker)` inside a tracker; return its result and the flat energy fields.
 
@@ -65,9 +71,18 @@ def measure(
 
 # The fields that only a working tracker can fill.
 ENERGY_VALUE_FIELDS = (
-    "energy_consumed_kwh", "cpu_energy_kwh", "gpu_energy_kwh", "ram_energy_kwh",
-    "cpu_power_w", "gpu_power_w", "ram_power_w", "emissions_kg", "emissions_rate_kg_per_s",
-    "codecarbon_cpu_model", "codecarbon_gpu_model", "codecarbon_run_id",
+    "energy_consumed_kwh",
+    "cpu_energy_kwh",
+    "gpu_energy_kwh",
+    "ram_energy_kwh",
+    "cpu_power_w",
+    "gpu_power_w",
+    "ram_power_w",
+    "emissions_kg",
+    "emissions_rate_kg_per_s",
+    "codecarbon_cpu_model",
+    "codecarbon_gpu_model",
+    "codecarbon_run_id",
 )
 
 
@@ -146,15 +161,18 @@ def probe_power_assumptions(config: ExperimentConfig, output_dir: Path) -> dict:
         tracker = _new_tracker(config, output_dir, "convcarbon-probe", None)
         tracker._ensure_hardware_ready()  # CodeCarbon 3.3 detects the hardware lazily, at start
     except Exception as error:
-        return {"cpu_power_model": "unknown", "cpu_forced_power_w": None,
-                "cpu_power_basis": f"CodeCarbon could not be set up: {type(error).__name__}: {error}"}
+        return {
+            "cpu_power_model": "unknown",
+            "cpu_forced_power_w": None,
+            "cpu_power_basis": f"CodeCarbon could not be set up: {type(error).__name__}: {error}",
+        }
     logical_cpus = psutil.cpu_count(logical=True) or 1
     threads_per_core = logical_cpus // max(psutil.cpu_count(logical=False) or logical_cpus, 1)
     cpu = next((part for part in tracker._hardware if type(part).__name__ == "CPU"), None)
     return power_assumptions(tracker, getattr(cpu, "_model", None) or "", logical_cpus, threads_per_core)
 
 
-def _new_tracker(config: ExperimentConfig, output_dir: Path, project_name: str, force_cpu_power_w: Optional[float]):
+def _new_tracker(config: ExperimentConfig, output_dir: Path, project_name: str, force_cpu_power_w: float | None):
     from codecarbon import OfflineEmissionsTracker
 
     # CodeCarbon logs an info line per measurement; our own progress lines say enough.
@@ -176,13 +194,15 @@ def _new_tracker(config: ExperimentConfig, output_dir: Path, project_name: str, 
 
 
 def _warn(project_name: str, reason: str) -> None:
-    print(f"[{project_name}] WARNING: {reason}; training goes on, and this run's energy and emissions "
-          "are recorded as missing, not as zero.", file=sys.stderr, flush=True)
+    print(
+        f"[{project_name}] WARNING: {reason}; training goes on, and this run's energy and emissions "
+        "are recorded as missing, not as zero.",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def _stop_quietly(tracker) -> None:
     """Stop the tracker's sampling threads after a failure or an interrupt, without hiding it."""
-    try:
+    with contextlib.suppress(Exception):
         tracker.stop()
-    except Exception:
-        pass

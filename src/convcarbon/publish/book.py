@@ -18,9 +18,6 @@ from IPython.display import Markdown
 from pandas.io.formats.style import Styler
 
 from .. import units
-
-from ..costs import images_text
-from ..errors import ConvCarbonError
 from ..analyze.analysis import MODELS, idle_power_w, repeats, runs_of, separable_ratio_interval, summary
 from ..analyze.report import (
     energy_is_estimated,
@@ -31,10 +28,12 @@ from ..analyze.report import (
     power_assumption_text,
     ratio,
 )
+from ..analyze.tables import RATIO_COLUMN
+from ..costs import images_text
+from ..errors import ConvCarbonError
+from ..measure.store import read_record
 from ..safe import markdown_text
 from .shown import reference_record
-from ..measure.store import read_record
-from ..analyze.tables import RATIO_COLUMN
 
 
 def repository_root(start: Path | None = None) -> Path:
@@ -70,11 +69,18 @@ def committed_records_dir() -> Path:
     for folder in (package / "reference_records", package.parents[1] / COMMITTED_RECORDS):
         if folder.is_dir():
             return folder
-    raise ConvCarbonError("this installation of convcarbon lacks the book's reference records (convcarbon/reference_records)")
+    raise ConvCarbonError(
+        "this installation of convcarbon lacks the book's reference records (convcarbon/reference_records)"
+    )
 
 
-def measure(profile: str | None = None, repeats: int | None = None, idle_seconds: float | None = None,
-            country: str | None = None, refresh: bool = False) -> dict:
+def measure(
+    profile: str | None = None,
+    repeats: int | None = None,
+    idle_seconds: float | None = None,
+    country: str | None = None,
+    refresh: bool = False,
+) -> dict:
     """Train both models on this machine (or reuse the stored result of the same work), one progress line
     per epoch in the notebook, and show that record in every cell run afterwards.
 
@@ -120,9 +126,12 @@ def skipped_note() -> Markdown | None:
     skipped = _book_records()[1]
     if not skipped:
         return None
-    lines = "\n".join(f"- {markdown_text(folder.parent.name + '/' + folder.name)}: {markdown_text(problem)}"
-                      for folder, problem in skipped)
-    return Markdown(f"```{{note}}\nNot shown: {len(skipped)} stored result(s) that this version cannot read or that fail validation.\n\n{lines}\n```")
+    lines = "\n".join(
+        f"- {markdown_text(folder.parent.name + '/' + folder.name)}: {markdown_text(problem)}"
+        for folder, problem in skipped
+    )
+    heading = f"Not shown: {len(skipped)} stored result(s) that this version cannot read or that fail validation."
+    return Markdown(f"```{{note}}\n{heading}\n\n{lines}\n```")
 
 
 def _book_records() -> tuple[list[dict], list[tuple[Path, str]]]:
@@ -147,9 +156,15 @@ def run_of(record: dict, model: str) -> dict:
 
 # glue name -> metric of `analysis.METRICS`, for the ratios the prose quotes with their intervals.
 RATIO_NUMBERS = {
-    "duration": "duration", "later_epoch": "later epoch duration", "energy": "energy_consumed",
-    "above_idle": "energy above idle", "emissions": "emissions", "emissions_rate": "emissions_rate",
-    "throughput": "throughput", "multiplication": "multiplications", "accuracy": "accuracy",
+    "duration": "duration",
+    "later_epoch": "later epoch duration",
+    "energy": "energy_consumed",
+    "above_idle": "energy above idle",
+    "emissions": "emissions",
+    "emissions_rate": "emissions_rate",
+    "throughput": "throughput",
+    "multiplication": "multiplications",
+    "accuracy": "accuracy",
 }
 
 
@@ -160,39 +175,50 @@ def key_numbers(record: dict) -> dict:
     A measurement that is missing (CodeCarbon failed) becomes NaN here, never zero.
     """
     standard = run_of(record, "Conv2D")
-    numbers = {"epochs": record["config"]["epochs"], "train_images": record["config"]["train_images"],
-               "repeats": repeats(record), "idle_power_w": idle_power_w(record),
-               "carbon_intensity": standard["carbon_intensity_g_per_kwh"]}
+    numbers = {
+        "epochs": record["config"]["epochs"],
+        "train_images": record["config"]["train_images"],
+        "repeats": repeats(record),
+        "idle_power_w": idle_power_w(record),
+        "carbon_intensity": standard["carbon_intensity_g_per_kwh"],
+    }
     for name, model in (("conv2d", "Conv2D"), ("separable", "SeparableConv2D")):
-        def median(metric, scale=1.0):
+
+        def median(metric, scale=1.0, model=model):
             return summary(record, model, metric).median * scale
-        numbers.update({
-            f"{name}_accuracy": median("accuracy"),
-            f"{name}_loss": median("loss"),
-            f"{name}_duration_s": median("duration"),
-            f"{name}_first_epoch_s": median("first epoch duration"),
-            f"{name}_later_epoch_s": median("later epoch duration"),
-            f"{name}_clean_up_s": median("clean-up after the epochs"),
-            f"{name}_energy_wh": median("energy_consumed", 1000),
-            f"{name}_above_idle_wh": median("energy above idle", 1000),
-            f"{name}_cpu_energy_wh": median("cpu_energy", 1000),
-            f"{name}_ram_energy_wh": median("ram_energy", 1000),
-            f"{name}_emissions_g": median("emissions", 1000),
-            f"{name}_throughput_g": median("throughput", 1e-9),
-            f"{name}_multiplications": median("multiplications"),
-        })
+
+        numbers.update(
+            {
+                f"{name}_accuracy": median("accuracy"),
+                f"{name}_loss": median("loss"),
+                f"{name}_duration_s": median("duration"),
+                f"{name}_first_epoch_s": median("first epoch duration"),
+                f"{name}_later_epoch_s": median("later epoch duration"),
+                f"{name}_clean_up_s": median("clean-up after the epochs"),
+                f"{name}_energy_wh": median("energy_consumed", 1000),
+                f"{name}_above_idle_wh": median("energy above idle", 1000),
+                f"{name}_cpu_energy_wh": median("cpu_energy", 1000),
+                f"{name}_ram_energy_wh": median("ram_energy", 1000),
+                f"{name}_emissions_g": median("emissions", 1000),
+                f"{name}_throughput_g": median("throughput", 1e-9),
+                f"{name}_multiplications": median("multiplications"),
+            }
+        )
     for name, metric in RATIO_NUMBERS.items():
         interval = separable_ratio_interval(record, metric)
-        numbers.update({f"{name}_ratio": interval.ratio, f"{name}_ratio_low": interval.low,
-                        f"{name}_ratio_high": interval.high})
+        numbers.update(
+            {f"{name}_ratio": interval.ratio, f"{name}_ratio_low": interval.low, f"{name}_ratio_high": interval.high}
+        )
     clean_ups_s = [run["clean_up_duration_s"] for run in record["runs"]]
     numbers.update({"clean_up_min_s": min(clean_ups_s), "clean_up_max_s": max(clean_ups_s)})
     both_wh = numbers["conv2d_energy_wh"] + numbers["separable_energy_wh"]
-    numbers.update({
-        "accuracy_gap_points": (numbers["conv2d_accuracy"] - numbers["separable_accuracy"]) * 100,
-        "ram_share": ratio(numbers["conv2d_ram_energy_wh"] + numbers["separable_ram_energy_wh"], both_wh),
-        "idle_share": 1 - ratio(numbers["conv2d_above_idle_wh"] + numbers["separable_above_idle_wh"], both_wh),
-    })
+    numbers.update(
+        {
+            "accuracy_gap_points": (numbers["conv2d_accuracy"] - numbers["separable_accuracy"]) * 100,
+            "ram_share": ratio(numbers["conv2d_ram_energy_wh"] + numbers["separable_ram_energy_wh"], both_wh),
+            "idle_share": 1 - ratio(numbers["conv2d_above_idle_wh"] + numbers["separable_above_idle_wh"], both_wh),
+        }
+    )
     return numbers
 
 
@@ -226,9 +252,12 @@ def provenance_note(record: dict) -> Markdown:
     """The visible note on every page that shows measurements."""
     config, versions, standard = record["config"], record["versions"], run_of(record, "Conv2D")
     estimated, missing = energy_is_estimated(record), energy_missing_reasons(record)
-    origin = ("These numbers come from the reference record of this book, stored, not measured for this page "
-              "(where the text says *this build*, it means this record)"
-              if record.get("shown_as_reference") else "These numbers were measured when this page was built")
+    origin = (
+        "These numbers come from the reference record of this book, stored, not measured for this page "
+        "(where the text says *this build*, it means this record)"
+        if record.get("shown_as_reference")
+        else "These numbers were measured when this page was built"
+    )
     lines = [
         f"{origin}: profile **{record['profile']}** "
         f"({config['epochs']} epoch(s), batch {config['batch_size']}, "
@@ -247,14 +276,24 @@ def provenance_note(record: dict) -> Markdown:
         f"{standard['carbon_intensity_g_per_kwh']:.0f} g CO2eq/kWh, PUE {config['pue']}",
     ]
     if estimated:
-        lines += ["", "**Energy here is estimated, not measured:** this machine has no energy counter that "
-                  "CodeCarbon could read, so its figures come from a power model and an assumed wattage."]
+        lines += [
+            "",
+            "**Energy here is estimated, not measured:** this machine has no energy counter that "
+            "CodeCarbon could read, so its figures come from a power model and an assumed wattage.",
+        ]
     if record["profile"] != "seed":
-        lines += ["", f"**These numbers come from the `{record['profile']}` profile, not the original protocol "
-                  "(`seed`: 25 epochs on all data).** Its numbers are smaller and noisier than the original's."]
+        lines += [
+            "",
+            f"**These numbers come from the `{record['profile']}` profile, not the original protocol "
+            "(`seed`: 25 epochs on all data).** Its numbers are smaller and noisier than the original's.",
+        ]
     if missing:
-        lines += ["", "**Energy and emissions were not measured in this build:** "
-                  + markdown_text("; ".join(missing), 1000) + ". They show as *not measured*; no number stands in for them."]
+        lines += [
+            "",
+            "**Energy and emissions were not measured in this build:** "
+            + markdown_text("; ".join(missing), 1000)
+            + ". They show as *not measured*; no number stands in for them.",
+        ]
     kind = "danger" if missing else "warning" if estimated or record["profile"] != "seed" else "note"
     body = "\n".join(lines)
     return Markdown(f"```{{admonition}} Where these numbers come from\n:class: {kind}\n\n{body}\n```")
@@ -274,7 +313,9 @@ def detail_frame(record: dict) -> Styler:
     frame = comparison_frame(record, DETAIL_METRICS)
     for row in method_rows(record):
         frame.loc[f"{row['metric'].removesuffix('_tracking_method').upper()} energy obtained by"] = {
-            **{model: row[model] for model in MODELS}, RATIO_COLUMN: ""}
+            **{model: row[model] for model in MODELS},
+            RATIO_COLUMN: "",
+        }
     return page_table(frame, corner=_corner(record))
 
 
@@ -284,18 +325,34 @@ def _corner(record: dict) -> str:
 
 def costs_frame(rows) -> Styler:
     """A per-layer cost table (from `convcarbon.costs`) with a total row for each model; counts are exact."""
-    from ..costs import format_shape, rows_by_model, total_multiplications, total_parameters
     from ..analyze.tables import page_table, without_repeats
+    from ..costs import format_shape, rows_by_model, total_multiplications, total_parameters
 
     table = []
     for model, model_rows in rows_by_model(rows).items():
-        table += [{"model": model, "layer": row.layer, "part": row.part,
-                   "input": format_shape(row.input_shape, "×"), "output": format_shape(row.output_shape, "×"),
-                   "parameters": f"{row.parameters:,}", "multiplications": f"{row.multiplications:,}"}
-                  for row in model_rows]
-        table.append({"model": model, "layer": "total", "part": "", "input": "", "output": "",
-                      "parameters": f"{total_parameters(model_rows):,}",
-                      "multiplications": f"{total_multiplications(model_rows):,}"})
+        table += [
+            {
+                "model": model,
+                "layer": row.layer,
+                "part": row.part,
+                "input": format_shape(row.input_shape, "×"),
+                "output": format_shape(row.output_shape, "×"),
+                "parameters": f"{row.parameters:,}",
+                "multiplications": f"{row.multiplications:,}",
+            }
+            for row in model_rows
+        ]
+        table.append(
+            {
+                "model": model,
+                "layer": "total",
+                "part": "",
+                "input": "",
+                "output": "",
+                "parameters": f"{total_parameters(model_rows):,}",
+                "multiplications": f"{total_multiplications(model_rows):,}",
+            }
+        )
     frame = pd.DataFrame(table)
     frame["model"] = without_repeats(frame["model"])
     return page_table(frame)
@@ -304,8 +361,8 @@ def costs_frame(rows) -> Styler:
 def tutorial_comparison_frame(record: dict) -> Styler:
     """The tutorial's published values next to this build's medians, with the ratio of each, in the
     same unit per row."""
-    from ..reference import TUTORIAL_REPORTED
     from ..analyze.tables import READINGS, page_table, row_label
+    from ..reference import TUTORIAL_REPORTED
 
     rows = {}
     for name, (tutorial_standard, tutorial_separable) in TUTORIAL_REPORTED.items():
@@ -332,37 +389,43 @@ def provenance_frame(records: list[dict], shown: dict) -> Styler:
     for record in records:
         versions = record["versions"]
         shown_here = record["fingerprint"] == shown["fingerprint"]
-        rows.append({
-            "fingerprint": record["fingerprint"][:12] + (f"{PAGE_BREAK}(shown here)" if shown_here else ""),
-            "profile": record["profile"],
-            "machine": machine_label(record),
-            "software": f"Keras {versions['keras']} ({versions['keras_backend']}), CodeCarbon {versions['codecarbon']}",
-            "energy obtained by": energy_method(record),
-            "grid": record["config"]["country_iso_code"],
-            "measured (UTC)": record["created_utc"][:16].replace("T", " "),
-            "commit": (record.get("git_commit") or "unknown")[:10] + (" (modified)" if record.get("git_dirty") else ""),
-        })
+        rows.append(
+            {
+                "fingerprint": record["fingerprint"][:12] + (f"{PAGE_BREAK}(shown here)" if shown_here else ""),
+                "profile": record["profile"],
+                "machine": machine_label(record),
+                "software": f"Keras {versions['keras']} ({versions['keras_backend']}), "
+                f"CodeCarbon {versions['codecarbon']}",
+                "energy obtained by": energy_method(record),
+                "grid": record["config"]["country_iso_code"],
+                "measured (UTC)": record["created_utc"][:16].replace("T", " "),
+                "commit": (record.get("git_commit") or "unknown")[:10]
+                + (" (modified)" if record.get("git_dirty") else ""),
+            }
+        )
     return page_table(pd.DataFrame(rows).set_index("fingerprint"))
 
 
 def profiles_frame() -> Styler:
     """What each profile trains (config.PROFILES): the work a measurement's duration grows with."""
+    from ..analyze.tables import page_table
     from ..config import PROFILES, resolve_config
     from ..costs import trained_images
-    from ..analyze.tables import page_table
 
     rows = []
     for name in PROFILES:
         config = resolve_config(name, environ={})
         images = trained_images(config.train_images, config.validation_split)
         epochs = len(MODELS) * config.repeats * config.epochs
-        rows.append({
-            "profile": name,
-            "images per epoch": f"{images:,}",
-            "epochs per run": config.epochs,
-            "runs per model": config.repeats,
-            "epochs in all": epochs,
-            "images trained in all": f"{epochs * images:,}",
-            "machine at rest first (s)": f"{config.idle_duration_s:g}",
-        })
+        rows.append(
+            {
+                "profile": name,
+                "images per epoch": f"{images:,}",
+                "epochs per run": config.epochs,
+                "runs per model": config.repeats,
+                "epochs in all": epochs,
+                "images trained in all": f"{epochs * images:,}",
+                "machine at rest first (s)": f"{config.idle_duration_s:g}",
+            }
+        )
     return page_table(pd.DataFrame(rows).set_index("profile"))

@@ -13,10 +13,10 @@ import hashlib
 import os
 from pathlib import Path
 
-from ..errors import ConvCarbonError
 from ..analyze.machines import COMMITTED_RECORDS, book_records
-from .shown import measuring, reference_record
+from ..errors import ConvCarbonError
 from ..measure.store import CODECARBON_CSV, RECORD_FILE, ResultStore, log_skipped, read_record
+from .shown import measuring, reference_record
 
 BUILD_KEY_FILE = ".convcarbon-build-key"
 CHAPTERS_DIR = Path("book")
@@ -74,10 +74,12 @@ def copy_downloads(folder: Path, target: Path) -> None:
     """
     target.mkdir(parents=True, exist_ok=True)
     csv = folder / CODECARBON_CSV
-    contents = {RECORD_FILE: (folder / RECORD_FILE).read_bytes(),
-                CODECARBON_CSV: csv.read_bytes() if csv.exists()
-                else b"note\nCodeCarbon wrote no output in this build; see record.json\n"}
+    contents = {
+        RECORD_FILE: (folder / RECORD_FILE).read_bytes(),
+        CODECARBON_CSV: csv.read_bytes()
+        if csv.exists()
+        else b"note\nCodeCarbon wrote no output in this build; see record.json\n",
+    }
     for name, content in contents.items():
         if not (target / name).exists() or (target / name).read_bytes() != content:  # else Sphinx re-reads the page
             (target / name).write_bytes(content)
-

@@ -11,9 +11,9 @@ from matplotlib.ticker import ScalarFormatter
 
 from .. import units
 from ..analyze.analysis import MODELS, runs_of, separable_ratio_interval, summary
+from ..analyze.machines import figure_label
 from ..costs import book_model_costs, separable_ratio
 from ..grid import carbon_intensity_g_per_kwh, country_name
-from ..analyze.machines import figure_label
 from ..safe import figure_text
 
 COLOURS = {"Conv2D": "#1f77b4", "SeparableConv2D": "#d95f02"}
@@ -27,8 +27,11 @@ def ratio_figure(kernel_sizes=(3, 5, 7), max_filters=512):
     filters = np.arange(1, max_filters + 1)
     figure, axes = plt.subplots(figsize=(7, 4))
     for kernel_size in kernel_sizes:
-        axes.plot(filters, [separable_ratio(n, kernel_size) for n in filters],
-                  label=f"{kernel_size}x{kernel_size} kernel (floor 1/{kernel_size**2} = {1 / kernel_size**2:.3f})")
+        axes.plot(
+            filters,
+            [separable_ratio(n, kernel_size) for n in filters],
+            label=f"{kernel_size}x{kernel_size} kernel (floor 1/{kernel_size**2} = {1 / kernel_size**2:.3f})",
+        )
     axes.set_xscale("log", base=2)
     axes.set_ylim(0, 1.05)
     axes.set_xlabel("output filters N (log scale)")
@@ -47,8 +50,9 @@ def layer_multiplications_figure():
         totals = dict.fromkeys(layers, 0)
         for row in book_model_costs(architecture):
             totals[row.layer] += row.multiplications
-        axes.bar(positions + offset, [totals[layer] / 1e6 for layer in layers], width=0.4, label=model,
-                 color=COLOURS[model])
+        axes.bar(
+            positions + offset, [totals[layer] / 1e6 for layer in layers], width=0.4, label=model, color=COLOURS[model]
+        )
     axes.set_xticks(positions, layers)
     axes.set_ylabel("multiplications per image (millions)")
     axes.legend()
@@ -64,10 +68,22 @@ def training_curves_figure(record: dict):
         epochs = np.arange(1, len(history["loss"]) + 1)
         colour, first = COLOURS[run["model"]], run["repeat"] == 0
         for axes, metric in ((accuracy_axes, "accuracy"), (loss_axes, "loss")):
-            axes.plot(epochs, history[f"val_{metric}"], marker="o", color=colour, alpha=0.8,
-                      label=f"{run['model']} validation" if first else None)
-            axes.plot(epochs, history[metric], linestyle="--", color=colour, alpha=0.5,
-                      label=f"{run['model']} training" if first else None)
+            axes.plot(
+                epochs,
+                history[f"val_{metric}"],
+                marker="o",
+                color=colour,
+                alpha=0.8,
+                label=f"{run['model']} validation" if first else None,
+            )
+            axes.plot(
+                epochs,
+                history[metric],
+                linestyle="--",
+                color=colour,
+                alpha=0.5,
+                label=f"{run['model']} training" if first else None,
+            )
     for axes, name in ((accuracy_axes, "accuracy"), (loss_axes, "cross-entropy loss")):
         axes.set_xlabel("epoch")
         axes.set_ylabel(name)
@@ -80,7 +96,9 @@ def training_curves_figure(record: dict):
 def epochs_figure(record: dict):
     """Time and energy of every epoch of every run: the first epoch carries the warm-up."""
     energy_known = not _energy_missing(record) and all(None not in run["epoch_energy_kwh"] for run in record["runs"])
-    figure, axes_pair = plt.subplots(1, 2 if energy_known else 1, figsize=(9 if energy_known else 5, 3.6), squeeze=False)
+    figure, axes_pair = plt.subplots(
+        1, 2 if energy_known else 1, figsize=(9 if energy_known else 5, 3.6), squeeze=False
+    )
     panels = [("epoch_duration_s", units.DURATION_S, "time per epoch")]
     if energy_known:
         panels.append(("epoch_energy_kwh", units.ENERGY_KWH, "energy per epoch"))
@@ -89,8 +107,14 @@ def epochs_figure(record: dict):
         label = f"{label} ({scale.symbol})"
         for run in record["runs"]:
             values = np.array(run[field], dtype=float) / scale.size
-            axes.plot(np.arange(1, len(values) + 1), values, marker="o", color=COLOURS[run["model"]], alpha=0.7,
-                      label=run["model"] if run["repeat"] == 0 else None)
+            axes.plot(
+                np.arange(1, len(values) + 1),
+                values,
+                marker="o",
+                color=COLOURS[run["model"]],
+                alpha=0.7,
+                label=run["model"] if run["repeat"] == 0 else None,
+            )
         axes.set_xlabel("epoch")
         axes.set_ylabel(label)
         axes.set_ylim(bottom=0)
@@ -111,12 +135,24 @@ def energy_accuracy_figure(record: dict):
         energy = summary(record, model, "energy_consumed")
         accuracy = summary(record, model, "accuracy")
         runs = runs_of(record, model)
-        axes.scatter([run["energy_consumed_kwh"] / scale.size for run in runs],
-                     [run["test_accuracy"] * percent for run in runs], s=25, alpha=0.5, color=COLOURS[model])
-        axes.errorbar(energy.median / scale.size, accuracy.median * percent,
-                      xerr=[[(energy.median - energy.low) / scale.size], [(energy.high - energy.median) / scale.size]],
-                      yerr=[[(accuracy.median - accuracy.low) * percent], [(accuracy.high - accuracy.median) * percent]],
-                      fmt="s", markersize=9, capsize=4, color=COLOURS[model], label=f"{model} (median and range)")
+        axes.scatter(
+            [run["energy_consumed_kwh"] / scale.size for run in runs],
+            [run["test_accuracy"] * percent for run in runs],
+            s=25,
+            alpha=0.5,
+            color=COLOURS[model],
+        )
+        axes.errorbar(
+            energy.median / scale.size,
+            accuracy.median * percent,
+            xerr=[[(energy.median - energy.low) / scale.size], [(energy.high - energy.median) / scale.size]],
+            yerr=[[(accuracy.median - accuracy.low) * percent], [(accuracy.high - accuracy.median) * percent]],
+            fmt="s",
+            markersize=9,
+            capsize=4,
+            color=COLOURS[model],
+            label=f"{model} (median and range)",
+        )
     axes.set_xlabel(f"energy consumed in training ({scale.symbol})")
     axes.set_ylabel("test accuracy (%)")
     axes.grid(True, alpha=0.3)
@@ -148,14 +184,27 @@ def grid_emissions_figure(record: dict, countries=COMPARISON_COUNTRIES):
         return _not_measured_figure()
     figure, axes = plt.subplots(figsize=(8, 4))
     positions = np.arange(len(countries))
-    emissions_kg = {model: [summary(record, model, "energy_consumed").median * carbon_intensity_g_per_kwh(code) / 1000
-                            for code in countries] for model in MODELS}
+    emissions_kg = {
+        model: [
+            summary(record, model, "energy_consumed").median * carbon_intensity_g_per_kwh(code) / 1000
+            for code in countries
+        ]
+        for model in MODELS
+    }
     scale = units.EMISSIONS_KG.scale_for(value for values in emissions_kg.values() for value in values)
     for offset, model in zip((-0.2, 0.2), MODELS):
-        axes.bar(positions + offset, [value / scale.size for value in emissions_kg[model]], width=0.4, label=model,
-                 color=COLOURS[model])
-    axes.set_xticks(positions, [f"{country_name(code)}\n{units.number(carbon_intensity_g_per_kwh(code))} g/kWh"
-                                for code in countries], fontsize="x-small")
+        axes.bar(
+            positions + offset,
+            [value / scale.size for value in emissions_kg[model]],
+            width=0.4,
+            label=model,
+            color=COLOURS[model],
+        )
+    axes.set_xticks(
+        positions,
+        [f"{country_name(code)}\n{units.number(carbon_intensity_g_per_kwh(code))} g/kWh" for code in countries],
+        fontsize="x-small",
+    )
     axes.set_ylabel(f"{scale.symbol} per training run (median)")
     axes.legend()
     axes.grid(True, axis="y", alpha=0.3)
@@ -176,9 +225,18 @@ def ratio_intervals_figure(records: list[dict]):
             interval = separable_ratio_interval(record, metric)
             if math.isnan(interval.ratio):
                 continue
-            error = [[interval.ratio - interval.low], [interval.high - interval.ratio]] if interval.has_interval else None
-            axes.errorbar(interval.ratio, row + offset, xerr=error, fmt="o", capsize=4, color=RATIO_COLOURS[label],
-                          label=label if row == 0 else None)
+            error = (
+                [[interval.ratio - interval.low], [interval.high - interval.ratio]] if interval.has_interval else None
+            )
+            axes.errorbar(
+                interval.ratio,
+                row + offset,
+                xerr=error,
+                fmt="o",
+                capsize=4,
+                color=RATIO_COLOURS[label],
+                label=label if row == 0 else None,
+            )
         labels.append(textwrap.fill(figure_text(figure_label(record)), 34, max_lines=4, placeholder=" ..."))
     multiplications = separable_ratio_interval(records[0], "multiplications").ratio
     axes.axvline(multiplications, linestyle="--", color="grey", label=f"multiplications ({multiplications:.2f})")
@@ -199,8 +257,14 @@ def _not_measured_figure():
     """Drawn in place of an energy figure when CodeCarbon gave no energy: no bar stands in for it."""
     figure, axes = plt.subplots(figsize=(6, 1.5))
     axes.axis("off")
-    axes.text(0.5, 0.5, "Energy was not measured in this build\n(see the note at the top of the page)",
-              ha="center", va="center", fontsize="large")
+    axes.text(
+        0.5,
+        0.5,
+        "Energy was not measured in this build\n(see the note at the top of the page)",
+        ha="center",
+        va="center",
+        fontsize="large",
+    )
     return _finished(figure)
 
 

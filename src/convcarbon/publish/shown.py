@@ -10,7 +10,7 @@ the records the book can show, else the newest record of any profile.
 from __future__ import annotations
 
 import os
-from typing import Mapping
+from collections.abc import Mapping
 
 from ..errors import ConfigError, ConvCarbonError
 
@@ -29,8 +29,10 @@ def measuring(environ: Mapping[str, str] = os.environ) -> bool:
 def reference_record(records: list[dict]) -> dict:
     """The newest `seed` record, else the newest record of any profile."""
     if not records:
-        raise ConvCarbonError("no stored record to show: nothing is measured for this page (CONVCARBON_MEASURE=no, "
-                              "or a chapter run on its own) and no valid record is in the results store or among "
-                              "the book's records (book/records, shipped with the package)")
+        raise ConvCarbonError(
+            "no stored record to show: nothing is measured for this page (CONVCARBON_MEASURE=no, "
+            "or a chapter run on its own) and no valid record is in the results store or among "
+            "the book's records (book/records, shipped with the package)"
+        )
     seed = [record for record in records if record["profile"] == REFERENCE_PROFILE]
     return max(seed or records, key=lambda record: record["created_utc"])

@@ -18,8 +18,8 @@ from pathlib import Path
 
 from sphinx.errors import SphinxError
 
-from .build import BUILD_KEY_FILE, CHAPTERS_DIR, DOWNLOADS_DIR, build_key, copy_downloads, shown_record
 from ..errors import ConvCarbonError
+from .build import BUILD_KEY_FILE, CHAPTERS_DIR, DOWNLOADS_DIR, build_key, copy_downloads, shown_record
 from .notebooks import write_notebooks
 
 

@@ -11,6 +11,7 @@ MULTIPLICATIONS = {"Conv2D": 2_836_800, "SeparableConv2D": 722_536}
 def make_run(
     model, repeat, energy_kwh=0.01, duration_s=100.0, accuracy=0.98, epoch_duration_s=(30.0, 10.0), gpu_measured=False
 ):
+    """One run; its clean-up after the epochs takes the rest of `duration_s`, so that they add up (schema 5)."""
     return {
         "model": model,
         "architecture": {"Conv2D": "conv2d", "SeparableConv2D": "separable"}[model],
@@ -38,7 +39,7 @@ def make_run(
         "codecarbon_gpu_model": None,
         "codecarbon_run_id": f"run-{repeat}",
         "country_iso_code": "USA",
-        "clean_up_duration_s": 0.2,
+        "clean_up_duration_s": max(duration_s - sum(epoch_duration_s), 0.0),
         "clean_up_energy_kwh": 0.0,
         "multiplications_per_image": MULTIPLICATIONS[model],
         "carbon_intensity_g_per_kwh": 400.0,
@@ -113,6 +114,9 @@ POWER_ASSUMPTIONS = {
     "cpu_power_scaled": False,
     "cpu_power_basis": "CodeCarbon's default for a CPU not in its table: 8 W for 2 logical CPU(s)",
     "ram_assumed_power_w": 20.0,
+    "cpu_pinned_power_w": 8.0,
+    "ram_pinned_power_w": 20.0,
+    "power_pinning": "the same on every tracker of this record: CPU pinned at 8 W; RAM at 20 W",
 }
 
 

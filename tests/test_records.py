@@ -214,3 +214,19 @@ def test_a_valid_record_that_cannot_be_summarised_is_skipped_with_its_reason(tmp
     assert skipped == [
         (tmp_path / "bad", "it cannot be summarised (OverflowError: cannot convert float infinity to integer)")
     ]
+
+
+def test_every_committed_record_is_valid_named_by_its_fingerprint_and_holds_no_local_path():
+    from pathlib import Path
+
+    from convcarbon.measure.store import ResultStore
+
+    committed = Path(__file__).resolve().parents[1] / "book" / "records"
+    records, skipped = scan_records(committed)
+    assert skipped == [] and len(records) >= 2
+    for record in records:
+        folder = Path(record.pop("path"))
+        assert folder.name == ResultStore.key(record["profile"], record["fingerprint"])
+        assert record["dataset"]["source"] == "mnist.npz"
+        text = (folder / RECORD_FILE).read_text()
+        assert "/work/" not in text and "/home/" not in text and str(Path.home()) + "/" not in text

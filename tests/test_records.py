@@ -230,3 +230,23 @@ def test_every_committed_record_is_valid_named_by_its_fingerprint_and_holds_no_l
         assert record["dataset"]["source"] == "mnist.npz"
         text = (folder / RECORD_FILE).read_text()
         assert "/work/" not in text and "/home/" not in text and str(Path.home()) + "/" not in text
+
+
+def test_the_report_command_skips_a_record_it_cannot_summarise_and_reports_the_others(tmp_path, monkeypatch, capsys):
+    from convcarbon import cli
+    from convcarbon.analyze import machines
+
+    real_spread_frame = machines.spread_frame
+
+    def spread_frame(records):
+        if records[0]["hardware"]["cpu_model"] == "CPU that breaks a table":
+            raise OverflowError("cannot convert float infinity to integer")
+        return real_spread_frame(records)
+
+    monkeypatch.setattr(machines, "spread_frame", spread_frame)
+    write(tmp_path, "good", paired_record([0.01] * 3, [0.009] * 3, cpu="Good CPU", fingerprint="a1" * 32))
+    write(tmp_path, "bad", paired_record([0.01] * 3, [0.009] * 3, cpu="CPU that breaks a table", fingerprint="b2" * 32))
+    assert cli.main(["report", "--results-dir", str(tmp_path)]) == 0
+    printed = capsys.readouterr()
+    assert "Good CPU" in printed.out and "CPU that breaks a table" not in printed.out
+    assert f"skipping result {tmp_path / 'bad'}: it cannot be summarised (OverflowError" in printed.err

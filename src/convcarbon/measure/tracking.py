@@ -36,9 +36,9 @@ def measure_energy(
 
     If CodeCarbon fails, the work still runs (or its result is kept), the failure
     is reported on stderr, and the energy fields are None with the reason in
-    `energy_missing_reason`: a missing measurement is never written as a zero.
+    `energy_missing_reason`: a missing measurement is never written as a zero. The duration is then
+    the work's own, timed here, without the tracker's start or stop: the epochs must add up to it.
     """
-    started = time.perf_counter()
     tracker = None
     try:
         tracker = _new_tracker(config, output_dir, project_name, pinned or {})
@@ -50,13 +50,16 @@ def measure_energy(
     except Exception as error:
         reason = f"CodeCarbon failed to start: {type(error).__name__}: {error}"
         _warn(project_name, reason)
+        started = time.perf_counter()
         result = work(None)
         return result, missing_energy_fields(config, time.perf_counter() - started, reason)
+    started = time.perf_counter()
     try:
         result = work(tracker)
     except BaseException:
         _stop_quietly(tracker)
         raise
+    worked_s = time.perf_counter() - started
     try:
         tracker.stop()
         data = tracker.final_emissions_data
@@ -65,7 +68,7 @@ def measure_energy(
     except Exception as error:
         reason = f"CodeCarbon failed to stop: {type(error).__name__}: {error}"
         _warn(project_name, reason)
-        return result, missing_energy_fields(config, time.perf_counter() - started, reason)
+        return result, missing_energy_fields(config, worked_s, reason)
     return result, energy_fields(data, tracker, config)
 
 

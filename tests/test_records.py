@@ -250,3 +250,30 @@ def test_the_report_command_skips_a_record_it_cannot_summarise_and_reports_the_o
     printed = capsys.readouterr()
     assert "Good CPU" in printed.out and "CPU that breaks a table" not in printed.out
     assert f"skipping result {tmp_path / 'bad'}: it cannot be summarised (OverflowError" in printed.err
+
+
+def test_the_migration_changes_only_what_schema_5_changed_and_can_be_run_again(tmp_path):
+    import importlib.util
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "bench" / "migrate_records.py"
+    spec = importlib.util.spec_from_file_location("migrate_records", script)
+    migrate = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migrate)
+    old = valid_record()
+    old.update(schema_version=4, dataset={"source": "/home/alice/data/mnist.npz", "sha256": "d" * 64})
+    for key in ("cpu_pinned_power_w", "ram_pinned_power_w", "power_pinning"):
+        del old["power_assumptions"][key]
+    folder = write(tmp_path, "seed-abababababababab", old)
+    assert migrate.main([str(tmp_path)]) == 0
+    new = json.loads((folder / RECORD_FILE).read_text())
+    assert record_problem(new) is None
+    assert new["dataset"] == {"source": "mnist.npz", "sha256": "d" * 64}
+    assert {key: new["power_assumptions"].pop(key) for key in ("cpu_pinned_power_w", "ram_pinned_power_w")} == {
+        "cpu_pinned_power_w": None,
+        "ram_pinned_power_w": None,
+    }
+    assert new["power_assumptions"].pop("power_pinning") == "not pinned: measured before schema 5"
+    assert {**new, "schema_version": 4, "dataset": old["dataset"]} == old
+    before = (folder / RECORD_FILE).read_text()
+    assert migrate.main([str(folder)]) == 0 and (folder / RECORD_FILE).read_text() == before

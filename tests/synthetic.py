@@ -11,6 +11,7 @@ MULTIPLICATIONS = {"Conv2D": 2_836_800, "SeparableConv2D": 722_536}
 def make_run(
     model, repeat, energy_kwh=0.01, duration_s=100.0, accuracy=0.98, epoch_duration_s=(30.0, 10.0), gpu_measured=False
 ):
+    """One run; its clean-up after the epochs takes the rest of `duration_s`, so that they add up (schema 5)."""
     return {
         "model": model,
         "architecture": {"Conv2D": "conv2d", "SeparableConv2D": "separable"}[model],
@@ -38,7 +39,7 @@ def make_run(
         "codecarbon_gpu_model": None,
         "codecarbon_run_id": f"run-{repeat}",
         "country_iso_code": "USA",
-        "clean_up_duration_s": 0.2,
+        "clean_up_duration_s": max(duration_s - sum(epoch_duration_s), 0.0),
         "clean_up_energy_kwh": 0.0,
         "multiplications_per_image": MULTIPLICATIONS[model],
         "carbon_intensity_g_per_kwh": 400.0,
@@ -113,6 +114,9 @@ POWER_ASSUMPTIONS = {
     "cpu_power_scaled": False,
     "cpu_power_basis": "CodeCarbon's default for a CPU not in its table: 8 W for 2 logical CPU(s)",
     "ram_assumed_power_w": 20.0,
+    "cpu_pinned_power_w": 8.0,
+    "ram_pinned_power_w": 20.0,
+    "power_pinning": "the same on every tracker of this record: CPU pinned at 8 W; RAM at 20 W",
 }
 
 
@@ -168,3 +172,35 @@ def paired_record(standard_energies, separable_energies, **record_options):
     runs = [make_run("Conv2D", repeat, energy_kwh=energy) for repeat, energy in enumerate(standard_energies)]
     runs += [make_run("SeparableConv2D", repeat, energy_kwh=energy) for repeat, energy in enumerate(separable_energies)]
     return make_record(runs, **record_options)
+
+
+def bad_records() -> dict[str, tuple[str, str]]:
+    """Records a runner or a pull request could hand in, each wrong in one way that schema 5 refuses:
+    folder name -> (the text of its record.json, the start of the reason it is refused with)."""
+    import json
+
+    def record(**changes):
+        return paired_record([0.010, 0.011, 0.012], [0.008, 0.009, 0.010], cpu="Bad Record CPU", **changes)
+
+    # The issue's record: one duration of 1e308, one accuracy of NaN, one epoch of 1e-300 s.
+    issue = record(fingerprint="e1" * 32)
+    issue["runs"][0]["duration_s"] = 1e308
+    issue["runs"][1]["test_accuracy"] = float("nan")
+    issue["runs"][2]["epoch_duration_s"][0] = 1e-300
+    absurd = record(fingerprint="e2" * 32)  # the same, less the NaN: within JSON, outside the bounds
+    absurd["runs"][0]["duration_s"] = 1e308
+    absurd["runs"][2]["epoch_duration_s"][0] = 1e-300
+    infinite = json.dumps(record(fingerprint="e3" * 32)).replace('"test_loss": 0.05', '"test_loss": Infinity', 1)
+    future = record(fingerprint="e4" * 32, created="2099-01-01T00:00:00+00:00")
+    leaking = record(fingerprint="e5" * 32)
+    leaking["dataset"]["source"] = "/home/alice/convcarbon/mnist.npz"
+    unsummed = record(fingerprint="e6" * 32)
+    unsummed["runs"][3]["epoch_duration_s"] = [0.5, 0.5]
+    return {
+        "seed-issue-15-record": (json.dumps(issue), "record.json holds NaN, which is not a number"),
+        "seed-absurd-durations": (json.dumps(absurd), "does not match the record schema at runs/0/duration_s"),
+        "seed-infinite-loss": (infinite, "record.json holds Infinity, which is not a number"),
+        "seed-from-the-future": (json.dumps(future), "it is dated 2099-01-01T00:00:00+00:00, in the future"),
+        "seed-with-a-home-path": (json.dumps(leaking), "does not match the record schema at dataset/source"),
+        "seed-epochs-not-adding-up": (json.dumps(unsummed), "a run of SeparableConv2D lasted 100 s but its epochs"),
+    }

@@ -199,7 +199,7 @@ def test_measured_gpu_energy_is_told_apart_from_estimated():
 
 def test_committed_records_are_read_beside_the_local_store(tmp_path):
     committed = ResultStore(tmp_path / "committed")
-    record = paired_record([1.0], [0.5], cpu="CPU C")
+    record = paired_record([0.1], [0.05], cpu="CPU C")
     with committed.locked(), committed.staging() as folder:
         committed.commit(folder, record)
     from convcarbon.measure.store import read_records

@@ -1,10 +1,11 @@
 """`python -m convcarbon collect`: records from other machines, validated, copied into the book's."""
 
 import json
+import shutil
 import subprocess
 import sys
 
-from synthetic import paired_record
+from synthetic import bad_records, paired_record
 
 from convcarbon.measure.collect import collect
 from convcarbon.measure.store import ResultStore
@@ -66,3 +67,22 @@ def test_the_command_prints_each_skipped_folder_and_fails_when_nothing_is_valid(
     assert "skipped bad?[31mname: written as record schema 2" in completed.stdout
     assert "\x1b" not in completed.stdout
     assert completed.stderr == f"convcarbon: error: no valid record in {source}; nothing was collected\n"
+
+
+def test_one_bad_record_of_any_kind_is_refused_by_the_command_with_its_reason_and_the_rest_collected(tmp_path):
+    """As the Pages job runs it: the runners' good records still go in, each bad one is named with its reason."""
+    source, target = tmp_path / "artifacts", tmp_path / "records"
+    for name, (text, _reason) in bad_records().items():
+        write_record(source, {}, name=name)
+        (source / name / "record.json").write_text(text)
+    good = write_record(source, machine_record("Good CPU", "a1" * 32))
+    command = [sys.executable, "-m", "convcarbon", "collect", str(source), "--into", str(target)]
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr
+    for name, (_text, reason) in bad_records().items():
+        assert f"skipped {name}: {reason}" in completed.stdout
+        assert not (target / name).exists()
+    assert "collected 1 new record(s)" in completed.stdout and (target / good.name / "record.json").is_file()
+    shutil.rmtree(good)
+    only_bad = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert only_bad.returncode == 1 and "nothing was collected" in only_bad.stderr

@@ -39,6 +39,7 @@ def test_country_comes_from_flag_then_environment_then_default_and_says_which():
         (dict(profile="smoke", country="XX"), "unknown country code 'XX'"),
         (dict(profile="smoke", country="QUE"), "unknown country code 'QUE'"),
         (dict(profile="smoke", pue=0.5), "PUE must be 1.0 or more"),
+        (dict(profile="smoke", pue=3.5), "PUE must be at most 3"),
         (dict(profile="smoke", repeats=0), "repeats must be between 1 and 50"),
         (dict(profile="smoke", idle_duration_s=-1.0), "idle duration must be between 0 and 3600 s"),
     ],

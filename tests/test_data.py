@@ -95,3 +95,13 @@ def test_pickled_objects_are_refused(write_npz):
     arrays = valid_mnist_arrays()
     arrays["y_train"] = np.array([{"label": 1}] * 60_000, dtype=object)
     _expect(write_npz(**arrays), "pickled")
+
+
+def test_the_source_is_the_file_name_never_its_folder_while_errors_name_the_whole_path(write_npz, tmp_path):
+    """A record carries `source`: a folder such as /home/<user>/ would be published with it."""
+    mnist = load_mnist(str(write_npz("my-mnist.npz", **valid_mnist_arrays())))
+    assert mnist.source == "my-mnist.npz"
+    arrays = {**valid_mnist_arrays(), "y_test": np.full((10_000,), 12, dtype=np.uint8)}
+    broken = write_npz("broken.npz", **arrays)
+    with pytest.raises(DatasetError, match=f"^{broken}: y_test holds label 12"):
+        load_mnist(str(broken))

@@ -253,3 +253,29 @@ def test_interrupted_run_leaves_nothing_half_written(tmp_path, mnist_path, stop_
     assert process.returncode == 130, err
     assert "interrupted; no result was stored" in err and "Traceback" not in err
     assert sorted(path.name for path in results_dir.iterdir()) == [".lock"]
+
+
+def test_the_record_holds_no_local_path_and_one_pinned_wattage(smoke_run, mnist_path):
+    """A record is published (committed, handed in, offered for download): no folder of the machine that made it
+    may be in it. Its idle measurement and every run were estimated with the same pinned wattages."""
+    from pathlib import Path
+
+    from conftest import REPO_ROOT
+
+    from convcarbon.analyze.report import mixed_power_assumptions
+    from convcarbon.measure.schema import record_problem
+
+    _, record, folder, results_dir, _ = smoke_run
+    text = (folder / "record.json").read_text()
+    for local in (Path.home(), Path.cwd(), REPO_ROOT, Path(mnist_path).parent, results_dir, folder):
+        assert str(local) not in text, local
+    assert record["dataset"]["source"] == Path(mnist_path).name
+    assert record_problem(record) is None
+    assumptions = record["power_assumptions"]
+    assert assumptions["ram_pinned_power_w"] == assumptions["ram_assumed_power_w"] is not None
+    if assumptions["cpu_power_model"] in ("load model", "constant model"):
+        assert assumptions["cpu_pinned_power_w"] == assumptions["cpu_assumed_power_w"] is not None
+    assert assumptions["power_pinning"].startswith("the same on every tracker of this record")
+    assert mixed_power_assumptions(record) is None
+    for part in [record["idle"], *record["runs"]]:
+        assert part["ram_power_w"] == pytest.approx(assumptions["ram_pinned_power_w"] * record["config"]["pue"])

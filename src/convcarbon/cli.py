@@ -225,7 +225,7 @@ def command_report(arguments) -> int:
     records = [
         record
         for record in ResultStore(arguments.results_dir).records()
-        if arguments.profile in (None, record["profile"])
+        if arguments.profile in (None, record["profile"]) and _summarisable(record)
     ]
     if not records:
         raise ConvCarbonError(f"no stored results in {arguments.results_dir}; run `python -m convcarbon run` first")
@@ -234,6 +234,18 @@ def command_report(arguments) -> int:
     else:
         print("\n\n".join(f"== {record['path']}\n{format_report(record)}" for record in records))
     return 0
+
+
+def _summarisable(record: dict) -> bool:
+    """False, with the reason on stderr, for a valid record that cannot be summarised: one bad record never
+    stops the report of the others."""
+    from .analyze.machines import summary_problem
+    from .safe import terminal_text
+
+    problem = summary_problem(record)
+    if problem:
+        print(f"skipping result {terminal_text(record['path'])}: {problem}", file=sys.stderr)
+    return problem is None
 
 
 def command_class_table(arguments) -> int:

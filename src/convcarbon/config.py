@@ -21,6 +21,7 @@ MNIST_TEST_IMAGES = 10_000
 DEFAULT_COUNTRY_ISO_CODE = "USA"
 MAX_REPEATS = 50
 MAX_IDLE_DURATION_S = 3600.0
+MAX_PUE = 3.0  # the least efficient data centres report about 2.5; a record's schema bounds it too
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ class ExperimentConfig:
             f"idle duration must be between 0 and {MAX_IDLE_DURATION_S:.0f} s, not {self.idle_duration_s}",
         )
         _check(self.pue >= 1.0, f"PUE must be 1.0 or more, not {self.pue}")
+        _check(self.pue <= MAX_PUE, f"PUE must be at most {MAX_PUE:g}, not {self.pue}")
         _check(
             self.measure_power_secs > 0,
             f"measure_power_secs must be positive, not {self.measure_power_secs}",

@@ -35,7 +35,7 @@ class MnistArrays:
     y_train: np.ndarray
     x_test: np.ndarray
     y_test: np.ndarray
-    source: str
+    source: str  # the file's name, or KERAS_DOWNLOAD: never a path
     sha256: str
 
 
@@ -54,12 +54,18 @@ def resolve_mnist_path(flag_path: str | None, environ=os.environ) -> str | None:
     return flag_path or environ.get("CONVCARBON_MNIST") or None
 
 
+KERAS_DOWNLOAD = "Keras download (keras.datasets.mnist)"
+
+
 def load_mnist(path: str | None) -> MnistArrays:
+    """The arrays, checked. `source` names them for a record: the file's name (never its folder, which may hold
+    a user name and would be published with the record) or the Keras download; the content's sha256 identifies them.
+    Messages about a bad file name the whole path, since they stay on this machine's terminal."""
     if path is None:
-        arrays, source = _download_with_keras(), "Keras download (keras.datasets.mnist)"
+        arrays, source, where = _download_with_keras(), KERAS_DOWNLOAD, KERAS_DOWNLOAD
     else:
-        arrays, source = _read_npz(Path(path)), str(Path(path).resolve())
-    _validate(arrays, source)
+        arrays, source, where = _read_npz(Path(path)), Path(path).name, str(path)
+    _validate(arrays, where)
     return MnistArrays(**arrays, source=source, sha256=_content_sha256(arrays))
 
 

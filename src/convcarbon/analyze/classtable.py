@@ -3,7 +3,8 @@
 Students hand in their records as `<name>/record.json` folders or as loose
 `<name>.json` files, in one folder. Every file is untrusted: it goes through
 `store.read_record_file` (no links, regular files of limited size, the record
-schema), and anything else is skipped with its reason. Strings from records
+schema) and must be one that can be summarised (`machines.summary_problem`);
+anything else is skipped with its reason. Strings from records
 and file names are printed only after `safe.terminal_text` has made them inert.
 """
 
@@ -17,7 +18,7 @@ from ..errors import ConvCarbonError
 from ..measure.store import RECORD_FILE, read_record_file
 from ..safe import terminal_text
 from .analysis import repeats, saving_shown, separable_ratio_interval
-from .machines import energy_method, interval_text
+from .machines import energy_method, interval_text, summary_problem
 from .report import machine_label
 
 # The machine's label is long and comes last, where its length pushes no other column apart.
@@ -51,6 +52,7 @@ def collect(root: Path) -> tuple[list[tuple[str, dict]], list[tuple[str, str]]]:
         if entry.name.startswith("."):
             continue
         record, problem = _read_entry(entry)
+        problem = problem or summary_problem(record)
         if problem:
             skipped.append((entry.name, problem))
         else:

@@ -7,6 +7,7 @@ newest record found in the local results store or committed under
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from pathlib import Path
@@ -18,7 +19,7 @@ from .. import units
 from ..measure.hardware import IDENTITY_FIELDS
 from ..measure.store import scan_records
 from .analysis import MODELS, repeats, runs_of, saving_shown, separable_ratio_interval, summary
-from .report import energy_missing_reasons, machine_label
+from .report import energy_missing_reasons, machine_label, mixed_power_assumptions
 from .stats import RatioInterval
 from .tables import PAGE_BREAK, READINGS, page_table, ratio_cell, summary_cell, without_repeats
 
@@ -28,10 +29,48 @@ COMMITTED_RECORDS = Path("book") / "records"
 def book_records(results_root: Path, committed_root: Path) -> tuple[list[dict], list[tuple[Path, str]]]:
     """Every record the book can show, from the local results store and from the committed records
     (`book/records/`, or the copy installed with the package), oldest first, and every folder it
-    skips, with the reason."""
+    skips, with the reason: invalid, or valid but impossible to summarise (`summary_problem`)."""
     local, local_skipped = scan_records(results_root)
     committed, committed_skipped = scan_records(committed_root)
-    return sorted(local + committed, key=lambda record: record["created_utc"]), local_skipped + committed_skipped
+    shown, unsummarised = [], []
+    for record in local + committed:
+        problem = summary_problem(record)
+        if problem:
+            unsummarised.append((Path(record["path"]), problem))
+        else:
+            shown.append(record)
+    return sorted(shown, key=lambda record: record["created_utc"]), local_skipped + committed_skipped + unsummarised
+
+
+def summary_problem(record: dict) -> str | None:
+    """Why a record that passed the schema still cannot be summarised, in one line; None when it can.
+
+    The schema's bounds should leave nothing that a page cannot compute, but a page must never be the
+    first to find out: this computes every summary a page builds from one record (its tables, the
+    machines' tables, the terminal report) and names the first failure, so the book skips the record
+    with its reason instead of failing to build.
+
+    Used by: every chapter that shows a record (through `book_records`; skipped ones: book/reproducibility.md)."""
+    key = hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()
+    if key not in _SUMMARY_PROBLEMS:  # a chapter reads the same records more than once
+        _SUMMARY_PROBLEMS[key] = _try_summaries(record)
+    return _SUMMARY_PROBLEMS[key]
+
+
+_SUMMARY_PROBLEMS: dict[str, str | None] = {}
+
+
+def _try_summaries(record: dict) -> str | None:
+    from .report import format_report
+
+    try:
+        format_report(record)
+        summary_frame([record], record)
+        spread_frame([record])
+        analytic_frame([record])
+    except Exception as error:  # any failure: the record is skipped, named with it, and the book still builds
+        return f"it cannot be summarised ({type(error).__name__}: {str(error)[:120]})"
+    return None
 
 
 def machine_key(record: dict) -> str:
@@ -118,7 +157,13 @@ def energy_method(record: dict) -> str:
     parts.append(_cpu_method(run, assumptions))
     ram_w = assumptions.get("ram_assumed_power_w")
     parts.append(f"RAM estimated: {units.number(ram_w)} W model" if ram_w is not None else "RAM estimated: power model")
+    if mixed_power_assumptions(record):
+        parts.append(MIXED_MARK)
     return "; ".join(parts)
+
+
+# Said of a record whose runs were estimated with different wattages (`report.mixed_power_assumptions`).
+MIXED_MARK = "mixes assumed wattages between its runs"
 
 
 def _cpu_method(run: dict, assumptions: dict) -> str:
@@ -184,7 +229,8 @@ def summary_frame(records: list[dict], shown: dict) -> Styler:
                 f"{repeats(record)} run(s) per model",
                 "energy obtained": energy_method(record),
                 "time ratio": ratio_cell(separable_ratio_interval(record, "duration"), PAGE_BREAK),
-                "energy ratio": ratio_cell(energy, PAGE_BREAK),
+                "energy ratio": ratio_cell(energy, PAGE_BREAK)
+                + (f", {MIXED_MARK}" if mixed_power_assumptions(record) else ""),
                 "verdict": SHORT_VERDICTS[saving_shown(energy, repeats(record))],
             }
         )

@@ -99,6 +99,45 @@ def power_assumption_text(record: dict) -> str:
     return f"{assumptions['cpu_power_model']}{scaled}: {basis}{ram}"
 
 
+def mixed_power_assumptions(record: dict) -> str | None:
+    """How the assumed wattages differ between the measurements of one record (its idle measurement and its
+    runs), in one line of plain text; None when they all share one. A record whose runs were estimated with
+    different wattages mixes two assumptions in its energy ratio: schema 5 pins them (`power.pinned`), but a
+    record made before, or on a CodeCarbon that ignores the pin, can still mix them (an Intel Xeon VM gave one
+    run RAM at 24 W and the others 20 W).
+
+    Used by: book/results.md and book/reproducibility.md (the provenance note), the machines' table, `report`."""
+    parts = [("the idle measurement", record["idle"])] + [(_run_label(run), run) for run in record["runs"]]
+    measured = [(label, part) for label, part in parts if part and not part.get("energy_missing_reason")]
+    differences = []
+    for name, wattage in (("RAM", _ram_wattage), ("CPU", _cpu_wattage)):
+        labels_by_value: dict[str, list[str]] = {}
+        for label, part in measured:
+            labels_by_value.setdefault(wattage(part), []).append(label)
+        if len(labels_by_value) > 1:
+            differences.append(
+                f"{name} "
+                + "; ".join(f"{value} in {_labels_text(labels)}" for value, labels in labels_by_value.items())
+            )
+    if not differences:
+        return None
+    return "assumed wattage differs between the measurements of this record: " + "; and ".join(differences)
+
+
+def _ram_wattage(part: dict) -> str:
+    power_w = part["ram_power_w"]
+    return "no RAM model" if power_w is None else f"{number(power_w)} W"
+
+
+def _cpu_wattage(part: dict) -> str:
+    """The CPU's method as CodeCarbon gave it ("estimated: CPU load x 8.0 W"), which holds its wattage."""
+    return plain_text(part["cpu_tracking_method"], 200)
+
+
+def _labels_text(labels: list[str]) -> str:
+    return ", ".join(labels) if len(labels) <= 3 else f"{', '.join(labels[:2])} and {len(labels) - 2} more"
+
+
 def energy_missing_reasons(record: dict) -> list[str]:
     """Why CodeCarbon gave no energy for some run of this record; empty when it gave all."""
     parts = [("idle measurement", record["idle"])] + [(_run_label(run), run) for run in record["runs"]]
@@ -139,6 +178,9 @@ def provenance_lines(record: dict) -> list[str]:
     ]
     if energy_is_estimated(record):
         lines.append("WARNING: no hardware energy counter was read; energy and emissions are estimates.")
+    mixed = mixed_power_assumptions(record)
+    if mixed:
+        lines.append(f"WARNING: {mixed}; the energy ratio mixes these assumptions.")
     for reason in energy_missing_reasons(record):
         lines.append(f"WARNING: energy and emissions were not measured ({reason}).")
     return lines

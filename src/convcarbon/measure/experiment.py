@@ -20,7 +20,7 @@ from .idle import measure_idle
 from .provenance import fingerprint, git_commit, source_sha256, versions
 from .schema import SCHEMA_VERSION
 from .store import CODECARBON_CSV, ResultStore
-from .tracking import measure, probe_power_assumptions
+from .tracking import measure_energy, probe_power_assumptions
 
 
 def run_experiment(
@@ -69,13 +69,12 @@ def run_experiment(
         with store.staging() as folder:
             if config.idle_duration_s:
                 print(f"Measuring the machine at rest for {config.idle_duration_s:g} s first.", file=log, flush=True)
-            assumptions = probe_power_assumptions(config, folder)
-            forced_w = assumptions.pop("cpu_forced_power_w")
+            assumptions = probe_power_assumptions(config, folder)  # pinned on every tracker below
             if assumptions.get("cpu_power_scaled"):
                 print(f"CPU power is estimated, not measured: {assumptions['cpu_power_basis']}.", file=log, flush=True)
-            idle = measure_idle(config, folder, forced_w)
+            idle = measure_idle(config, folder, assumptions)
             runs = [
-                train_one(architecture, repeat, position, config, data, folder, progress, forced_w)
+                train_one(architecture, repeat, position, config, data, folder, progress, assumptions)
                 for position, (repeat, architecture) in enumerate(schedule)
             ]
             record = {
@@ -117,9 +116,9 @@ def train_one(
     data: PreparedData,
     output_dir,
     progress,
-    force_cpu_power_w: float | None = None,
+    pinned: dict | None = None,
 ) -> dict:
-    """Train one model inside its own tracker, then evaluate it on the test images."""
+    """Train one model inside its own tracker (with the experiment's `pinned` wattages), then evaluate it."""
     import keras
 
     from ..models import build_model
@@ -145,7 +144,7 @@ def train_one(
         meter.end_of_fit()
         return history, meter
 
-    (history, meter), energy = measure(config, output_dir, f"convcarbon-{architecture}", fit, force_cpu_power_w)
+    (history, meter), energy = measure_energy(config, output_dir, f"convcarbon-{architecture}", fit, pinned)
     test_loss, test_accuracy = model.evaluate(data.x_test, data.y_test, batch_size=config.batch_size, verbose=0)
     return {
         "architecture": architecture,

@@ -10,20 +10,21 @@ import time
 from pathlib import Path
 
 from ..config import ExperimentConfig
-from .tracking import measure
+from .tracking import measure_energy
 
 SECONDS_PER_HOUR = 3600.0
 
 
-def measure_idle(config: ExperimentConfig, output_dir: Path, force_cpu_power_w: float | None = None) -> dict | None:
-    """Energy fields of `idle_duration_s` of sleeping, plus the mean power of each part.
+def measure_idle(config: ExperimentConfig, output_dir: Path, pinned: dict | None = None) -> dict | None:
+    """Energy fields of `idle_duration_s` of sleeping, plus the mean power of each part, with the same
+    pinned wattages as the runs (`tracking.measure_energy`).
 
     None when the configuration skips the idle measurement (idle_duration_s = 0).
     """
     if config.idle_duration_s == 0:
         return None
-    _, fields = measure(
-        config, output_dir, "convcarbon-idle", lambda tracker: time.sleep(config.idle_duration_s), force_cpu_power_w
+    _, fields = measure_energy(
+        config, output_dir, "convcarbon-idle", lambda tracker: time.sleep(config.idle_duration_s), pinned
     )
     for part in ("", "cpu_", "gpu_", "ram_"):
         energy_field = f"{part}energy_kwh" if part else "energy_consumed_kwh"

@@ -75,8 +75,39 @@ def tracking_methods(tracker, ram_power_w: float) -> dict:
 
 
 def power_assumptions(tracker, cpu_model: str, logical_cpus: int, threads_per_core: int) -> dict:
-    """What an unstarted tracker will assume, and the wattage to force to charge only this machine's
-    share of a chip (`cpu_forced_power_w`, None when nothing needs forcing)."""
+    """What an unstarted tracker will assume (scaled to this machine's share of a chip where CodeCarbon
+    charges a whole chip), and the wattages to pin on every tracker of the experiment (`pinned`)."""
+    return pinned(_assumed(tracker, cpu_model, logical_cpus, threads_per_core))
+
+
+def pinned(assumptions: dict) -> dict:
+    """The assumptions with the wattages that every tracker of one experiment is given, so that its idle
+    measurement and all its runs are estimated alike (CodeCarbon re-evaluates its RAM model per tracker:
+    on one Intel Xeon VM a record's first run had RAM at 24 W and the others at 20 W).
+
+    `cpu_pinned_power_w` is CodeCarbon's `force_cpu_power`: the assumed CPU wattage, pinned only where the CPU
+    is estimated (forcing it where a counter is read would make CodeCarbon stop reading the counter).
+    `ram_pinned_power_w` is `force_ram_power`: the RAM model's wattage as the probe found it.
+    `power_pinning` says what was pinned, or why not."""
+    estimated = assumptions["cpu_power_model"] in ("load model", "constant model")
+    cpu_w = assumptions.get("cpu_assumed_power_w") if estimated else None
+    ram_w = assumptions.get("ram_assumed_power_w")
+    if assumptions["cpu_power_model"] == "counter":
+        cpu_text = "CPU not pinned (its energy is read from a hardware counter)"
+    elif cpu_w is None:
+        cpu_text = "CPU not pinned (CodeCarbon's CPU wattage is not known before it starts)"
+    else:
+        cpu_text = f"CPU pinned at {cpu_w:g} W"
+    ram_text = "RAM not pinned (CodeCarbon's RAM model gave no wattage)" if ram_w is None else f"RAM at {ram_w:g} W"
+    return {
+        **assumptions,
+        "cpu_pinned_power_w": cpu_w,
+        "ram_pinned_power_w": ram_w,
+        "power_pinning": f"the same on every tracker of this record: {cpu_text}; {ram_text}",
+    }
+
+
+def _assumed(tracker, cpu_model: str, logical_cpus: int, threads_per_core: int) -> dict:
     cpu = next((hardware for hardware in getattr(tracker, "_hardware", []) if type(hardware).__name__ == "CPU"), None)
     ram = next((hardware for hardware in getattr(tracker, "_hardware", []) if type(hardware).__name__ == "RAM"), None)
     assumptions = {
@@ -87,7 +118,6 @@ def power_assumptions(tracker, cpu_model: str, logical_cpus: int, threads_per_co
         "cpu_machine_share": None,
         "cpu_assumed_power_w": None,
         "cpu_power_scaled": False,
-        "cpu_forced_power_w": None,
         "cpu_power_basis": None,
         "ram_assumed_power_w": _ram_power_w(ram),
     }
@@ -132,7 +162,6 @@ def _share_of_chip(
         **fields,
         "cpu_assumed_power_w": scaled_w,
         "cpu_power_scaled": True,
-        "cpu_forced_power_w": scaled_w,
         "cpu_power_basis": (
             f"{basis}, scaled to this machine's share: {logical_cpus} of its "
             f"{chip_logical_cpus} logical CPUs, {scaled_w:g} W"

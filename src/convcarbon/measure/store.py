@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import shutil
 import stat
@@ -141,10 +142,10 @@ def read_record_file(path: Path) -> tuple[dict | None, str | None]:
     try:
         if path.is_symlink():
             return None, f"{path.name} is a symbolic link, which is refused"
-        record = json.loads(_read_small_file(path))
+        record = strict_json(_read_small_file(path))
     except FileNotFoundError:
         return None, f"no {path.name}"
-    except _NotARecordFile as error:
+    except (_NotARecordFile, NotFiniteNumber) as error:
         return None, f"{path.name} {error}"
     except OSError as error:
         return None, f"{path.name} cannot be read ({error.strerror or error})"
@@ -156,6 +157,27 @@ def read_record_file(path: Path) -> tuple[dict | None, str | None]:
     if problem:
         return None, problem
     return record, None
+
+
+class NotFiniteNumber(ValueError):
+    """A number JSON does not allow (NaN, Infinity) or one too large for a float: its message completes
+    "<file name> ..."."""
+
+
+def strict_json(text: str):
+    """JSON as the standard defines it: Python's reader accepts NaN, Infinity and -Infinity, and reads 1e400
+    as infinity; a bound check cannot catch them (NaN < 0 is false), so they are refused here."""
+
+    def refuse_constant(name: str):
+        raise NotFiniteNumber(f"holds {name}, which is not a number (JSON allows finite numbers only)")
+
+    def finite_float(text: str) -> float:
+        value = float(text)
+        if not math.isfinite(value):
+            raise NotFiniteNumber(f"holds the number {text[:40]}, too large to be finite")
+        return value
+
+    return json.loads(text, parse_constant=refuse_constant, parse_float=finite_float)
 
 
 class _NotARecordFile(Exception):

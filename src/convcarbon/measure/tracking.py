@@ -21,27 +21,27 @@ from .power import power_assumptions, tracking_methods
 Result = TypeVar("Result")
 
 
-def measure(
+def measure_energy(
     config: ExperimentConfig,
     output_dir: Path,
     project_name: str,
     work: Callable[[object | None], Result],
-    force_cpu_power_w: float | None = None,
+    pinned: dict | None = None,
 ) -> tuple[Result, dict]:
     """Run `work(tracker)` inside a tracker; return its result and the flat energy fields.
 
-    `force_cpu_power_w` replaces CodeCarbon's assumed CPU wattage (see `power`).
-    `work` gets the running tracker, or None when CodeCarbon failed to start,
-    so that it can read the energy part-way (see `epochs.EpochMeter`).
+    `pinned` (the probe's `power.pinned` assumptions) fixes the CPU and RAM wattages CodeCarbon assumes,
+    so that every tracker of one experiment estimates alike. `work` gets the running tracker, or None
+    when CodeCarbon failed to start, so that it can read the energy part-way (see `epochs.EpochMeter`).
 
     If CodeCarbon fails, the work still runs (or its result is kept), the failure
     is reported on stderr, and the energy fields are None with the reason in
-    `energy_missing_reason`: a missing measurement is never written as a zero.
+    `energy_missing_reason`: a missing measurement is never written as a zero. The duration is then
+    the work's own, timed here, without the tracker's start or stop: the epochs must add up to it.
     """
-    started = time.perf_counter()
     tracker = None
     try:
-        tracker = _new_tracker(config, output_dir, project_name, force_cpu_power_w)
+        tracker = _new_tracker(config, output_dir, project_name, pinned or {})
         tracker.start()
     except KeyboardInterrupt:
         if tracker is not None:
@@ -50,13 +50,16 @@ def measure(
     except Exception as error:
         reason = f"CodeCarbon failed to start: {type(error).__name__}: {error}"
         _warn(project_name, reason)
+        started = time.perf_counter()
         result = work(None)
         return result, missing_energy_fields(config, time.perf_counter() - started, reason)
+    started = time.perf_counter()
     try:
         result = work(tracker)
     except BaseException:
         _stop_quietly(tracker)
         raise
+    worked_s = time.perf_counter() - started
     try:
         tracker.stop()
         data = tracker.final_emissions_data
@@ -65,7 +68,7 @@ def measure(
     except Exception as error:
         reason = f"CodeCarbon failed to stop: {type(error).__name__}: {error}"
         _warn(project_name, reason)
-        return result, missing_energy_fields(config, time.perf_counter() - started, reason)
+        return result, missing_energy_fields(config, worked_s, reason)
     return result, energy_fields(data, tracker, config)
 
 
@@ -150,21 +153,23 @@ def cumulative_energy_kwh(tracker) -> float:
 
 def probe_power_assumptions(config: ExperimentConfig, output_dir: Path) -> dict:
     """What CodeCarbon will assume on this machine, read from a tracker that is made but never started,
-    with the CPU wattage to force on every tracker of the experiment (`power.power_assumptions`).
+    with the wattages to pin on every tracker of the experiment (`power.power_assumptions`, `power.pinned`).
 
-    If CodeCarbon cannot even be set up, the assumptions say so and nothing is forced: the
+    If CodeCarbon cannot even be set up, the assumptions say so and nothing is pinned: the
     runs then record their energy as missing with the reason.
     """
     import psutil
 
     try:
-        tracker = _new_tracker(config, output_dir, "convcarbon-probe", None)
+        tracker = _new_tracker(config, output_dir, "convcarbon-probe", {})
         tracker._ensure_hardware_ready()  # CodeCarbon 3.3 detects the hardware lazily, at start
     except Exception as error:
         return {
             "cpu_power_model": "unknown",
-            "cpu_forced_power_w": None,
-            "cpu_power_basis": f"CodeCarbon could not be set up: {type(error).__name__}: {error}",
+            "cpu_power_basis": f"CodeCarbon could not be set up: {type(error).__name__}: {error}"[:600],
+            "cpu_pinned_power_w": None,
+            "ram_pinned_power_w": None,
+            "power_pinning": "not pinned: CodeCarbon could not be set up before the runs",
         }
     logical_cpus = psutil.cpu_count(logical=True) or 1
     threads_per_core = logical_cpus // max(psutil.cpu_count(logical=False) or logical_cpus, 1)
@@ -172,7 +177,7 @@ def probe_power_assumptions(config: ExperimentConfig, output_dir: Path) -> dict:
     return power_assumptions(tracker, getattr(cpu, "_model", None) or "", logical_cpus, threads_per_core)
 
 
-def _new_tracker(config: ExperimentConfig, output_dir: Path, project_name: str, force_cpu_power_w: float | None):
+def _new_tracker(config: ExperimentConfig, output_dir: Path, project_name: str, pinned: dict):
     from codecarbon import OfflineEmissionsTracker
 
     # CodeCarbon logs an info line per measurement; our own progress lines say enough.
@@ -189,7 +194,8 @@ def _new_tracker(config: ExperimentConfig, output_dir: Path, project_name: str, 
         # Our results store holds its own lock; CodeCarbon's global one in /tmp
         # would be left behind by a killed run and block the next.
         allow_multiple_runs=True,
-        force_cpu_power=force_cpu_power_w,
+        force_cpu_power=pinned.get("cpu_pinned_power_w"),
+        force_ram_power=pinned.get("ram_pinned_power_w"),
     )
 
 

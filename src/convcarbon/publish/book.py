@@ -275,6 +275,10 @@ def provenance_note(record: dict) -> Markdown:
         f"{markdown_text(config['country_source'])}), "
         f"{standard['carbon_intensity_g_per_kwh']:.0f} g CO2eq/kWh, PUE {config['pue']}",
     ]
+    from ..analyze.report import mixed_power_assumptions  # a record whose runs assumed different wattages
+
+    mixed = mixed_power_assumptions(record)
+    lines += [f"- **Mixed assumptions:** {markdown_text(mixed)}; the energy ratio mixes them"] if mixed else []
     if estimated:
         lines += [
             "",

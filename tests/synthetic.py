@@ -226,7 +226,7 @@ def make_breakdown(step_s=0.1, convolution_s=0.05, other_s=0.004):
     return {
         "method": "timed sub-models",
         "batch_size": 250,
-        "rounds": 10,
+        "rounds": 7,
         "call_overhead_s": 1e-4,
         "models": [
             {"architecture": "conv2d", "model": "Conv2D", "step_duration_s": step_s, "parts": parts()},

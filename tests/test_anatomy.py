@@ -164,6 +164,15 @@ def test_parts_that_miss_the_step_by_more_than_the_tolerance_do_not_add_up():
     assert not breakdown.adds_up(breakdown.model_breakdown(record, "Conv2D"))
 
 
+def test_tables_show_the_measured_parts_and_predictions():
+    record = anatomy_record()
+    breakdown_html = anatomy.breakdown_frame(record).to_html()
+    assert "framework overhead" in breakdown_html and "409,600" in breakdown_html  # dense_1's multiplications
+    inference_html = anatomy.inference_frame(record).to_html()
+    assert "1,000,000" in inference_html and "36.0 mJ" in inference_html
+    assert "epoch (cited)" in anatomy.tutorial_epochs_frame().to_html()
+
+
 def test_breakdown_texts_and_figure_come_from_the_record():
     record = anatomy_record()
     texts = anatomy.breakdown_texts(record)

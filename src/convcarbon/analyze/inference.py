@@ -101,12 +101,17 @@ def inference_rows(record: dict) -> list[dict]:
                     "model": model,
                     "time per prediction": _with_range(time_seen, TIME_PER_PREDICTION_S),
                     "energy per prediction": _with_range(energy_seen, ENERGY_PER_PREDICTION_KWH),
-                    "predictions that use one training run's energy": units.number(
+                    "predictions that use one training run's energy": three_digits(
                         break_even_predictions(record, model, size)
                     ),
                 }
             )
     return rows
+
+
+def three_digits(count: float) -> str:
+    """A count from a ratio of measurements, to three significant digits (107,229 reads 107,000)."""
+    return units.NOT_MEASURED if math.isnan(count) else f"{round(float(f'{count:.3g}')):,}"
 
 
 def _with_range(seen: Summary, quantity: units.Quantity) -> str:

@@ -9,6 +9,7 @@ reported"), book/ethics.md ("Training once, predicting many times").
 from __future__ import annotations
 
 import math
+import statistics
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -101,7 +102,7 @@ def breakdown_frame(record: dict) -> Styler | Markdown:
         rows.append(_row(model, "measured step", step_s, step_s))
     frame = pd.DataFrame(rows)
     frame["model"] = without_repeats(frame["model"])
-    return page_table(frame.set_index(["model", "part"]))
+    return page_table(frame)
 
 
 def _ms(value_s: float) -> str:
@@ -200,7 +201,7 @@ def interval_text(interval: RatioInterval) -> str:
 
 
 def _count(value: float) -> str:
-    return units.NOT_MEASURED if math.isnan(value) else f"{round(value):,}"
+    return inference.three_digits(value)
 
 
 def inference_frame(record: dict) -> Styler | Markdown:
@@ -210,7 +211,7 @@ def inference_frame(record: dict) -> Styler | Markdown:
         return _not_in_record("The cost of a prediction was")
     frame = pd.DataFrame(inference.inference_rows(record))
     frame["batch size"] = without_repeats(frame["batch size"])
-    return page_table(frame.set_index(["batch size", "model"]), corner=f"median of {record['config']['repeats']} runs")
+    return page_table(frame)
 
 
 def _not_in_record(what: str) -> Markdown:
@@ -245,9 +246,12 @@ def tutorial_texts(record: dict) -> dict[str, str]:
                 f"tutorial_{name}_epoch_sum_s": f"{sums[model]:,} s",
                 f"tutorial_{name}_outside_s": units.DURATION_S.text(tutorial_outside_epochs_s(model)),
                 f"tutorial_{name}_first_epoch_s": f"{first:,} s",
-                f"anatomy_{name}_warm_up_s": units.DURATION_S.text(
+                f"tutorial_{name}_later_epoch_s": f"{statistics.median(TUTORIAL_EPOCH_S[model][1:]):g} s",
+                f"anatomy_{name}_first_epoch_s": units.DURATION_S.text(
                     summary(record, model, "first epoch duration").median
-                    - summary(record, model, "later epoch duration").median
+                ),
+                f"anatomy_{name}_later_epoch_s": units.DURATION_S.text(
+                    summary(record, model, "later epoch duration").median
                 ),
             }
         )
@@ -258,6 +262,7 @@ def tutorial_texts(record: dict) -> dict[str, str]:
             "tutorial_duration_ratio": units.ratio(durations["SeparableConv2D"] / durations["Conv2D"]),
             "tutorial_epoch_sum_ratio": units.ratio(sums["SeparableConv2D"] / sums["Conv2D"]),
             "tutorial_difference_s": units.DURATION_S.text(difference),
+            "tutorial_epoch_sum_difference_s": f"{sums['Conv2D'] - sums['SeparableConv2D']:,} s",
             "tutorial_outside_difference_share": units.percent(outside / difference),
         }
     )

@@ -138,6 +138,8 @@ def test_break_even_is_not_a_number_when_prediction_energy_was_not_measured():
     assert record_problem(record) is None
     assert math.isnan(inference.break_even_predictions(record, "Conv2D", 1))
     assert anatomy.inference_texts(record)["conv2d_break_even_b1"] == "not measured"
+    assert inference.inference_energy_kind(record) == "not measured"
+    assert "energy per prediction (not measured)" in anatomy.inference_frame(record).to_html()
 
 
 # --- the breakdown ------------------------------------------------------------------------------
@@ -170,6 +172,7 @@ def test_tables_show_the_measured_parts_and_predictions():
     assert "framework overhead" in breakdown_html and "409,600" in breakdown_html  # dense_1's multiplications
     inference_html = anatomy.inference_frame(record).to_html()
     assert "1,000,000" in inference_html and "36.0 mJ" in inference_html
+    assert "energy per prediction (estimated)" in inference_html
     assert "epoch (cited)" in anatomy.tutorial_epochs_frame().to_html()
 
 

@@ -82,15 +82,24 @@ def break_even_predictions(record: dict, model: str, batch_size: int) -> float:
     return training_kwh / prediction_kwh
 
 
-def inference_energy_estimated(record: dict) -> bool:
-    """True when the prediction energy came from a power model, not a hardware counter."""
+def inference_energy_kind(record: dict) -> str:
+    """How the prediction energy was obtained: "measured" (a hardware counter), "estimated" (a power
+    model), "not measured" (CodeCarbon failed for some run), or "not measured in this record"."""
     entries = record.get("inference") or ()
-    return bool(entries) and not any(entry["cpu_energy_measured"] or entry["gpu_energy_measured"] for entry in entries)
+    if not entries:
+        return "not measured in this record"
+    windows = [batch["energy_kwh"] for entry in entries for batch in entry["batches"]]
+    if any(entry["energy_missing_reason"] for entry in entries) or None in windows:
+        return "not measured"
+    if any(entry["cpu_energy_measured"] or entry["gpu_energy_measured"] for entry in entries):
+        return "measured"
+    return "estimated"
 
 
 def inference_rows(record: dict) -> list[dict]:
     """One row per batch size and model: time and energy per prediction (median, range), and the break-even."""
     rows = []
+    energy_column = f"energy per prediction ({inference_energy_kind(record)})"
     for size in batch_sizes(record):
         for model in MODELS:
             time_seen = per_prediction(record, model, size, TIME)
@@ -100,7 +109,7 @@ def inference_rows(record: dict) -> list[dict]:
                     "batch size": size,
                     "model": model,
                     "time per prediction": _with_range(time_seen, TIME_PER_PREDICTION_S),
-                    "energy per prediction": _with_range(energy_seen, ENERGY_PER_PREDICTION_KWH),
+                    energy_column: _with_range(energy_seen, ENERGY_PER_PREDICTION_KWH),
                     "predictions that use one training run's energy": three_digits(
                         break_even_predictions(record, model, size)
                     ),

@@ -177,7 +177,7 @@ def inference_texts(record: dict) -> dict[str, str]:
     texts = {
         "inference_batch_size": f"{batch:,}",
         "inference_test_images": f"{record['inference'][0]['test_images']:,}",
-        "prediction_energy_kind": "estimated" if inference.inference_energy_estimated(record) else "measured",
+        "prediction_energy_kind": inference.inference_energy_kind(record),
     }
     for model in MODELS:
         name = NAMES[model]

@@ -14,31 +14,34 @@ one empty compiled call is measured too and taken off every part, since a traini
 step pays it once, not once per part. The step itself is Keras's compiled training
 step, `train_on_batch`, the function `fit` calls for every batch. Every function is
 called in turn, round after round (`ROUNDS`, after `WARM_UP_ROUNDS` not kept), so that
-a change in the machine's load falls on all of them alike. Each time is the least of
-its rounds: other work on a shared machine can only add time. (With medians, on a
-2-core VM shared with other builds, the load fell unevenly on the parts and the step,
-and the separable model's parts came to 78% of its step in one smoke run.) What the
-parts do not account for, the step minus their sum, is the framework's own overhead
-(dispatch, metrics, data handling): the analysis shows it as such (`analyze.breakdown`).
+a change in the machine's load falls on all of them alike, and each part is the median
+of its round-by-round differences. On a 2-core VM shared with other work the parts came
+to 102% and 98% of the step (standard, separable) in one smoke-sized trial and to 94%
+and 78% in another; two variants did worse there: the least of the rounds (119%), and cumulative sub-models, the first
+k layers as one function with each layer the difference of consecutive prefixes (over
+250%, differences of large, noisy times). What the parts do not account for, the step
+minus their sum, is the framework's own overhead (dispatch, metrics, data handling): the
+analysis shows it as such (`analyze.breakdown`).
 
 Used by: book/results.md ("Where a training step's time goes").
 """
 
 from __future__ import annotations
 
+import statistics
 import time
 
 import numpy as np
 
 from ..architecture import DISPLAY_NAMES
 
-ROUNDS = 5
-WARM_UP_ROUNDS = 1
+ROUNDS = 7
+WARM_UP_ROUNDS = 2
 LOSS_PART, UPDATE_PART = "loss", "optimizer"
 METHOD = (
     "timed sub-models: each layer's forward pass and forward+gradient as compiled functions on its real "
     "input activations (backward = difference), the loss and Adam's update alike, one empty call's time "
-    f"taken off each; the least of {ROUNDS} interleaved rounds after {WARM_UP_ROUNDS} of warm-up; the step is "
+    f"taken off each; medians of {ROUNDS} interleaved rounds after {WARM_UP_ROUNDS} of warm-up; the step is "
     "Keras's compiled train_on_batch"
 )
 
@@ -72,7 +75,7 @@ def measure_breakdown(trained: dict, x_train: np.ndarray, y_train: np.ndarray, b
         "method": METHOD,
         "batch_size": batch,
         "rounds": ROUNDS,
-        "call_overhead_s": min(overheads),
+        "call_overhead_s": statistics.median(overheads),
         "models": models,
     }
 
@@ -118,24 +121,29 @@ def _one_model(architecture: str, trained, x: np.ndarray, y: np.ndarray) -> tupl
             if round_index >= WARM_UP_ROUNDS:
                 rounds[name].append(time.perf_counter() - started)
 
-    least = {name: min(times) for name, times in rounds.items()}
-    overhead_s = least["empty/call"]
+    overhead = rounds["empty/call"]
     parts = []
     for layer_name in [layer.name for layer in model.layers] + [LOSS_PART]:
-        forward_s, both_s = least[f"{layer_name}/forward"], least[f"{layer_name}/both"]
+        forward, both = rounds[f"{layer_name}/forward"], rounds[f"{layer_name}/both"]
         parts += [
-            {"layer": layer_name, "phase": "forward", "duration_s": max(0.0, forward_s - overhead_s)},
-            {"layer": layer_name, "phase": "backward", "duration_s": max(0.0, both_s - forward_s)},
+            {"layer": layer_name, "phase": "forward", "duration_s": _median_difference(forward, overhead)},
+            {"layer": layer_name, "phase": "backward", "duration_s": _median_difference(both, forward)},
         ]
-    update_s = max(0.0, least[f"{UPDATE_PART}/update"] - overhead_s)
+    update_s = _median_difference(rounds[f"{UPDATE_PART}/update"], overhead)
     parts.append({"layer": UPDATE_PART, "phase": "update", "duration_s": update_s})
     entry = {
         "architecture": architecture,
         "model": DISPLAY_NAMES[architecture],
-        "step_duration_s": least["step/step"],
+        "step_duration_s": statistics.median(rounds["step/step"]),
         "parts": parts,
     }
-    return entry, overhead_s
+    return entry, statistics.median(overhead)
+
+
+def _median_difference(minuend: list[float], subtrahend: list[float]) -> float:
+    """The median of the round-by-round differences (the two were timed moments apart, under the same
+    load), never below zero (noise can make one negative)."""
+    return max(0.0, statistics.median(a - b for a, b in zip(minuend, subtrahend, strict=True)))
 
 
 def _call(function, *arguments):

@@ -88,14 +88,11 @@ def breakdown_frame(record: dict) -> Styler | Markdown:
         for row in breakdown.layer_times(entry):
             updates = row.layer == breakdown.UPDATE_PART
             rows.append(
-                _row(model, row.layer, row.total_s, step_s)
+                _row(model, f"{row.layer} (update)" if updates else row.layer, row.total_s, step_s)
                 | {
                     "forward (ms)": "" if updates else _ms(row.forward_s),
                     "backward (ms)": "" if updates else _ms(row.backward_s),
-                    "update (ms)": _ms(row.update_s) if updates else "",
-                    "multiplications per image, forward": ""
-                    if row.multiplications is None
-                    else f"{row.multiplications:,}",
+                    MULTIPLICATIONS_COLUMN: "" if row.multiplications is None else f"{row.multiplications:,}",
                 }
             )
         rows.append(_row(model, breakdown.FRAMEWORK_OVERHEAD, breakdown.framework_overhead_s(entry), step_s))
@@ -103,6 +100,9 @@ def breakdown_frame(record: dict) -> Styler | Markdown:
     frame = pd.DataFrame(rows)
     frame["model"] = without_repeats(frame["model"])
     return page_table(frame)
+
+
+MULTIPLICATIONS_COLUMN = "multiplications per image"
 
 
 def _ms(value_s: float) -> str:
@@ -115,10 +115,9 @@ def _row(model: str, part: str, duration_s: float, step_s: float) -> dict:
         "part": part,
         "forward (ms)": "",
         "backward (ms)": "",
-        "update (ms)": "",
         "total (ms)": _ms(duration_s),
         "share of the step": units.percent(duration_s / step_s),
-        "multiplications per image, forward": "",
+        MULTIPLICATIONS_COLUMN: "",
     }
 
 
@@ -279,7 +278,7 @@ def tutorial_epochs_frame() -> Styler:
             for column, values in (("epoch (s)", TUTORIAL_EPOCH_S), ("ms/step", TUTORIAL_MS_PER_STEP))
         }
     rows["sum of the epochs"] = {
-        f"{model} {column}": (units.number(tutorial_epoch_sum_s(model)) if column == "epoch (s)" else "")
+        f"{model} {column}": (f"{tutorial_epoch_sum_s(model):,}" if column == "epoch (s)" else "")
         for model in MODELS
         for column in ("epoch (s)", "ms/step")
     }

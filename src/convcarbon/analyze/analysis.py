@@ -67,7 +67,7 @@ METRICS = [
         "clean-up after the epochs",
         "s",
         _field("clean_up_duration_s"),
-        no_interval_reason="a run's clean-up can be near zero, so the ratio's interval would mean nothing",
+        no_interval_reason="runs can be near zero",  # the chapter says why that leaves an interval meaningless
     ),
     Metric("energy_consumed", "kWh", _field("energy_consumed_kwh")),
     Metric("energy above idle", "kWh", _above_idle),

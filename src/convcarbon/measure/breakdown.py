@@ -36,7 +36,7 @@ import numpy as np
 from ..architecture import DISPLAY_NAMES
 
 ROUNDS = 7
-WARM_UP_ROUNDS = 2
+WARM_UP_ROUNDS = 1
 LOSS_PART, UPDATE_PART = "loss", "optimizer"
 METHOD = (
     "timed sub-models: each layer's forward pass and forward+gradient as compiled functions on its real "

@@ -10,10 +10,12 @@ instants as the time (`tracking.cumulative_energy_kwh`, as `epochs.EpochMeter` d
 2. batch 1: every image alone, one call each, as a service answering one request at a time;
 3. the training batch size: the images in batches, as an offline job would.
 
-What is timed: the model called inside a compiled function (`tf.function`) on input
-tensors already in memory, each result copied back to a NumPy array, so that every
-prediction has really been computed. `model.predict` is not used: its per-call set-up
-(a data adapter, callbacks) would dwarf one image. A window shorter than
+What is timed: the model's compiled graph (`tf.function`, one concrete function per
+input shape, called directly: a quarter less time per call at batch 1 than going
+through `tf.function`'s dispatch) on input tensors already in memory, each result
+copied back to a NumPy array, so that every prediction has really been computed.
+`model.predict` is not used: its per-call set-up (a data adapter, callbacks) would
+dwarf one image. A window shorter than
 `MIN_WINDOW_S` is repeated over the whole test set (`passes`), so that CodeCarbon has
 enough time to read the energy of each window.
 
@@ -35,8 +37,8 @@ MIN_WINDOW_S = 0.5
 MAX_PASSES = 1000
 
 COMPILED_METHOD = (
-    "the model called in a tf.function on input tensors already in memory, each result copied back "
-    "to a NumPy array; warm-up (tracing) excluded"
+    "the model's compiled graph (tf.function, one concrete function per input shape) called on input tensors "
+    "already in memory, each result copied back to a NumPy array; warm-up (tracing) excluded"
 )
 PREDICT_ON_BATCH_METHOD = "model.predict_on_batch per batch on NumPy arrays; warm-up excluded"
 
@@ -105,11 +107,20 @@ def compiled_predict(model):
     """(predict, what is timed): the model's forward pass in inference mode, compiled where the backend allows."""
     import keras
 
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
+    if keras.backend.backend() != "tensorflow":
+        return model.predict_on_batch, PREDICT_ON_BATCH_METHOD
+    import tensorflow as tf
 
-        return tf.function(lambda images: model(images, training=False)), COMPILED_METHOD
-    return model.predict_on_batch, PREDICT_ON_BATCH_METHOD
+    function = tf.function(lambda images: model(images, training=False))
+    graphs: dict[tuple, object] = {}  # one concrete graph per input shape: a call skips tf.function's dispatch
+
+    def predict(images):
+        shape = tuple(images.shape)
+        if shape not in graphs:
+            graphs[shape] = function.get_concrete_function(tf.TensorSpec(shape, images.dtype))
+        return graphs[shape](images)
+
+    return predict, COMPILED_METHOD
 
 
 def _batches(images: np.ndarray, size: int) -> list:

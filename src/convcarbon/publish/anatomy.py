@@ -215,7 +215,7 @@ def inference_frame(record: dict) -> Styler | Markdown:
 
 def _not_in_record(what: str) -> Markdown:
     return Markdown(
-        f"```{{note}}\n{what} {NOT_IN_RECORD}: it was measured before this book measured it. "
+        f"```{{note}}\n{what} {NOT_IN_RECORD}, which was made before this book measured it. "
         "A build that trains measures it.\n```"
     )
 

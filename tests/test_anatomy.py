@@ -203,3 +203,21 @@ def test_a_ratio_whose_denominator_can_be_near_zero_gets_no_interval_and_says_wh
     frame = comparison_frame(record, DETAIL_METRICS)
     cell = frame.loc["clean-up after the epochs (s)"].iloc[-1]
     assert "(no interval: runs can be near zero)" in cell
+
+
+def test_every_number_the_new_sections_glue_is_used_and_every_one_they_use_is_glued():
+    import re
+
+    from conftest import REPO_ROOT
+
+    record = anatomy_record()
+    produced = {
+        "results": {**anatomy.breakdown_texts(record), **anatomy.tutorial_texts(record)},
+        "ethics": anatomy.inference_texts(record),
+    }
+    for chapter, texts in produced.items():
+        used = set(re.findall(r"\{glue:md\}`([a-z0-9_]+)`", (REPO_ROOT / "book" / f"{chapter}.md").read_text()))
+        assert set(texts) <= used, (chapter, set(texts) - used)  # nothing glued in vain
+        ours = {key for key in used if key.startswith(("tutorial_", "anatomy_", "prediction_", "inference_"))}
+        ours |= {key for key in used if "break_even" in key or key.endswith(("_step_s", "_parts_share"))}
+        assert ours <= set(texts), (chapter, ours - set(texts))  # nothing used that is not glued

@@ -174,6 +174,71 @@ def paired_record(standard_energies, separable_energies, **record_options):
     return make_record(runs, **record_options)
 
 
+def make_inference_entry(run, energy_per_prediction_kwh=1e-8, time_per_prediction_s=1e-3, test_images=10_000):
+    """The prediction cost of one run (`measure.inference`): batch 1 and batch 250, one pass each,
+    batch 250 ten times cheaper per prediction."""
+    batches = [
+        {
+            "batch_size": size,
+            "passes": 1,
+            "predictions": test_images,
+            "duration_s": time_per_prediction_s / factor * test_images,
+            "energy_kwh": energy_per_prediction_kwh / factor * test_images,
+        }
+        for size, factor in ((1, 1), (250, 10))
+    ]
+    energy = {key: value for key, value in IDLE.items() if not key.startswith("idle_")}
+    return {
+        **energy,
+        "architecture": run["architecture"],
+        "model": run["model"],
+        "repeat": run["repeat"],
+        "position": run["position"],
+        "test_images": test_images,
+        "method": "compiled call",
+        "warm_up_duration_s": 0.5,
+        "warm_up_energy_kwh": 1e-6,
+        "batches": batches,
+    }
+
+
+def with_inference(record, energy_per_prediction_kwh=None):
+    """The record with an inference entry per run; `energy_per_prediction_kwh` maps a model to its
+    energy per prediction at batch 1 (default 1e-8 kWh for both)."""
+    energies = energy_per_prediction_kwh or {}
+    for position, run in enumerate(record["runs"]):
+        run["position"] = position
+    record["inference"] = [make_inference_entry(run, energies.get(run["model"], 1e-8)) for run in record["runs"]]
+    return record
+
+
+def make_breakdown(step_s=0.1, convolution_s=0.05, other_s=0.004):
+    """A breakdown whose two convolution layers take `convolution_s` together (forward and backward) and
+    every other part `other_s`, for both models."""
+    from convcarbon.measure.anatomy_schema import LAYER_NAMES
+
+    def parts():
+        rows = []
+        for layer in (*LAYER_NAMES, "loss"):
+            share = convolution_s / 4 if layer.startswith("conv_") else other_s / 2
+            rows += [
+                {"layer": layer, "phase": "forward", "duration_s": share},
+                {"layer": layer, "phase": "backward", "duration_s": share},
+            ]
+        return rows + [{"layer": "optimizer", "phase": "update", "duration_s": other_s}]
+
+    return {
+        "method": "timed sub-models",
+        "batch_size": 250,
+        "rounds": 7,
+        "call_overhead_s": 1e-4,
+        "models": [
+            {"architecture": "conv2d", "model": "Conv2D", "step_duration_s": step_s, "parts": parts()},
+            {"architecture": "separable", "model": "SeparableConv2D", "step_duration_s": step_s, "parts": parts()},
+        ],
+    }
+
+
 def bad_records() -> dict[str, tuple[str, str]]:
     """Records a runner or a pull request could hand in, each wrong in one way that schema 5 refuses:
     folder name -> (the text of its record.json, the start of the reason it is refused with)."""

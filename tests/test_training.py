@@ -255,6 +255,46 @@ def test_interrupted_run_leaves_nothing_half_written(tmp_path, mnist_path, stop_
     assert sorted(path.name for path in results_dir.iterdir()) == [".lock"]
 
 
+def test_each_run_carries_its_prediction_cost(smoke_run):
+    """Issue 17: every trained model predicted the test images at batch 1 and at the training batch,
+    under its own tracker, in windows that add up to the tracker's time."""
+    from convcarbon.measure.schema import record_problem
+
+    _, record, _, _, _ = smoke_run
+    assert record_problem(record) is None
+    config = record["config"]
+    entries = sorted(record["inference"], key=lambda entry: entry["position"])
+    assert [(entry["model"], entry["repeat"]) for entry in entries] == [
+        (run["model"], run["repeat"]) for run in record["runs"]
+    ]
+    for entry in entries:
+        assert entry["test_images"] == config["test_images"]
+        assert [batch["batch_size"] for batch in entry["batches"]] == [1, config["batch_size"]]
+        for batch in entry["batches"]:
+            assert batch["predictions"] == batch["passes"] * config["test_images"]
+            assert batch["duration_s"] > 0 and batch["energy_kwh"] > 0
+        one, batched = entry["batches"]
+        assert one["duration_s"] / one["predictions"] > batched["duration_s"] / batched["predictions"]
+        windows_s = entry["warm_up_duration_s"] + one["duration_s"] + batched["duration_s"]
+        assert 0.9 * entry["duration_s"] <= windows_s <= entry["duration_s"]
+
+
+def test_the_step_breakdown_adds_up_on_a_real_run(smoke_run):
+    """Issue 17: each layer's forward and backward time, the loss and the optimizer's update account for
+    Keras's measured training step within 15%; the rest is named framework overhead."""
+    from convcarbon.analyze import breakdown
+    from convcarbon.analyze.analysis import MODELS
+    from convcarbon.measure.anatomy_schema import STEP_PARTS
+
+    _, record, _, _, _ = smoke_run
+    assert record["breakdown"]["batch_size"] == record["config"]["batch_size"]
+    for model in MODELS:
+        entry = breakdown.model_breakdown(record, model)
+        assert {part["layer"] for part in entry["parts"]} == set(STEP_PARTS)
+        assert breakdown.adds_up(entry), f"{model}: the parts are {breakdown.parts_share(entry):.0%} of the step"
+        assert breakdown.group_times_s(entry)["convolutions"] > 0
+
+
 def test_the_record_holds_no_local_path_and_one_pinned_wattage(smoke_run, mnist_path):
     """A record is published (committed, handed in, offered for download): no folder of the machine that made it
     may be in it. Its idle measurement and every run were estimated with the same pinned wattages."""

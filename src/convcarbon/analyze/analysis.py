@@ -23,6 +23,9 @@ class Metric:
     name: str
     unit: str
     value: Callable[[dict, dict], float | None]  # (run, record) -> value, None if not measured
+    # Set for a metric whose runs can be near zero: a ratio of medians with such a denominator swings
+    # by orders of magnitude from one resample to the next, so it gets no interval, and says why.
+    no_interval_reason: str = ""
 
 
 def _field(name: str) -> Callable[[dict, dict], float | None]:
@@ -60,7 +63,12 @@ METRICS = [
     Metric("duration", "s", _field("duration_s")),
     Metric("first epoch duration", "s", _first_epoch("epoch_duration_s")),
     Metric("later epoch duration", "s per epoch, median", _steady_epoch("epoch_duration_s")),
-    Metric("clean-up after the epochs", "s", _field("clean_up_duration_s")),
+    Metric(
+        "clean-up after the epochs",
+        "s",
+        _field("clean_up_duration_s"),
+        no_interval_reason="runs can be near zero",  # the chapter says why that leaves an interval meaningless
+    ),
     Metric("energy_consumed", "kWh", _field("energy_consumed_kwh")),
     Metric("energy above idle", "kWh", _above_idle),
     Metric("first epoch energy", "kWh", _first_epoch("epoch_energy_kwh")),
@@ -91,8 +99,13 @@ def summary(record: dict, model: str, name: str) -> Summary:
 
 
 def separable_ratio_interval(record: dict, name: str) -> RatioInterval:
-    """SeparableConv2D / Conv2D for one metric: ratio of medians with its bootstrap interval."""
-    return ratio_of_medians(metric_values(record, "SeparableConv2D", name), metric_values(record, "Conv2D", name))
+    """SeparableConv2D / Conv2D for one metric: ratio of medians with its bootstrap interval; without one,
+    and with the reason, for a metric whose values can be near zero (`Metric.no_interval_reason`)."""
+    interval = ratio_of_medians(metric_values(record, "SeparableConv2D", name), metric_values(record, "Conv2D", name))
+    reason = METRICS_BY_NAME[name].no_interval_reason
+    if reason and not math.isnan(interval.ratio):
+        return RatioInterval(interval.ratio, math.nan, math.nan, interval.confidence, reason)
+    return interval
 
 
 def repeats(record: dict) -> int:

@@ -193,7 +193,8 @@ def interval_text(interval: RatioInterval) -> str:
     if math.isnan(interval.ratio):
         return units.NOT_MEASURED
     if not interval.has_interval:
-        return f"{units.ratio(interval.ratio)} (no interval)"
+        why = f": {interval.no_interval_reason}" if interval.no_interval_reason else ""
+        return f"{units.ratio(interval.ratio)} (no interval{why})"
     return f"{units.ratio(interval.ratio)} [{units.ratio(interval.low)}, {units.ratio(interval.high)}]"
 
 

@@ -48,6 +48,7 @@ class RatioInterval:
     low: float
     high: float
     confidence: float
+    no_interval_reason: str = ""  # why a ratio that has a value has no interval, when the reason is not the runs
 
     @property
     def has_interval(self) -> bool:

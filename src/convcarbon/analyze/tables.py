@@ -81,7 +81,8 @@ def ratio_cell(interval: RatioInterval, line_break: str) -> str:
     if math.isnan(interval.ratio):
         return units.NOT_MEASURED
     if not interval.has_interval:
-        return f"{units.ratio(interval.ratio)}{line_break}(no interval)"
+        why = f": {interval.no_interval_reason}" if interval.no_interval_reason else ""
+        return f"{units.ratio(interval.ratio)}{line_break}(no interval{why})"
     if interval.low == interval.high:  # every resample gives the same ratio: a ratio of counts
         return units.ratio(interval.ratio)
     return f"{units.ratio(interval.ratio)}{line_break}({units.span(interval.low, interval.high, units.ratio)})"

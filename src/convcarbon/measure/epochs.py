@@ -25,9 +25,13 @@ class EpochMeter(keras.callbacks.Callback):
 
     After the last epoch, `fit` takes a while longer to return, in native code
     (profiled: no Python call runs in the gap). On this project's 2-core VM it
-    took from a few milliseconds to 9 s, very unevenly from run to run; the VM
-    also shows seconds-long idle pauses inside epochs, so part of it is likely
-    the machine rather than Keras. No callback sees that moment, so the caller
+    took from a few milliseconds to 9 s, very unevenly from run to run. It is
+    Keras's own teardown, not this harness: `bench/clean_up_probe.py` found no
+    garbage collection in the gap and a tracker reading of milliseconds, and when
+    `fit`'s local variables are kept alive past `on_train_end`, `fit` returns at
+    once and the whole gap moves to deleting one of them, the training data's
+    tf.data iterator of the last epoch. It is part of what `fit` costs, so it
+    stays in the run's time and energy, reported apart. No callback sees that moment, so the caller
     closes the last window with `end_of_fit()` once `fit` has returned:
     the epochs and the clean-up then add up to the whole of `fit`. A window
     shorter than CodeCarbon's minimum sampling interval (50 ms in 3.3), as the

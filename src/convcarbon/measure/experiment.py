@@ -15,6 +15,7 @@ from ..architecture import ARCHITECTURES, DISPLAY_NAMES
 from ..config import ExperimentConfig
 from ..costs import book_model_costs, images_text, total_multiplications
 from ..data import PreparedData, load_mnist, prepare
+from .anatomy import measure_anatomy
 from .hardware import hardware_info
 from .idle import measure_idle
 from .provenance import fingerprint, git_commit, source_sha256, versions
@@ -73,10 +74,13 @@ def run_experiment(
             if assumptions.get("cpu_power_scaled"):
                 print(f"CPU power is estimated, not measured: {assumptions['cpu_power_basis']}.", file=log, flush=True)
             idle = measure_idle(config, folder, assumptions)
+            trained: list = []  # (position, repeat, architecture, model), for the measurements after training
             runs = [
-                train_one(architecture, repeat, position, config, data, folder, progress, assumptions)
+                train_one(architecture, repeat, position, config, data, folder, progress, assumptions, trained)
                 for position, (repeat, architecture) in enumerate(schedule)
             ]
+            # After training (issue 17): prediction cost per run, and the time of each layer of a step.
+            anatomy = measure_anatomy(config, data, folder, trained, assumptions, log)
             record = {
                 "schema_version": SCHEMA_VERSION,
                 "fingerprint": result_fingerprint,
@@ -89,6 +93,7 @@ def run_experiment(
                 "power_assumptions": assumptions,
                 "idle": idle,
                 "runs": runs,
+                **anatomy,
             }
             path = store.commit(folder, record)
         print(f"Stored the result in {path}.", file=log)
@@ -117,8 +122,10 @@ def train_one(
     output_dir,
     progress,
     pinned: dict | None = None,
+    trained: list | None = None,
 ) -> dict:
-    """Train one model inside its own tracker (with the experiment's `pinned` wattages), then evaluate it."""
+    """Train one model inside its own tracker (with the experiment's `pinned` wattages), then evaluate it.
+    The trained model is appended to `trained`, when given, as (position, repeat, architecture, model)."""
     import keras
 
     from ..models import build_model
@@ -146,6 +153,8 @@ def train_one(
 
     (history, meter), energy = measure_energy(config, output_dir, f"convcarbon-{architecture}", fit, pinned)
     test_loss, test_accuracy = model.evaluate(data.x_test, data.y_test, batch_size=config.batch_size, verbose=0)
+    if trained is not None:
+        trained.append((position, repeat, architecture, model))
     return {
         "architecture": architecture,
         "model": DISPLAY_NAMES[architecture],

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta, timezone
 
 from ..architecture import ARCHITECTURES, DISPLAY_NAMES
 from ..config import MAX_PUE, MAX_REPEATS, PROFILES
+from .anatomy_schema import ANATOMY_KEYS, anatomy_problem, anatomy_properties
 
 MAX_RECORD_BYTES = 5 * 2**20
 MAX_EPOCHS = 1000
@@ -241,8 +242,10 @@ RECORD = _object(
         "power_assumptions": POWER_ASSUMPTIONS,
         "idle": {"oneOf": [{"type": "null"}, IDLE]},
         "runs": {"type": "array", "minItems": 2, "maxItems": 2 * MAX_REPEATS, "items": RUN},
+        # Optional: prediction cost per run and the per-layer time of a step (issue 17); older records lack them.
+        **anatomy_properties(ENERGY, _object),
     },
-    optional=("git_commit", "git_dirty"),
+    optional=("git_commit", "git_dirty", *ANATOMY_KEYS),
 )
 
 
@@ -295,7 +298,7 @@ def _consistency_problem(record: dict) -> str | None:
         }
         if lengths != {config.epochs}:
             return f"a run of {run['model']} does not hold one value per epoch ({config.epochs} epochs)"
-    return None
+    return anatomy_problem(record)
 
 
 def _physics_problem(record: dict) -> str | None:

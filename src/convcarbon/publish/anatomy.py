@@ -1,0 +1,290 @@
+"""The two models taken apart, for the chapters: where a step's time goes, what a prediction costs,
+and what the original tutorial's own log says. Tables, one figure, and the numbers the prose glues
+(under literal keys; each chapter's sentences are in its Markdown).
+
+Used by: book/results.md ("Where a training step's time goes", "What the original tutorial
+reported"), book/ethics.md ("Training once, predicting many times").
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from IPython.display import Markdown
+from pandas.io.formats.style import Styler
+
+from .. import units
+from ..analyze import breakdown, inference
+from ..analyze.analysis import MODELS, summary
+from ..analyze.stats import RatioInterval
+from ..analyze.tables import page_table, without_repeats
+from ..reference import (
+    TUTORIAL_EPOCH_S,
+    TUTORIAL_MS_PER_STEP,
+    TUTORIAL_SOURCE,
+    TUTORIAL_STEPS_PER_EPOCH,
+    tutorial_duration_s,
+    tutorial_epoch_sum_error_s,
+    tutorial_epoch_sum_s,
+    tutorial_outside_epochs_s,
+)
+from ..safe import markdown_text
+from .figures import _finished
+
+NOT_IN_RECORD = "not measured in this record"
+NAMES = {"Conv2D": "conv2d", "SeparableConv2D": "separable"}
+GROUP_COLOURS = ("#1b9e77", "#a6cee3", "#7570b3", "#e6ab02", "#e7298a", "#999999")
+
+
+# --- where a training step's time goes -------------------------------------------------------------
+
+
+def breakdown_texts(record: dict) -> dict[str, str]:
+    """The breakdown's numbers as the prose reads them; every one "not measured in this record" when
+    the record predates the breakdown."""
+    keys = (
+        "breakdown_batch_size",
+        "conv2d_step_s",
+        "separable_step_s",
+        "conv2d_convolution_share",
+        "separable_convolution_share",
+        "conv2d_dense_share",
+        "separable_dense_share",
+        "conv2d_parts_share",
+        "separable_parts_share",
+        "conv2d_overhead_share",
+        "separable_overhead_share",
+    )
+    entries = {model: breakdown.model_breakdown(record, model) for model in MODELS}
+    if any(entry is None for entry in entries.values()):
+        return dict.fromkeys(keys, NOT_IN_RECORD)
+    texts = {"breakdown_batch_size": f"{record['breakdown']['batch_size']:,}"}
+    for model, entry in entries.items():
+        name, step_s = NAMES[model], entry["step_duration_s"]
+        texts.update(
+            {
+                f"{name}_step_s": units.DURATION_S.text(step_s),
+                f"{name}_convolution_share": units.percent(breakdown.convolution_share(entry)),
+                f"{name}_dense_share": units.percent(breakdown.group_times_s(entry)["dense layers"] / step_s),
+                f"{name}_parts_share": units.percent(breakdown.parts_share(entry)),
+                f"{name}_overhead_share": units.percent(breakdown.framework_overhead_s(entry) / step_s),
+            }
+        )
+    return {key: texts[key] for key in keys}
+
+
+def breakdown_frame(record: dict) -> Styler | Markdown:
+    """Per model, one row per layer: forward, backward (and the optimizer's update) time, its share of the
+    measured step, and its forward multiplications per image; then the framework overhead and the step."""
+    if any(breakdown.model_breakdown(record, model) is None for model in MODELS):
+        return _not_in_record("The time of each layer was")
+    rows = []
+    for model in MODELS:
+        entry = breakdown.model_breakdown(record, model)
+        step_s = entry["step_duration_s"]
+        for row in breakdown.layer_times(entry):
+            updates = row.layer == breakdown.UPDATE_PART
+            rows.append(
+                _row(model, f"{row.layer} (update)" if updates else row.layer, row.total_s, step_s)
+                | {
+                    "forward (ms)": "" if updates else _ms(row.forward_s),
+                    "backward (ms)": "" if updates else _ms(row.backward_s),
+                    MULTIPLICATIONS_COLUMN: "" if row.multiplications is None else f"{row.multiplications:,}",
+                }
+            )
+        rows.append(_row(model, breakdown.FRAMEWORK_OVERHEAD, breakdown.framework_overhead_s(entry), step_s))
+        rows.append(_row(model, "measured step", step_s, step_s))
+    frame = pd.DataFrame(rows)
+    frame["model"] = without_repeats(frame["model"])
+    return page_table(frame)
+
+
+MULTIPLICATIONS_COLUMN = "multiplications per image"
+
+
+def _ms(value_s: float) -> str:
+    return units.number(value_s * 1e3)
+
+
+def _row(model: str, part: str, duration_s: float, step_s: float) -> dict:
+    return {
+        "model": model,
+        "part": part,
+        "forward (ms)": "",
+        "backward (ms)": "",
+        "total (ms)": _ms(duration_s),
+        "share of the step": units.percent(duration_s / step_s),
+        MULTIPLICATIONS_COLUMN: "",
+    }
+
+
+def breakdown_figure(record: dict):
+    """One stacked bar per model: a training step's time cut into convolutions, the other layers,
+    the loss, the optimizer's update and the framework overhead, with the measured step marked."""
+    figure, axes = plt.subplots(figsize=(7, 3.6))
+    entries = {model: breakdown.model_breakdown(record, model) for model in MODELS}
+    if any(entry is None for entry in entries.values()):
+        axes.axis("off")
+        axes.text(0.5, 0.5, "The time of each layer was not measured in this record", ha="center", va="center")
+        return _finished(figure)
+    positions = range(len(MODELS))
+    bottoms = [0.0] * len(MODELS)
+    groups = [breakdown.group_times_s(entries[model]) for model in MODELS]
+    for colour, name in zip(GROUP_COLOURS, groups[0], strict=True):
+        heights = [group[name] * 1e3 for group in groups]
+        hatch = "//" if name == breakdown.FRAMEWORK_OVERHEAD else None
+        axes.barh(list(positions), heights, left=bottoms, color=colour, label=name, hatch=hatch, edgecolor="white")
+        bottoms = [bottom + height for bottom, height in zip(bottoms, heights, strict=True)]
+    for position, model in zip(positions, MODELS, strict=True):
+        step_ms = entries[model]["step_duration_s"] * 1e3
+        axes.plot([step_ms, step_ms], [position - 0.45, position + 0.45], color="black", linewidth=1.5)
+    axes.set_yticks(list(positions), MODELS)
+    axes.invert_yaxis()
+    axes.set_xlabel(f"time of one training step of {record['breakdown']['batch_size']:,} images (ms)")
+    axes.grid(True, axis="x", alpha=0.3)
+    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=3, fontsize="small", frameon=False)
+    return _finished(figure)
+
+
+# --- what a prediction costs ---------------------------------------------------------------------
+
+
+def inference_texts(record: dict) -> dict[str, str]:
+    """Prediction cost and break-even as the prose reads them; "not measured in this record" for a
+    record measured before predictions were."""
+    keys = (
+        "inference_batch_size",
+        "inference_test_images",
+        "prediction_energy_kind",
+        "conv2d_prediction_energy_b1",
+        "separable_prediction_energy_b1",
+        "conv2d_break_even_b1",
+        "separable_break_even_b1",
+        "conv2d_break_even_batch",
+        "separable_break_even_batch",
+        "prediction_energy_ratio_b1",
+        "prediction_energy_ratio_batch",
+        "prediction_time_ratio_b1",
+        "prediction_time_ratio_batch",
+    )
+    if not inference.has_inference(record):
+        return dict.fromkeys(keys, NOT_IN_RECORD)
+    batch = record["config"]["batch_size"]
+    texts = {
+        "inference_batch_size": f"{batch:,}",
+        "inference_test_images": f"{record['inference'][0]['test_images']:,}",
+        "prediction_energy_kind": inference.inference_energy_kind(record),
+    }
+    for model in MODELS:
+        name = NAMES[model]
+        energy = inference.per_prediction(record, model, 1, inference.ENERGY).median
+        texts[f"{name}_prediction_energy_b1"] = inference.ENERGY_PER_PREDICTION_KWH.text(energy)
+        for label, size in (("b1", 1), ("batch", batch)):
+            texts[f"{name}_break_even_{label}"] = _count(inference.break_even_predictions(record, model, size))
+    for label, size in (("b1", 1), ("batch", batch)):
+        for kind in (inference.ENERGY, inference.TIME):
+            interval = inference.per_prediction_ratio(record, size, kind)
+            texts[f"prediction_{kind}_ratio_{label}"] = interval_text(interval)
+    return {key: texts[key] for key in keys}
+
+
+def interval_text(interval: RatioInterval) -> str:
+    if math.isnan(interval.ratio):
+        return units.NOT_MEASURED
+    if not interval.has_interval:
+        return f"{units.ratio(interval.ratio)} (one run per model, so no interval)"
+    return f"{units.ratio(interval.ratio)} (95% interval {units.ratio(interval.low)} to {units.ratio(interval.high)})"
+
+
+def _count(value: float) -> str:
+    return inference.three_digits(value)
+
+
+def inference_frame(record: dict) -> Styler | Markdown:
+    """Per batch size and model: time and energy per prediction (median and range of the runs) and the
+    number of predictions that use as much energy as one training run."""
+    if not inference.has_inference(record):
+        return _not_in_record("The cost of a prediction was")
+    frame = pd.DataFrame(inference.inference_rows(record))
+    frame["batch size"] = without_repeats(frame["batch size"])
+    return page_table(frame)
+
+
+def _not_in_record(what: str) -> Markdown:
+    return Markdown(
+        f"```{{note}}\n{what} {NOT_IN_RECORD}, which was made before this book measured it. "
+        "A build that trains measures it.\n```"
+    )
+
+
+# --- the original tutorial's log -----------------------------------------------------------------
+
+
+def tutorial_texts(record: dict) -> dict[str, str]:
+    """The tutorial's tracked durations and epoch-time sums (cited, from `reference`), beside this build's
+    warm-up: the numbers of "What the original tutorial reported"."""
+    texts = {
+        "tutorial_source": markdown_text(
+            f"{TUTORIAL_SOURCE['repository']}, {TUTORIAL_SOURCE['path']}, commit {TUTORIAL_SOURCE['commit'][:12]}"
+        ),
+        "tutorial_epoch_sum_error_s": units.DURATION_S.text(tutorial_epoch_sum_error_s("Conv2D")),
+        "tutorial_steps_per_epoch": f"{TUTORIAL_STEPS_PER_EPOCH:,}",
+    }
+    durations = {model: tutorial_duration_s(model) for model in MODELS}
+    sums = {model: tutorial_epoch_sum_s(model) for model in MODELS}
+    for model in MODELS:
+        name = NAMES[model]
+        first = TUTORIAL_EPOCH_S[model][0]
+        texts.update(
+            {
+                f"tutorial_{name}_duration_s": units.DURATION_S.text(durations[model]),
+                # Keras printed whole seconds: their sums are whole seconds too, not "40.0 s".
+                f"tutorial_{name}_epoch_sum_s": f"{sums[model]:,} s",
+                f"tutorial_{name}_outside_s": units.DURATION_S.text(tutorial_outside_epochs_s(model)),
+                f"tutorial_{name}_first_epoch_s": f"{first:,} s",
+                f"tutorial_{name}_later_epoch_s": f"{statistics.median(TUTORIAL_EPOCH_S[model][1:]):g} s",
+                f"anatomy_{name}_first_epoch_s": units.DURATION_S.text(
+                    summary(record, model, "first epoch duration").median
+                ),
+                f"anatomy_{name}_later_epoch_s": units.DURATION_S.text(
+                    summary(record, model, "later epoch duration").median
+                ),
+            }
+        )
+    difference = durations["Conv2D"] - durations["SeparableConv2D"]
+    outside = tutorial_outside_epochs_s("Conv2D") - tutorial_outside_epochs_s("SeparableConv2D")
+    texts.update(
+        {
+            "tutorial_duration_ratio": units.ratio(durations["SeparableConv2D"] / durations["Conv2D"]),
+            "tutorial_epoch_sum_ratio": units.ratio(sums["SeparableConv2D"] / sums["Conv2D"]),
+            "tutorial_difference_s": units.DURATION_S.text(difference),
+            "tutorial_epoch_sum_difference_s": f"{sums['Conv2D'] - sums['SeparableConv2D']:,} s",
+            "tutorial_outside_difference_share": units.percent(outside / difference),
+        }
+    )
+    return texts
+
+
+def tutorial_epochs_frame() -> Styler:
+    """The tutorial's Keras log, epoch by epoch (cited): seconds as printed and ms per step, then the sums."""
+    rows = {}
+    for epoch in range(len(TUTORIAL_EPOCH_S["Conv2D"])):
+        rows[str(epoch + 1)] = {
+            f"{model} {column}": str(values[model][epoch])
+            for model in MODELS
+            for column, values in (("epoch (s)", TUTORIAL_EPOCH_S), ("ms/step", TUTORIAL_MS_PER_STEP))
+        }
+    rows["sum of the epochs"] = {
+        f"{model} {column}": (f"{tutorial_epoch_sum_s(model):,}" if column == "epoch (s)" else "")
+        for model in MODELS
+        for column in ("epoch (s)", "ms/step")
+    }
+    rows["tracked by CodeCarbon"] = {
+        f"{model} {column}": (units.number(tutorial_duration_s(model)) if column == "epoch (s)" else "")
+        for model in MODELS
+        for column in ("epoch (s)", "ms/step")
+    }
+    return page_table(pd.DataFrame.from_dict(rows, orient="index"), corner="epoch (cited)")

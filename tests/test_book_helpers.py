@@ -185,13 +185,12 @@ def test_every_key_number_reads_with_its_unit_and_never_in_scientific_notation()
 
 
 def test_no_skipped_records_show_nothing(tmp_path, monkeypatch):
-    from conftest import REPO_ROOT
-
-    from convcarbon.publish import book
-
     import json
 
+    from conftest import REPO_ROOT
     from synthetic import paired_record
+
+    from convcarbon.publish import book
 
     for name in ("_config.yml", "_toc.yml"):
         (tmp_path / name).write_text((REPO_ROOT / name).read_text())

@@ -107,5 +107,6 @@ def test_no_script_of_a_hostile_reference_record_runs_and_its_strings_show_as_te
         assert page.locator("a[href^='javascript:']").count() == 0, relative
     page.goto(f"{hostile_reference_site}/book/measuring.html", wait_until="load")
     text = page.inner_text("main")
-    assert 'CPU: <img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>' in text
+    assert "CPU: <img src=x onerror=" in text  # Sphinx's smart quotes curl the record's quotes
+    assert "<script>window.__pwned=2</script>**b** $x$ {abbr}`a` [l](javascript:x). GPU: <img src=x" in text
     page.close()

@@ -184,7 +184,7 @@ def prepare_build(book_folder: Path) -> Shown:
     else measured or reused now under the profile of the environment (training progress on the
     terminal, not in a chapter's kernel), else, with CONVCARBON_MEASURE=no, the reference record.
     Hands the results store and the record to the chapters' kernels."""
-    results_root = results_dir(os.environ.get(RESULTS_VARIABLE) or book_folder / DEFAULT_RESULTS_DIR).resolve()
+    results_root = Path(os.environ.get(RESULTS_VARIABLE) or book_folder / DEFAULT_RESULTS_DIR).resolve()
     os.environ[RESULTS_VARIABLE] = str(results_root)
     if not measuring():
         os.environ.pop(RECORD_VARIABLE, None)  # each chapter finds the same reference record

@@ -81,8 +81,8 @@ def test_verdict_follows_the_interval(separable, verdict):
 
 
 def test_one_run_each_gives_no_verdict_and_two_are_too_few():
-    assert "no interval, so no verdict" in saving_verdict(paired_record([1.0], [0.5]))
-    assert "too few runs for a verdict: at least 3 per model" in saving_verdict(paired_record([1.0, 1.01], [0.5, 0.51]))
+    assert "so no interval and no verdict" in saving_verdict(paired_record([1.0], [0.5]))
+    assert "too few runs for a verdict (at least 3 per model" in saving_verdict(paired_record([1.0, 1.01], [0.5, 0.51]))
 
 
 def test_the_verdict_has_one_wording_for_the_terminal_the_tables_and_the_prose():

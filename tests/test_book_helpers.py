@@ -55,9 +55,9 @@ def test_the_saving_against_paper_follows_the_verdict_and_the_gap():
     assert saving_against_paper(numbers(energy_ratio=1.05, energy_ratio_low=1.01, energy_ratio_high=1.1)) == (
         "no, it used more energy"
     )
-    assert saving_against_paper(numbers(energy_ratio_high=1.02)) == "no saving shown: the interval includes 1"
+    assert saving_against_paper(numbers(energy_ratio_high=1.02)) == "no saving shown (the interval includes 1)"
     single = saving_against_paper(numbers(energy_ratio_low=math.nan, energy_ratio_high=math.nan))
-    assert single == "one run per model: no interval, so no verdict"
+    assert single == "one run per model, so no interval and no verdict"
     assert saving_against_paper(numbers(repeats=2)).startswith("too few runs for a verdict")
     assert saving_against_paper(numbers(energy_ratio=math.nan)) == "energy not measured, so no verdict"
 

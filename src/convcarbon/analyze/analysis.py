@@ -137,21 +137,21 @@ class Verdict:
 VERDICTS = {
     "saved": Verdict("saved energy", "yes, it saved energy"),
     "used more": Verdict("used more energy", "no, it used more energy"),
-    "no saving shown": Verdict("no saving shown", "no saving shown: the interval includes 1"),
+    "no saving shown": Verdict("no saving shown", "no saving shown (the interval includes 1)"),
     "too few runs": Verdict(
         "too few runs for a verdict",
-        f"too few runs for a verdict: at least {MIN_REPEATS_FOR_VERDICT} per model are needed",
+        f"too few runs for a verdict (at least {MIN_REPEATS_FOR_VERDICT} per model are needed)",
     ),
-    "no interval": Verdict("one run: no verdict", "one run per model: no interval, so no verdict"),
+    "no interval": Verdict("one run: no verdict", "one run per model, so no interval and no verdict"),
     "not measured": Verdict("not measured", "energy not measured, so no verdict"),
 }
 
 
-def saving_verdict(record: dict, name: str = "energy_consumed") -> str:
+def saving_verdict(record: dict) -> str:
     """Whether the separable model saved energy on this machine, read from the interval alone, in a
-    phrase with the ratio: "it saved energy (0.60, 95% interval 0.55 to 0.65)"."""
-    interval = separable_ratio_interval(record, name)
+    phrase with the ratio: "yes, it saved energy; energy ratio 0.60 (95% interval 0.55 to 0.65)"."""
+    interval = separable_ratio_interval(record, "energy_consumed")
     verdict = VERDICTS[saving_shown(interval, repeats(record))]
     if math.isnan(interval.ratio):
         return verdict.phrase
-    return f"{verdict.phrase}; ratio {interval.sentence()}"
+    return f"{verdict.phrase}; energy ratio {interval.sentence()}"

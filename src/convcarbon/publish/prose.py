@@ -166,5 +166,5 @@ def footprint_numbers(records: list[dict]) -> dict:
         "footprint_unmeasured": OwnMarkdown(f"{len(parts) - len(measured)}"),
         "footprint_energy": OwnMarkdown(units.ENERGY_KWH.text(sum(part["energy_consumed_kwh"] for part in measured))),
         "footprint_emissions": OwnMarkdown(units.EMISSIONS_KG.text(sum(part["emissions_kg"] for part in measured))),
-        "footprint_estimated": OwnMarkdown("all" if estimated == len(records) else "some" if estimated else "none"),
+        "footprint_estimated": OwnMarkdown(f"{estimated}"),
     }

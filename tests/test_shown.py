@@ -126,3 +126,17 @@ def test_only_shown_reads_or_writes_the_variables():
             path.relative_to(package).as_posix() for path in package.rglob("*.py") if variable in path.read_text()
         )
         assert users == ["publish/shown.py"], (variable, users)
+
+
+def test_a_kernel_resolves_once_and_again_after_measuring_its_own_machine(book_folder, monkeypatch):
+    for variable in ("CONVCARBON_RECORD", "CONVCARBON_RESULTS"):
+        monkeypatch.delenv(variable, raising=False)
+    first = shown.current()
+    assert shown.current() is first and first.record["shown_as_reference"]
+    measured = store_record(
+        book_folder / "results" / "smoke-mine",
+        paired_record([0.01], [0.009], profile="smoke", created="2026-02-01T00:00:00+00:00", fingerprint="ef" * 32),
+    )
+    monkeypatch.setenv("CONVCARBON_RECORD", "")  # restored after the test, whatever show_in_this_kernel sets
+    shown.show_in_this_kernel(measured)
+    assert shown.current().measured and shown.current().record["fingerprint"] == "ef" * 32

@@ -24,7 +24,7 @@ def hostile_record():
     record["power_assumptions"].update(cpu_power_basis=HOSTILE, cpu_table_match=HOSTILE)
     record["versions"] = {key: HOSTILE[:60] for key in ("python", "keras", "keras_backend", "codecarbon")}
     record["config"]["country_source"] = HOSTILE
-    record["dataset"]["source"] = HOSTILE
+    record["dataset"]["source"] = HOSTILE.replace("/", "").replace(":", "")  # a file name: no folder, no drive
     for part in (record["idle"], *record["runs"]):
         part.update(
             country_name=HOSTILE,

@@ -103,13 +103,16 @@ HOSTILE_RECORD = "seed-hostile-contributor"
 INVALID_RECORD = '<img src=x onerror="window.__pwned=3">'
 
 
-def plant_hostile_records(records_dir: Path) -> None:
+def plant_hostile_records(records_dir: Path, created_utc: str | None = None) -> None:
+    """Plant both; with `created_utc` (newer than every committed seed record), the hostile record
+    becomes the book's reference record."""
     import json
 
     from test_records import hostile_record
 
+    hostile = hostile_record() if created_utc is None else {**hostile_record(), "created_utc": created_utc}
     for name, record in (
-        (HOSTILE_RECORD, hostile_record()),
+        (HOSTILE_RECORD, hostile),
         (INVALID_RECORD, {**hostile_record(), "profile": "<script>window.__pwned=4</script>"}),
     ):
         (records_dir / name).mkdir(parents=True)
@@ -179,3 +182,51 @@ def browser():
         )
         yield launched
         launched.close()
+
+
+# ---- The hostile record as the book's reference record (issue 15, point 3) ----
+# A committed, schema-valid seed record with markup and script in every string field, dated just before
+# now (so newer than every committed seed record, but not in the future), shown by `book --no-measure`
+# as the Pages job builds: every page shows its strings, and must show them as text.
+
+
+@pytest.fixture(scope="session")
+def hostile_reference_book(tmp_path_factory, mnist_path):
+    import subprocess
+    import sys
+    from datetime import datetime, timedelta, timezone
+
+    root = copy_book(tmp_path_factory.mktemp("hostile-reference"))
+    just_before_now = (datetime.now(timezone.utc) - timedelta(minutes=1)).isoformat(timespec="seconds")
+    plant_hostile_records(root / "book" / "records", created_utc=just_before_now)
+    completed = subprocess.run(
+        [sys.executable, "-m", "convcarbon", "book", "--no-measure", "--results-dir", str(root / "results")],
+        cwd=root,
+        env=child_environment(mnist_path),
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    return {"root": root, "html": root / "_build" / "html", "completed": completed}
+
+
+@pytest.fixture(scope="session")
+def hostile_reference_site(hostile_reference_book):
+    """The hostile reference book served on loopback."""
+    yield from _served(hostile_reference_book["html"])
+
+
+def _served(html: Path):
+    import functools
+    import http.server
+    import threading
+
+    class QuietHandler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *arguments):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(html)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()

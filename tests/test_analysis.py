@@ -11,7 +11,7 @@ from convcarbon.costs import training_multiplications_per_epoch
 from convcarbon.measure.experiment import interleaved_order
 from convcarbon.measure.idle import energy_above_idle_kwh, mean_power_w
 from convcarbon.measure.store import ResultStore
-from convcarbon.publish.prose import measured_against_estimated, verdicts_markdown
+from convcarbon.publish.prose import gpu_counter_machines, verdicts_markdown
 
 
 def test_interleaved_order_alternates_which_model_runs_first():
@@ -81,8 +81,23 @@ def test_verdict_follows_the_interval(separable, verdict):
 
 
 def test_one_run_each_gives_no_verdict_and_two_are_too_few():
-    assert "no interval, so no verdict" in saving_verdict(paired_record([1.0], [0.5]))
-    assert "too coarse for a verdict" in saving_verdict(paired_record([1.0, 1.01], [0.5, 0.51]))
+    assert "so no interval and no verdict" in saving_verdict(paired_record([1.0], [0.5]))
+    assert "too few runs for a verdict (at least 3 per model" in saving_verdict(paired_record([1.0, 1.01], [0.5, 0.51]))
+
+
+def test_the_verdict_has_one_wording_for_the_terminal_the_tables_and_the_prose():
+    from convcarbon.analyze.analysis import VERDICTS
+    from convcarbon.analyze.classtable import table_row
+    from convcarbon.analyze.report import format_report
+
+    two_runs = paired_record([1.0, 1.01], [0.5, 0.51])
+    cell = VERDICTS["too few runs"].cell
+    assert table_row("bob", two_runs)["verdict"] == cell
+    assert summary_frame([two_runs], shown=two_runs).data["verdict"].iloc[0] == cell
+    assert VERDICTS["too few runs"].phrase.startswith(cell) and VERDICTS["too few runs"].phrase in format_report(
+        two_runs
+    )
+    assert VERDICTS["too few runs"].phrase in verdicts_markdown([two_runs])
 
 
 def test_each_machine_and_framework_shows_its_best_record_beside_the_builds_own(tmp_path):
@@ -188,13 +203,13 @@ def test_a_dozen_machines_stay_readable():
 
 def test_measured_gpu_energy_is_told_apart_from_estimated():
     cpu_only = paired_record([1.0, 1.1], [0.5, 0.6])
-    assert "No record from a machine with a GPU energy counter" in measured_against_estimated([cpu_only])
+    assert gpu_counter_machines([cpu_only]) == "none among the records of this build"
     gpu_runs = [
         make_run(model, repeat, gpu_measured=True) for model in ("Conv2D", "SeparableConv2D") for repeat in (0, 1)
     ]
     gpu = make_record(gpu_runs, cpu="CPU B", gpus=["NVIDIA H200"], backend="jax")
-    sentence = measured_against_estimated([cpu_only, gpu])
-    assert "NVIDIA H200" in sentence and "NVML" in sentence and "estimated" not in sentence.split("NVML")[0]
+    names = gpu_counter_machines([cpu_only, gpu])
+    assert "NVIDIA H200" in names and "CPU B" in names and "CPU A" not in names
 
 
 def test_committed_records_are_read_beside_the_local_store(tmp_path):

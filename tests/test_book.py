@@ -100,7 +100,7 @@ def test_glued_numbers_match_the_stored_result(built_book):
     text = " ".join(experiment.get_text(" ", strip=True).split())
     assert f"a median test accuracy of {median('SeparableConv2D', 'test_accuracy') * 100:.3g} % against " in text
     energy_ratio = median("SeparableConv2D", "energy_consumed_kwh") / median("Conv2D", "energy_consumed_kwh")
-    assert f"used {energy_ratio:.2f} (95% interval " in text  # a glued sentence, with its interval
+    assert f"its energy ratio was {energy_ratio:.2f} (95% interval " in text  # a glued ratio, with its interval
     results = " ".join(page(built_book, "results").get_text(" ", strip=True).split())
     assert f"This build used {record['runs'][0]['carbon_intensity_g_per_kwh']:.0f} g CO2eq/kWh" in results
 
@@ -109,10 +109,10 @@ def test_results_chapter_gives_a_verdict_warm_up_and_idle_for_every_machine(buil
     record = built_book["record"]
     text = page(built_book, "results").get_text(" ", strip=True)
     assert f"On {record['hardware']['cpu_model']}" in text
-    assert "with 2 runs per model the interval is too coarse for a verdict" in text  # smoke: 2 repeats
+    assert "too few runs for a verdict (at least 3 per model are needed)" in text  # smoke: 2 repeats
     assert "The first epoch, which carries the warm-up, took" in text
     assert "After its last epoch, fit took a further" in text
-    assert f"At rest the machine drew {record['idle']['idle_power_w']:.1f} W" in text
+    assert f"power at rest: {record['idle']['idle_power_w']:.1f} W" in text
     if not list((REPO_ROOT / "book" / "records").glob("*/record.json")):
         assert "No record from a machine with a GPU energy counter" in text
     assert "nan" not in text.split()

@@ -1,17 +1,16 @@
-"""The sentences the chapters glue: they must follow the numbers, whichever way they go."""
+"""The numbers and short phrases the chapters glue: they must follow the numbers, whichever way they go."""
 
 import math
 
+import pytest
+
 from convcarbon.publish.prose import (
-    clean_up_sentence,
-    energy_sentence,
-    idle_sentence,
     number_texts,
-    paper_against_measured,
-    ram_share_sentence,
-    trade_off_sentence,
-    warm_up_sentence,
+    saving_against_paper,
+    trade_off_phrases,
+    warm_up_reading,
 )
+from convcarbon.safe import OwnMarkdown
 
 
 def numbers(**changes):
@@ -43,84 +42,69 @@ def numbers(**changes):
         "separable_clean_up_s": 0.0052,
         "clean_up_min_s": 0.004,
         "clean_up_max_s": 8.9,
+        "conv2d_warm_up_factor": 1.5,
+        "separable_warm_up_factor": 2.5,
     }
     return {**base, **changes}
 
 
-def test_paper_against_measured_follows_the_gap():
-    assert "much smaller than the saving on paper" in paper_against_measured(numbers())
-    assert "smaller than the saving on paper" in paper_against_measured(numbers(energy_ratio=0.35))
-    assert "about as large" in paper_against_measured(numbers(energy_ratio=0.27))
-    assert "saved no energy at all" in paper_against_measured(
-        numbers(energy_ratio=1.05, energy_ratio_low=1.01, energy_ratio_high=1.1)
+def test_the_saving_against_paper_follows_the_verdict_and_the_gap():
+    assert saving_against_paper(numbers()) == "yes, it saved energy, but much less than on paper"
+    assert saving_against_paper(numbers(energy_ratio=0.35)) == "yes, it saved energy, but less than on paper"
+    assert saving_against_paper(numbers(energy_ratio=0.27)) == "yes, it saved energy, about as much as on paper"
+    assert saving_against_paper(numbers(energy_ratio=1.05, energy_ratio_low=1.01, energy_ratio_high=1.1)) == (
+        "no, it used more energy"
     )
-    assert "25% of the standard model's multiplications" in paper_against_measured(numbers())
+    assert saving_against_paper(numbers(energy_ratio_high=1.02)) == "no saving shown (the interval includes 1)"
+    single = saving_against_paper(numbers(energy_ratio_low=math.nan, energy_ratio_high=math.nan))
+    assert single == "one run per model, so no interval and no verdict"
+    assert saving_against_paper(numbers(repeats=2)).startswith("too few runs for a verdict")
+    assert saving_against_paper(numbers(energy_ratio=math.nan)) == "energy not measured, so no verdict"
 
 
-def test_the_interval_is_quoted_and_decides_the_verdict():
-    sentence = paper_against_measured(numbers())
-    assert "0.60 (95% interval 0.55 to 0.65) times its energy" in sentence
-    assert "0.58 (95% interval 0.50 to 0.66) times the standard model's training time" in sentence
-    assert "no saving is shown" in paper_against_measured(numbers(energy_ratio_high=1.02))
-    single = paper_against_measured(numbers(energy_ratio_low=math.nan, energy_ratio_high=math.nan))
-    assert "one run per model, so no interval" in single and "cannot be told apart from noise" in single
-    assert "only 2 runs per model, the interval is too coarse" in paper_against_measured(numbers(repeats=2))
+def test_the_warm_up_reading_follows_both_models():
+    assert warm_up_reading(numbers()) == "clearly slower for both models"
+    assert warm_up_reading(numbers(conv2d_warm_up_factor=0.7)) == "not clearly slower for the standard model"
+    both = numbers(conv2d_warm_up_factor=0.7, separable_warm_up_factor=1.05)
+    assert warm_up_reading(both) == "not clearly slower for either model"
+    assert warm_up_reading(numbers(conv2d_warm_up_factor=math.nan)).startswith("not comparable")
 
 
-def test_idle_and_warm_up_sentences_quote_their_numbers():
-    assert idle_sentence(numbers()).startswith("At rest the machine drew 20.7 W.")
-    assert "that alone is 80% of the energy reported" in idle_sentence(numbers())
-    assert "not measured" in idle_sentence(numbers(idle_power_w=math.nan))
-    assert "took 1.5 times as long as a later one for the standard model" in warm_up_sentence(numbers())
-    assert "That extra time is paid once per run" in warm_up_sentence(numbers())
-    noisy = warm_up_sentence(numbers(conv2d_first_epoch_s=13.0, conv2d_later_epoch_s=18.1))
-    assert "0.7 times as long" in noisy and "not clearly slower for the standard model" in noisy
-    assert "extra time" not in noisy
-    both = warm_up_sentence(
-        numbers(
-            conv2d_first_epoch_s=13.0,
-            conv2d_later_epoch_s=18.1,
-            separable_first_epoch_s=8.3,
-            separable_later_epoch_s=8.5,
-        )
-    )
-    assert "not clearly slower for either model" in both
-    assert "no steady state" in warm_up_sentence(numbers(conv2d_later_epoch_s=math.nan))
-    assert "a further 210 ms to return for the standard model and 5.20 ms for the separable one" in (
-        clean_up_sentence(numbers())
-    )
-    assert "from 4.00 ms to 8.90 s across the runs" in clean_up_sentence(numbers())
+def test_trade_off_phrases_follow_the_signs():
+    assert trade_off_phrases(numbers()) == {
+        "mistakes_phrase": "about 170 more mistakes",
+        "emissions_difference_phrase": "50.0 mg CO2eq less",
+    }
+    reversed_phrases = trade_off_phrases(numbers(accuracy_gap_points=-0.3, separable_emissions_g=0.2))
+    assert reversed_phrases == {
+        "mistakes_phrase": "about 30 fewer mistakes",
+        "emissions_difference_phrase": "70.0 mg CO2eq more",
+    }
+    missing = trade_off_phrases(numbers(separable_emissions_g=math.nan))
+    assert missing["emissions_difference_phrase"] == "an amount that was not measured"
 
 
-def test_trade_off_sentence_follows_the_signs():
-    assert trade_off_sentence(numbers()) == (
-        "the separable model made about 170 more mistakes on the 10,000 test images than the standard model, "
-        "and its training emitted 50.0 mg CO2eq less (medians over the repeats: "
-        "0.62 (95% interval 0.50 to 0.70) times the standard model's emissions)."
-    )
-    reversed_sentence = trade_off_sentence(numbers(accuracy_gap_points=-0.3, separable_emissions_g=0.2))
-    assert "about 30 fewer mistakes" in reversed_sentence and "70.0 mg CO2eq more" in reversed_sentence
+def test_missing_numbers_read_not_measured_never_nan():
+    texts = number_texts(numbers(energy_ratio=math.nan, idle_power_w=math.nan, idle_share=math.nan))
+    assert texts["energy_ratio"] == texts["idle_power_w"] == texts["idle_share"] == "not measured"
 
 
-def test_missing_energy_is_said_in_words_never_as_a_number():
-    missing = numbers(
-        energy_ratio=math.nan,
-        separable_emissions_g=math.nan,
-        conv2d_emissions_g=math.nan,
-        energy_ratio_low=math.nan,
-        energy_ratio_high=math.nan,
-        ram_share=math.nan,
-        separable_energy_wh=math.nan,
-        conv2d_energy_wh=math.nan,
-    )
-    for sentence in (
-        paper_against_measured(missing),
-        energy_sentence(missing),
-        ram_share_sentence(missing),
-        trade_off_sentence(missing),
-    ):
-        assert "not measured" in sentence and "nan" not in sentence
-    assert "took 0.58 (95% interval 0.50 to 0.66) times" in paper_against_measured(missing)
+def test_only_the_packages_own_markdown_is_glued_and_record_strings_only_escaped(monkeypatch):
+    from test_records import HOSTILE
+
+    from convcarbon.publish import book
+
+    glued = {}
+    monkeypatch.setattr("myst_nb.glue", lambda name, value, display: glued.update({name: value.data}))
+    with pytest.raises(TypeError, match="only the package's own Markdown"):
+        book.glue_text("cpu_method", "<script>window.__pwned=1</script>")
+    with pytest.raises(TypeError):
+        book.displayed("**raw**")
+    book.glue_plain("cpu_method", HOSTILE)
+    assert isinstance(glued["cpu_method"], str) and "<" not in glued["cpu_method"].replace("\\<", "")
+    book.glue_texts(number_texts(numbers()))
+    assert glued["energy_ratio"] == "0.60"
+    assert all(isinstance(text, OwnMarkdown) for text in number_texts(numbers()).values())
 
 
 def gpu_measured_record():
@@ -201,12 +185,17 @@ def test_every_key_number_reads_with_its_unit_and_never_in_scientific_notation()
 
 
 def test_no_skipped_records_show_nothing(tmp_path, monkeypatch):
+    import json
+
     from conftest import REPO_ROOT
+    from synthetic import paired_record
 
     from convcarbon.publish import book
 
     for name in ("_config.yml", "_toc.yml"):
         (tmp_path / name).write_text((REPO_ROOT / name).read_text())
+    (tmp_path / "book" / "records" / "seed-one").mkdir(parents=True)
+    (tmp_path / "book" / "records" / "seed-one" / "record.json").write_text(json.dumps(paired_record([0.01], [0.009])))
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("CONVCARBON_RESULTS", raising=False)
     assert book.skipped_note() is None  # a cell showing None shows nothing, not `<IPython...Markdown object>`

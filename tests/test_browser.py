@@ -88,3 +88,25 @@ def test_the_headline_numbers_are_visible_on_a_phone(browser, site):
     assert outside == [], f"cells off the screen: {outside}"
     assert page.locator("text=Where these numbers come from").is_visible()
     page.close()
+
+
+def test_no_script_of_a_hostile_reference_record_runs_and_its_strings_show_as_text(
+    hostile_reference_book, hostile_reference_site, browser
+):
+    """The hostile record wins the reference choice of a build without training (as the Pages job builds)."""
+    html = hostile_reference_book["html"]
+    page = browser.new_page()
+    for path in sorted(html.rglob("*.html")):
+        relative = path.relative_to(html)
+        if relative.parts[0].startswith("_"):
+            continue
+        page.goto(f"{hostile_reference_site}/{relative.as_posix()}", wait_until="load")
+        page.wait_for_timeout(200)
+        assert page.evaluate("typeof window.__pwned") == "undefined", relative
+        assert page.locator("img[src='x']").count() == 0, relative
+        assert page.locator("a[href^='javascript:']").count() == 0, relative
+    page.goto(f"{hostile_reference_site}/book/measuring.html", wait_until="load")
+    text = page.inner_text("main")
+    assert "CPU: <img src=x onerror=" in text  # Sphinx's smart quotes curl the record's quotes
+    assert "<script>window.__pwned=2</script>**b** $x$ {abbr}`a` [l](javascript:x). GPU: <img src=x" in text
+    page.close()

@@ -7,13 +7,22 @@ from synthetic import make_record, make_run
 from convcarbon.analyze.machines import COMMITTED_RECORDS
 from convcarbon.measure.store import ResultStore
 from convcarbon.publish.build import build_key
+from convcarbon.publish.shown import Shown
+
+
+def pages(tmp_path, measured=True) -> Shown:
+    """The pages of a record stored in tmp_path/results, measured for this build or as the reference record."""
+    store = ResultStore(tmp_path / "results")
+    if not list(store.root.glob("*/record.json")):
+        with store.locked(), store.staging() as staging:
+            store.commit(staging, make_record([make_run("Conv2D", 0), make_run("SeparableConv2D", 0)]))
+    (folder,) = [path.parent for path in store.root.glob("*/record.json")]
+    return Shown.assemble(folder if measured else None, store.root, tmp_path / COMMITTED_RECORDS)
 
 
 def test_a_record_committed_with_the_book_changes_the_build_key(tmp_path):
-    shown = make_record([make_run("Conv2D", 0), make_run("SeparableConv2D", 0)])
-    store = ResultStore(tmp_path / "results")
-    before = build_key(shown, store.root, tmp_path)
-    assert build_key(shown, store.root, tmp_path) == before  # nothing changed, nothing to re-execute
+    before = build_key(pages(tmp_path))
+    assert build_key(pages(tmp_path)) == before  # nothing changed, nothing to re-execute
     folder = tmp_path / COMMITTED_RECORDS / "seed-gpu"
     folder.mkdir(parents=True)
     other = make_record(
@@ -23,7 +32,7 @@ def test_a_record_committed_with_the_book_changes_the_build_key(tmp_path):
         fingerprint="cd" * 32,
     )
     (folder / "record.json").write_text(json.dumps(other))
-    assert build_key(shown, store.root, tmp_path) != before
+    assert build_key(pages(tmp_path)) != before
 
 
 def test_a_change_to_the_package_changes_the_build_key(tmp_path, monkeypatch):
@@ -31,7 +40,8 @@ def test_a_change_to_the_package_changes_the_build_key(tmp_path, monkeypatch):
     the key itself covers the source that writes the pages."""
     from convcarbon.publish import build
 
-    shown = make_record([make_run("Conv2D", 0), make_run("SeparableConv2D", 0)])
-    before = build_key(shown, tmp_path / "results", tmp_path, measured=False)
+    reference = pages(tmp_path, measured=False)
+    before = build_key(reference)
+    assert build_key(pages(tmp_path, measured=True)) != before  # measured or the reference: other pages
     monkeypatch.setattr("convcarbon.measure.provenance.source_sha256", lambda: "0" * 64)
-    assert build.build_key(shown, tmp_path / "results", tmp_path, measured=False) != before
+    assert build.build_key(reference) != before

@@ -51,11 +51,11 @@ def test_both_layouts_give_one_row_each(capsys, class_folder):
     header, alice, bob = out.splitlines()
     assert header.split()[:2] == ["record", "backend"] and header.split()[-1] == "machine"
     assert alice.startswith("alice ") and "seed" in alice and "tensorflow" in alice
-    assert "0.59 [" in alice and " saved " in alice  # 0.0065 / 0.011, the whole interval below 1
+    assert "0.59 (" in alice and " saved energy " in alice  # 0.0065 / 0.011, the whole interval below 1
     assert alice.endswith("24.0 GB RAM")
     assert bob.startswith("bob.json ") and bob.endswith("+ Tesla T4 (80.0 GB, driver 570.1)")
     assert "jax" in bob and "quick" in bob
-    assert " too few runs " in bob  # two runs per model give an interval but no verdict
+    assert " too few runs for a verdict " in bob  # two runs per model give an interval but no verdict
 
 
 def test_csv_and_json_carry_the_same_rows(capsys, class_folder):

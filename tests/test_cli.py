@@ -92,3 +92,23 @@ def test_bad_environment_values_give_one_line_and_exit_1(capsys, monkeypatch, tm
     assert code == 1 and message in err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert not [path for path in results_dir.glob("*") if not path.name.startswith(".")]
+
+
+def test_the_book_command_ends_with_the_ratios_the_verdict_and_where_the_site_is(tmp_path):
+    from synthetic import paired_record
+
+    from convcarbon.analyze.analysis import VERDICTS
+    from convcarbon.cli import _book_summary
+    from convcarbon.measure.store import ResultStore
+    from convcarbon.publish.shown import Shown
+
+    store = ResultStore(tmp_path / "results")
+    with store.locked(), store.staging() as staging:
+        folder = store.commit(staging, paired_record([0.010, 0.011, 0.012], [0.006, 0.0065, 0.007]))
+    measured = _book_summary(Shown.assemble(folder, store.root, tmp_path / "none"), tmp_path)
+    assert "measured for this build" in measured
+    assert "energy         0.59 (95% interval " in measured and "training time  " in measured
+    assert f"verdict        {VERDICTS['saved'].cell}" in measured
+    assert f"The site: {tmp_path.resolve() / '_build' / 'html' / 'index.html'}" in measured
+    reference = _book_summary(Shown.assemble(None, store.root, tmp_path / "none"), tmp_path)
+    assert "the book's reference record (nothing trained)" in reference

@@ -46,3 +46,36 @@ def test_no_script_from_a_record_runs_on_any_page(built_book, site, browser):
     page.goto(f"{site}/book/results.html", wait_until="load")
     assert "<script>window.__pwned=2</script>" in page.inner_text("main")
     page.close()
+
+
+# ---- The hostile record as the book's reference record, built as the Pages job builds (--no-measure) ----
+
+PAGES_WITH_MEASUREMENTS = ("index", "experiment", "measuring", "results", "ethics", "reproducibility")
+
+
+def every_html_page(html):
+    return sorted(path for path in html.rglob("*.html") if not path.relative_to(html).parts[0].startswith("_"))
+
+
+def test_a_hostile_reference_record_is_shown_as_text_on_every_page(hostile_reference_book):
+    from bs4 import BeautifulSoup
+
+    html = hostile_reference_book["html"]
+    assert "the book's reference record" in hostile_reference_book["completed"].stdout
+    for path in every_html_page(html):
+        source = path.read_text()
+        assert "<script>window.__pwned" not in source, path
+        assert '<img src="x"' not in source and "<img src=x" not in source, path
+        assert not re.search(r"<[a-z]+\s[^>]*onerror=", source), path
+        assert 'href="javascript:' not in source, path
+    for name in PAGES_WITH_MEASUREMENTS:
+        text = BeautifulSoup((html / "book" / f"{name}.html").read_text(), "html.parser").get_text(" ")
+        assert "stored, not measured for this page" in text, name  # the note says it is the reference record
+        assert "<script>window.__pwned=2</script>" in text, name  # the hostile machine, shown as text
+    measuring = BeautifulSoup((html / "book" / "measuring.html").read_text(), "html.parser").get_text(" ")
+    measuring = " ".join(measuring.split())
+    # The tracking methods glued into the prose, as text (Sphinx's smart quotes curl the record's quotes).
+    shown_as_text = "<script>window.__pwned=2</script>**b** $x$ {abbr}`a` [l](javascript:x)."
+    for part in ("CPU", "GPU", "RAM"):
+        assert f"{part}: <img src=x onerror=" in measuring
+    assert measuring.count(shown_as_text) >= 3

@@ -21,16 +21,19 @@ def hostile_record():
     record = valid_record()
     record["hardware"] = make_hardware(HOSTILE, gpus=[HOSTILE], os=HOSTILE, machine=HOSTILE, cpu_vendor=HOSTILE)
     record["hardware"]["gpus"][0]["driver"] = HOSTILE
-    record["power_assumptions"]["cpu_power_basis"] = HOSTILE
+    record["power_assumptions"].update(cpu_power_basis=HOSTILE, cpu_table_match=HOSTILE)
     record["versions"] = {key: HOSTILE[:60] for key in ("python", "keras", "keras_backend", "codecarbon")}
     record["config"]["country_source"] = HOSTILE
-    for run in record["runs"]:
-        run.update(
+    record["dataset"]["source"] = HOSTILE.replace("/", "").replace(":", "")  # a file name: no folder, no drive
+    for part in (record["idle"], *record["runs"]):
+        part.update(
             country_name=HOSTILE,
             cpu_tracking_method=HOSTILE,
             gpu_tracking_method=HOSTILE,
             ram_tracking_method=HOSTILE,
             codecarbon_cpu_model=HOSTILE,
+            codecarbon_gpu_model=HOSTILE,
+            codecarbon_run_id=HOSTILE,
         )
     return record
 

@@ -1,15 +1,18 @@
-"""The record a page shows when nothing is measured for it (CONVCARBON_MEASURE=no, a chapter on its own)."""
+"""Which record the pages show (`publish.shown`): the one measured for this build, else the reference
+record, else one clear error; and the one default of the results store."""
 
+import json
 import shutil
 import subprocess
 import sys
 
 import pytest
-from conftest import copy_book
+from conftest import REPO_ROOT, copy_book
 from synthetic import paired_record
 
 from convcarbon.errors import ConvCarbonError
-from convcarbon.publish.shown import measuring, reference_record
+from convcarbon.publish import shown
+from convcarbon.publish.shown import Shown, measuring, reference_record
 
 
 def record(profile, created):
@@ -47,3 +50,93 @@ def test_building_without_training_and_without_any_record_is_one_clear_error(tmp
         completed.stderr.startswith("convcarbon: error: no stored record to show") and completed.stderr.count("\n") == 1
     )
     assert not (root / "_build").exists()
+
+
+def store_record(folder, record):
+    folder.mkdir(parents=True)
+    (folder / "record.json").write_text(json.dumps(record))
+    return folder
+
+
+@pytest.fixture
+def book_folder(tmp_path, monkeypatch):
+    """An empty book (its _config.yml and _toc.yml), as the working folder, with one committed seed record."""
+    for name in ("_config.yml", "_toc.yml"):
+        (tmp_path / name).write_text((REPO_ROOT / name).read_text())
+    store_record(tmp_path / "book" / "records" / "seed-old", record("seed", "2026-01-01T00:00:00+00:00"))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_the_record_measured_for_this_build_comes_first(book_folder):
+    measured = store_record(
+        book_folder / "results" / "smoke-new",
+        paired_record([0.01], [0.009], profile="smoke", created="2026-02-01T00:00:00+00:00", fingerprint="ab" * 32),
+    )
+    pages = Shown.resolve({"CONVCARBON_RECORD": str(measured)})
+    assert pages.measured and pages.record["fingerprint"] == "ab" * 32 and pages.folder == measured
+    assert "shown_as_reference" not in pages.record
+    assert [one["profile"] for one in pages.records] == ["seed", "smoke"]  # every record, oldest first
+    assert pages.compared[0]["fingerprint"] in ("ab" * 32, pages.records[0]["fingerprint"])
+
+
+def test_without_a_measured_record_the_reference_record_is_shown(book_folder):
+    store_record(
+        book_folder / "results" / "quick-newer",
+        paired_record([0.01], [0.009], profile="quick", created="2026-03-01T00:00:00+00:00", fingerprint="cd" * 32),
+    )
+    pages = Shown.resolve({})
+    assert not pages.measured and pages.record["shown_as_reference"]
+    assert pages.record["profile"] == "seed" and pages.folder == book_folder / "book" / "records" / "seed-old"
+    environment = pages.build_environment({"CONVCARBON_RECORD": "/elsewhere"})
+    assert environment["CONVCARBON_MEASURE"] == "no" and "CONVCARBON_RECORD" not in environment
+
+
+def test_no_record_at_all_is_one_clear_error_and_a_damaged_measured_one_too(book_folder):
+    shutil.rmtree(book_folder / "book" / "records")
+    with pytest.raises(ConvCarbonError, match="no stored record to show"):
+        Shown.resolve({})
+    with pytest.raises(ConvCarbonError, match="the record measured for this build .* is unusable"):
+        Shown.resolve({"CONVCARBON_RECORD": str(book_folder / "missing")})
+
+
+def test_the_results_store_has_one_default(book_folder, monkeypatch):
+    (book_folder / "book" / "deeper").mkdir()
+    monkeypatch.chdir(book_folder / "book" / "deeper")
+    assert shown.results_dir(environ={}) == book_folder / "results"  # the book's folder, from anywhere inside it
+    assert shown.results_dir(environ={"CONVCARBON_RESULTS": "/somewhere"}) == shown.Path("/somewhere")
+    assert shown.results_dir("given", environ={"CONVCARBON_RESULTS": "/somewhere"}) == shown.Path("given")
+    outside = book_folder.parent / "outside"
+    outside.mkdir()
+    monkeypatch.chdir(outside)
+    assert shown.results_dir(environ={}) == outside / "results"
+    from convcarbon.cli import build_parser
+
+    monkeypatch.chdir(book_folder)
+    monkeypatch.delenv("CONVCARBON_RESULTS", raising=False)
+    for command in (["run"], ["book"], ["report"]):
+        assert build_parser().parse_args(command).results_dir == book_folder / "results"
+
+
+def test_only_shown_reads_or_writes_the_variables():
+    """The `book` command hands them to jupyter-book through `Shown.build_environment`."""
+    package = REPO_ROOT / "src" / "convcarbon"
+    for variable in ("CONVCARBON_RECORD", "CONVCARBON_RESULTS", "CONVCARBON_MEASURE"):
+        users = sorted(
+            path.relative_to(package).as_posix() for path in package.rglob("*.py") if variable in path.read_text()
+        )
+        assert users == ["publish/shown.py"], (variable, users)
+
+
+def test_a_kernel_resolves_once_and_again_after_measuring_its_own_machine(book_folder, monkeypatch):
+    for variable in ("CONVCARBON_RECORD", "CONVCARBON_RESULTS"):
+        monkeypatch.delenv(variable, raising=False)
+    first = shown.current()
+    assert shown.current() is first and first.record["shown_as_reference"]
+    measured = store_record(
+        book_folder / "results" / "smoke-mine",
+        paired_record([0.01], [0.009], profile="smoke", created="2026-02-01T00:00:00+00:00", fingerprint="ef" * 32),
+    )
+    monkeypatch.setenv("CONVCARBON_RECORD", "")  # restored after the test, whatever show_in_this_kernel sets
+    shown.show_in_this_kernel(measured)
+    assert shown.current().measured and shown.current().record["fingerprint"] == "ef" * 32

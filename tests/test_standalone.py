@@ -102,7 +102,7 @@ def test_measure_trains_only_when_asked_with_progress_in_the_notebook(tmp_path, 
     from convcarbon.publish import book
 
     assert book.current_record()["shown_as_reference"]
-    record = book.measure(profile="smoke")
+    record = book.measure_this_machine(profile="smoke")
     printed = capsys.readouterr()
     assert "[Conv2D, repeat 1/2] epoch 1/2" in printed.out and "epoch" not in printed.err
     shown = book.current_record()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -20,7 +19,6 @@ from .analyze.machines import COMMITTED_RECORDS
 from .config import PROFILES, resolve_config
 from .errors import ConvCarbonError
 
-DEFAULT_RESULTS_DIR = "results"
 EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 
 
@@ -42,13 +40,15 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="train both models under CodeCarbon, or reuse a stored result")
     _add_run_options(run)
 
+    from .publish.shown import MEASURE_VARIABLE
+
     book = commands.add_parser("book", help="measure (or reuse), then build the Jupyter Book into _build/html")
     _add_run_options(book)
     book.add_argument(
         "--no-measure",
         action="store_true",
-        help="train nothing: the pages show the newest stored seed record, else the newest record "
-        "(as CONVCARBON_MEASURE=no)",
+        help="train nothing: the pages show the book's reference record, the newest stored seed record, "
+        f"else the newest record (as {MEASURE_VARIABLE}=no)",
     )
 
     report = commands.add_parser("report", help="print the comparison tables of stored results")
@@ -104,11 +104,21 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_results_dir(parser: argparse.ArgumentParser) -> None:
+    from .publish.shown import RESULTS_VARIABLE
+
     parser.add_argument(
         "--results-dir",
-        default=os.environ.get("CONVCARBON_RESULTS", DEFAULT_RESULTS_DIR),
-        help="the results store (default: $CONVCARBON_RESULTS or ./results)",
+        type=_results_dir,
+        default=_results_dir(None),
+        help=f"the results store (default: ${RESULTS_VARIABLE}, else results/ in the book's folder, "
+        "or in the working folder outside a book)",
     )
+
+
+def _results_dir(given: str | None) -> Path:
+    from .publish.shown import results_dir
+
+    return results_dir(given)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -185,29 +195,49 @@ def command_run(arguments) -> int:
 
 def command_book(arguments) -> int:
     """Measure (or reuse) with the given options, then build; the package's Sphinx extension
-    reuses the record named in CONVCARBON_RECORD, so plain `jupyter-book build` builds the same site."""
+    shows the record measured here (`shown`), so plain `jupyter-book build` builds the same site.
+    Ends with what a person waited for: the ratios, the verdict, and where the site is."""
     import subprocess
 
-    from .publish.book import repository_root
-    from .publish.shown import MEASURE_VARIABLE, measuring
+    from .publish.shown import Shown, committed_records_dir, measuring, repository_root
 
     root = repository_root()  # checked before training, so a wrong folder fails at once
-    environment = {**os.environ, "CONVCARBON_RESULTS": str(Path(arguments.results_dir).resolve())}
-    if arguments.no_measure:
-        environment[MEASURE_VARIABLE] = "no"
-    if measuring(environment):
+    measured = None
+    if measuring() and not arguments.no_measure:
         record, store = _measure(arguments)
-        environment["CONVCARBON_RECORD"] = str(store.folder(record["profile"], record["fingerprint"]).resolve())
-    else:  # fails here in one line, not inside jupyter-book, when there is no record to show
-        from .analyze.machines import book_records
-        from .publish.shown import reference_record
-
-        reference_record(book_records(Path(arguments.results_dir), root / COMMITTED_RECORDS)[0])
+        measured = store.folder(record["profile"], record["fingerprint"])
+    # Without training this fails here in one line, not inside jupyter-book, when there is no record to show.
+    shown = Shown.assemble(measured, Path(arguments.results_dir), committed_records_dir())
     command = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(root), "-W", "-n", "--keep-going"]
     if not quiet.verbose_requested(arguments.verbose):
         command.append("-q")  # Sphinx's progress lines left out; its warnings and errors still show
     print(f"Building the book: {' '.join(command[1:])}", file=sys.stderr, flush=True)
-    return subprocess.run(command, env=environment, cwd=root).returncode
+    returncode = subprocess.run(command, env=shown.build_environment(), cwd=root).returncode
+    if returncode == 0:
+        print(_book_summary(shown, root))
+    return returncode
+
+
+def _book_summary(shown, root: Path) -> str:
+    """What the pages show, in the terminal's words: the time and energy ratios with their intervals,
+    the verdict, and where the site is."""
+    from .analyze.analysis import VERDICTS, repeats, saving_shown, separable_ratio_interval
+    from .analyze.report import machine_label
+    from .safe import terminal_text
+
+    record = shown.record
+    energy = separable_ratio_interval(record, "energy_consumed")
+    origin = "measured for this build" if shown.measured else "the book's reference record (nothing trained)"
+    lines = [
+        f"The pages show {record['profile']} record {record['fingerprint'][:12]}, {origin},",
+        f"  on {terminal_text(machine_label(record))}",
+        f"Separable / standard, ratio of medians (95% interval), {repeats(record)} run(s) per model:",
+        f"  training time  {separable_ratio_interval(record, 'duration').sentence()}",
+        f"  energy         {energy.sentence()}",
+        f"  verdict        {VERDICTS[saving_shown(energy, repeats(record))].cell}",
+        f"The site: {(root / '_build' / 'html' / 'index.html').resolve()}",
+    ]
+    return "\n".join(lines)
 
 
 def command_report(arguments) -> int:
@@ -220,7 +250,7 @@ def command_report(arguments) -> int:
         return command_class_table(arguments)
     if arguments.csv:
         raise ConvCarbonError("--csv prints the class table only: add --class-table DIR")
-    if not os.path.isdir(arguments.results_dir):
+    if not arguments.results_dir.is_dir():
         raise ConvCarbonError(f"no results directory {arguments.results_dir}; run `python -m convcarbon run` first")
     records = [
         record

@@ -3,6 +3,12 @@
 Records come from anyone's machine. A string from a record (a CPU name, a
 tracking method, a country, a folder name) is shown exactly as text: never
 read as Markdown, MyST syntax, HTML, or matplotlib's mathtext.
+
+Two kinds of text, told apart by their type: a plain `str` is untrusted (anything
+read from a record), and `OwnMarkdown` is Markdown written by this package, into
+which a record's strings enter only escaped, through `markdown_text`. Only
+`OwnMarkdown` is ever glued or shown as Markdown (`publish.book.glue_text`,
+`publish.book.displayed`); a plain string reaches a page only through `markdown_text`.
 """
 
 from __future__ import annotations
@@ -21,10 +27,15 @@ def plain_text(value, max_length: int = 300) -> str:
     return text if len(text) <= max_length else text[: max_length - 1] + "…"
 
 
-def markdown_text(value, max_length: int = 300) -> str:
+class OwnMarkdown(str):
+    """Markdown written by this package: its own words and numbers, with every string from a record
+    escaped into it by `markdown_text`. Build one only from text the package wrote itself."""
+
+
+def markdown_text(value, max_length: int = 300) -> OwnMarkdown:
     """`value` as inert MyST Markdown: every punctuation character escaped, so that `<script>`,
     `**`, `$`, `{role}`, `[link](...)` and `` ` `` all show as the characters they are."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", plain_text(value, max_length))
+    return OwnMarkdown(_MARKDOWN_SPECIAL.sub(r"\\\1", plain_text(value, max_length)))
 
 
 def figure_text(value, max_length: int = 300) -> str:

@@ -124,8 +124,8 @@ MIN_REPEATS_FOR_VERDICT = 3
 
 
 def saving_shown(interval: RatioInterval, runs_per_model: int) -> str:
-    """What an energy ratio's interval lets one say, as one of: "not measured", "no interval",
-    "too few runs", "saved", "used more", "no saving shown". The one reading for every verdict in the book."""
+    """What an energy ratio's interval lets one say, as one of the readings of `VERDICTS`.
+    The one reading for every verdict in the book and the terminal."""
     if math.isnan(interval.ratio):
         return "not measured"
     if not interval.has_interval:
@@ -137,22 +137,34 @@ def saving_shown(interval: RatioInterval, runs_per_model: int) -> str:
     return "saved" if interval.high < 1 else "used more"
 
 
-def saving_verdict(record: dict, name: str = "energy_consumed") -> str:
-    """Whether the separable model saved energy on this machine, read from the interval alone."""
-    interval = separable_ratio_interval(record, name)
-    shown = saving_shown(interval, repeats(record))
-    if shown == "not measured":
-        return "not measured, so no verdict"
-    described = f"{interval.ratio:.2f} times the standard model's" + (
-        f" (95% interval {interval.low:.2f} to {interval.high:.2f})" if interval.has_interval else ""
-    )
-    return {
-        "no interval": f"{described}; with one run per model there is no interval, so no verdict",
-        "too few runs": (
-            f"{described}; with {repeats(record)} runs per model the interval is too coarse for a "
-            f"verdict (at least {MIN_REPEATS_FOR_VERDICT} are needed)"
-        ),
-        "saved": f"yes, it saved energy: {described}",
-        "used more": f"no, it used more energy: {described}",
-        "no saving shown": f"no saving shown: {described}, an interval that includes 1",
-    }[shown]
+@dataclass(frozen=True)
+class Verdict:
+    """How a reading of `saving_shown` is worded: `cell` in a table and on the terminal, `phrase` in a sentence."""
+
+    cell: str
+    phrase: str
+
+
+# The one wording table of the verdict: the terminal (report, classtable, the `book` command's summary),
+# the tables (machines.summary_frame) and the prose (prose.saving_against_paper, prose.verdicts_markdown).
+VERDICTS = {
+    "saved": Verdict("saved energy", "yes, it saved energy"),
+    "used more": Verdict("used more energy", "no, it used more energy"),
+    "no saving shown": Verdict("no saving shown", "no saving shown (the interval includes 1)"),
+    "too few runs": Verdict(
+        "too few runs for a verdict",
+        f"too few runs for a verdict (at least {MIN_REPEATS_FOR_VERDICT} per model are needed)",
+    ),
+    "no interval": Verdict("one run: no verdict", "one run per model, so no interval and no verdict"),
+    "not measured": Verdict("not measured", "energy not measured, so no verdict"),
+}
+
+
+def saving_verdict(record: dict) -> str:
+    """Whether the separable model saved energy on this machine, read from the interval alone, in a
+    phrase with the ratio: "yes, it saved energy; energy ratio 0.60 (95% interval 0.55 to 0.65)"."""
+    interval = separable_ratio_interval(record, "energy_consumed")
+    verdict = VERDICTS[saving_shown(interval, repeats(record))]
+    if math.isnan(interval.ratio):
+        return verdict.phrase
+    return f"{verdict.phrase}; energy ratio {interval.sentence()}"

@@ -17,9 +17,10 @@ from pathlib import Path
 from ..errors import ConvCarbonError
 from ..measure.store import RECORD_FILE, read_record_file
 from ..safe import terminal_text
-from .analysis import repeats, saving_shown, separable_ratio_interval
-from .machines import energy_method, interval_text, summary_problem
+from .analysis import VERDICTS, repeats, saving_shown, separable_ratio_interval
+from .machines import energy_method, summary_problem
 from .report import machine_label
+from .tables import TERMINAL_BREAK
 
 # The machine's label is long and comes last, where its length pushes no other column apart.
 COLUMNS = (
@@ -80,9 +81,9 @@ def table_row(name: str, record: dict) -> dict:
         "profile": str(record["profile"]),
         "runs per model": str(repeats(record)),
         "energy": energy_method(record),
-        "time ratio": interval_text(separable_ratio_interval(record, "duration")),
-        "energy ratio": interval_text(energy),
-        "verdict": saving_shown(energy, repeats(record)),
+        "time ratio": separable_ratio_interval(record, "duration").cell(TERMINAL_BREAK),
+        "energy ratio": energy.cell(TERMINAL_BREAK),
+        "verdict": VERDICTS[saving_shown(energy, repeats(record))].cell,
     }
 
 

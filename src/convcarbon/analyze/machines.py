@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from pathlib import Path
 
 import pandas as pd
@@ -18,10 +17,9 @@ from pandas.io.formats.style import Styler
 from .. import units
 from ..measure.hardware import IDENTITY_FIELDS
 from ..measure.store import scan_records
-from .analysis import MODELS, repeats, runs_of, saving_shown, separable_ratio_interval, summary
+from .analysis import MODELS, VERDICTS, repeats, runs_of, saving_shown, separable_ratio_interval, summary
 from .report import energy_missing_reasons, machine_label, mixed_power_assumptions
-from .stats import RatioInterval
-from .tables import PAGE_BREAK, READINGS, page_table, ratio_cell, summary_cell, without_repeats
+from .tables import PAGE_BREAK, READINGS, page_table, summary_cell, without_repeats
 
 COMMITTED_RECORDS = Path("book") / "records"
 
@@ -188,31 +186,10 @@ def _cpu_method(run: dict, assumptions: dict) -> str:
     return f"CPU estimated: {kind} ({why})"
 
 
-def interval_text(interval: RatioInterval) -> str:
-    """'0.84 [0.69, 1.02]': a ratio and its 95% interval on one line, or why there is none."""
-    if math.isnan(interval.ratio):
-        return units.NOT_MEASURED
-    if not interval.has_interval:
-        why = f": {interval.no_interval_reason}" if interval.no_interval_reason else ""
-        return f"{units.ratio(interval.ratio)} (no interval{why})"
-    return f"{units.ratio(interval.ratio)} [{units.ratio(interval.low)}, {units.ratio(interval.high)}]"
-
-
 def _shown_mark(record: dict, shown: dict) -> str:
     if record["fingerprint"] != shown["fingerprint"]:
         return ""
     return " (the reference record, shown on every page)" if shown.get("shown_as_reference") else " (this build)"
-
-
-# saving_shown's readings, as a table cell.
-SHORT_VERDICTS = {
-    "saved": "saved energy",
-    "used more": "used more energy",
-    "no saving shown": "no saving shown",
-    "too few runs": "too few runs for a verdict",
-    "no interval": "one run: no verdict",
-    "not measured": "not measured",
-}
 
 
 def summary_frame(records: list[dict], shown: dict) -> Styler:
@@ -229,10 +206,10 @@ def summary_frame(records: list[dict], shown: dict) -> Styler:
                 "backend, profile, runs": f"{record['versions']['keras_backend']}, {record['profile']}, "
                 f"{repeats(record)} run(s) per model",
                 "energy obtained": energy_method(record),
-                "time ratio": ratio_cell(separable_ratio_interval(record, "duration"), PAGE_BREAK),
-                "energy ratio": ratio_cell(energy, PAGE_BREAK)
+                "time ratio": separable_ratio_interval(record, "duration").cell(PAGE_BREAK),
+                "energy ratio": energy.cell(PAGE_BREAK)
                 + (f", {MIXED_MARK}" if mixed_power_assumptions(record) else ""),
-                "verdict": SHORT_VERDICTS[saving_shown(energy, repeats(record))],
+                "verdict": VERDICTS[saving_shown(energy, repeats(record))].cell,
             }
         )
     frame = pd.DataFrame(rows)
@@ -289,17 +266,13 @@ def analytic_frame(records: list[dict]) -> Styler:
         rows.append(
             {
                 "machine": machine_title(record),
-                "later-epoch time ratio": ratio_cell(
-                    separable_ratio_interval(record, "later epoch duration"), PAGE_BREAK
-                ),
-                "later-epoch energy ratio": ratio_cell(
-                    separable_ratio_interval(record, "later epoch energy"), PAGE_BREAK
-                ),
+                "later-epoch time ratio": separable_ratio_interval(record, "later epoch duration").cell(PAGE_BREAK),
+                "later-epoch energy ratio": separable_ratio_interval(record, "later epoch energy").cell(PAGE_BREAK),
                 **{
                     f"{model} ({scale.symbol})": units.THROUGHPUT_PER_S.number(throughputs[index, model], scale)
                     for model in MODELS
                 },
-                "throughput ratio": ratio_cell(separable_ratio_interval(record, "throughput"), PAGE_BREAK),
+                "throughput ratio": separable_ratio_interval(record, "throughput").cell(PAGE_BREAK),
             }
         )
     return page_table(pd.DataFrame(rows))

@@ -196,13 +196,21 @@ def idle_line(record: dict) -> str:
 
 
 def format_report(record: dict) -> str:
-    """Provenance, then the book's headline and detail tables, each cell on one line."""
+    """Provenance, then the book's headline and detail tables, each cell on one line, then the verdict."""
+    from .analysis import saving_verdict
     from .tables import DETAIL_METRICS, HEADLINE_METRICS, TERMINAL_BREAK, comparison_frame
 
     tables = [
         comparison_frame(record, metrics, TERMINAL_BREAK).to_string() for metrics in (HEADLINE_METRICS, DETAIL_METRICS)
     ]
-    return "\n".join(plain_text(line, 2000) for line in provenance_lines(record)) + "\n\n" + "\n\n".join(tables)
+    verdict = f"Did the separable model save energy? {saving_verdict(record)}."
+    return (
+        "\n".join(plain_text(line, 2000) for line in provenance_lines(record))
+        + "\n\n"
+        + "\n\n".join(tables)
+        + "\n\n"
+        + verdict
+    )
 
 
 def report_json(record: dict) -> dict:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import units
+
 CONFIDENCE = 0.95
 BOOTSTRAP_RESAMPLES = 10_000
 BOOTSTRAP_SEED = 0  # fixed, so that the same record always gives the same interval
@@ -57,6 +59,35 @@ class RatioInterval:
     def excludes(self, value: float) -> bool:
         """True when the whole interval lies on one side of `value` (for example 1.0: no change)."""
         return self.has_interval and (self.high < value or self.low > value)
+
+    # The one way a ratio with its interval is written: `cell` in a table (a page's or the terminal's),
+    # `sentence` in prose, the terminal's summary and a verdict.
+
+    def cell(self, line_break: str) -> str:
+        """'0.50' above '(0.49–0.51)' (or on one line, with `line_break` a space), or why there is no interval."""
+        if math.isnan(self.ratio):
+            return units.NOT_MEASURED
+        if not self.has_interval:
+            why = f": {self.no_interval_reason}" if self.no_interval_reason else ""
+            return f"{units.ratio(self.ratio)}{line_break}(no interval{why})"
+        if self.low == self.high:  # every resample gives the same ratio: a ratio of counts
+            return units.ratio(self.ratio)
+        return f"{units.ratio(self.ratio)}{line_break}({units.span(self.low, self.high, units.ratio)})"
+
+    def sentence(self) -> str:
+        """'0.60 (95% interval 0.55 to 0.65)', or why there is no interval, or "not measured"."""
+        if math.isnan(self.ratio):
+            return units.NOT_MEASURED
+        if not self.has_interval:
+            if self.no_interval_reason:
+                return f"{units.ratio(self.ratio)} (no interval: {self.no_interval_reason})"
+            return f"{units.ratio(self.ratio)} (one run per model, so no interval)"
+        if self.low == self.high:
+            return units.ratio(self.ratio)
+        return (
+            f"{units.ratio(self.ratio)} ({self.confidence:.0%} interval {units.ratio(self.low)} to "
+            f"{units.ratio(self.high)})"
+        )
 
 
 def ratio_of_medians(

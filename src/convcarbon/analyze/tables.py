@@ -18,7 +18,7 @@ from pandas.io.formats.style import Styler
 
 from .. import units
 from .analysis import MODELS, separable_ratio_interval, summary
-from .stats import RatioInterval, Summary
+from .stats import Summary
 
 PAGE_BREAK, TERMINAL_BREAK = "\n", " "
 SPREAD_CLASS = "convcarbon-spread"  # a cell with a median (or ratio) and, below it, its range (or interval)
@@ -76,18 +76,6 @@ def summary_cell(seen: Summary, quantity: units.Quantity, scale: units.Scale, li
     return f"{median}{line_break}({units.span(seen.low, seen.high, lambda value: quantity.number(value, scale))})"
 
 
-def ratio_cell(interval: RatioInterval, line_break: str) -> str:
-    """'0.50' above '(0.49–0.51)': a ratio of medians and its 95% interval, or why there is none."""
-    if math.isnan(interval.ratio):
-        return units.NOT_MEASURED
-    if not interval.has_interval:
-        why = f": {interval.no_interval_reason}" if interval.no_interval_reason else ""
-        return f"{units.ratio(interval.ratio)}{line_break}(no interval{why})"
-    if interval.low == interval.high:  # every resample gives the same ratio: a ratio of counts
-        return units.ratio(interval.ratio)
-    return f"{units.ratio(interval.ratio)}{line_break}({units.span(interval.low, interval.high, units.ratio)})"
-
-
 def comparison_frame(record: dict, metric_names, line_break: str = PAGE_BREAK) -> pd.DataFrame:
     """One row per metric, its unit in the label: each model's median (range), and the ratio (interval)."""
     rows = {}
@@ -99,7 +87,7 @@ def comparison_frame(record: dict, metric_names, line_break: str = PAGE_BREAK) -
         both_measured = not any(math.isnan(model_seen.median) for model_seen in seen.values())
         interval = separable_ratio_interval(record, name)
         # Both measured but no ratio is 0 / 0 (no GPU): nothing to divide, not a missing measurement.
-        row[RATIO_COLUMN] = "" if both_measured and math.isnan(interval.ratio) else ratio_cell(interval, line_break)
+        row[RATIO_COLUMN] = "" if both_measured and math.isnan(interval.ratio) else interval.cell(line_break)
         rows[row_label(reading, scale)] = row
     return pd.DataFrame.from_dict(rows, orient="index")
 

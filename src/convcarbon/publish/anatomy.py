@@ -8,7 +8,6 @@ reported"), book/ethics.md ("Training once, predicting many times").
 
 from __future__ import annotations
 
-import math
 import statistics
 
 import matplotlib.pyplot as plt
@@ -19,7 +18,6 @@ from pandas.io.formats.style import Styler
 from .. import units
 from ..analyze import breakdown, inference
 from ..analyze.analysis import MODELS, summary
-from ..analyze.stats import RatioInterval
 from ..analyze.tables import page_table, without_repeats
 from ..reference import (
     TUTORIAL_EPOCH_S,
@@ -31,49 +29,61 @@ from ..reference import (
     tutorial_epoch_sum_s,
     tutorial_outside_epochs_s,
 )
-from ..safe import markdown_text
+from ..safe import OwnMarkdown, markdown_text
 from .figures import _finished
 
 NOT_IN_RECORD = "not measured in this record"
-NAMES = {"Conv2D": "conv2d", "SeparableConv2D": "separable"}
 GROUP_COLOURS = ("#1b9e77", "#a6cee3", "#7570b3", "#e6ab02", "#e7298a", "#999999")
 
 
 # --- where a training step's time goes -------------------------------------------------------------
 
 
-def breakdown_texts(record: dict) -> dict[str, str]:
+def breakdown_texts(record: dict) -> dict[str, OwnMarkdown]:
     """The breakdown's numbers as the prose reads them; every one "not measured in this record" when
     the record predates the breakdown."""
-    keys = (
-        "breakdown_batch_size",
-        "conv2d_step_s",
-        "separable_step_s",
-        "conv2d_convolution_share",
-        "separable_convolution_share",
-        "conv2d_dense_share",
-        "separable_dense_share",
-        "conv2d_parts_share",
-        "separable_parts_share",
-        "conv2d_overhead_share",
-        "separable_overhead_share",
+    standard, separable = (breakdown.model_breakdown(record, model) for model in MODELS)
+    if standard is None or separable is None:
+        return _own(dict.fromkeys(BREAKDOWN_KEYS, NOT_IN_RECORD))
+    return _own(
+        {
+            "breakdown_batch_size": f"{record['breakdown']['batch_size']:,}",
+            "conv2d_step_s": units.DURATION_S.text(standard["step_duration_s"]),
+            "separable_step_s": units.DURATION_S.text(separable["step_duration_s"]),
+            "conv2d_convolution_share": units.percent(breakdown.convolution_share(standard)),
+            "separable_convolution_share": units.percent(breakdown.convolution_share(separable)),
+            "conv2d_dense_share": _share_of_step(standard, breakdown.group_times_s(standard)["dense layers"]),
+            "separable_dense_share": _share_of_step(separable, breakdown.group_times_s(separable)["dense layers"]),
+            "conv2d_parts_share": units.percent(breakdown.parts_share(standard)),
+            "separable_parts_share": units.percent(breakdown.parts_share(separable)),
+            "conv2d_overhead_share": _share_of_step(standard, breakdown.framework_overhead_s(standard)),
+            "separable_overhead_share": _share_of_step(separable, breakdown.framework_overhead_s(separable)),
+        }
     )
-    entries = {model: breakdown.model_breakdown(record, model) for model in MODELS}
-    if any(entry is None for entry in entries.values()):
-        return dict.fromkeys(keys, NOT_IN_RECORD)
-    texts = {"breakdown_batch_size": f"{record['breakdown']['batch_size']:,}"}
-    for model, entry in entries.items():
-        name, step_s = NAMES[model], entry["step_duration_s"]
-        texts.update(
-            {
-                f"{name}_step_s": units.DURATION_S.text(step_s),
-                f"{name}_convolution_share": units.percent(breakdown.convolution_share(entry)),
-                f"{name}_dense_share": units.percent(breakdown.group_times_s(entry)["dense layers"] / step_s),
-                f"{name}_parts_share": units.percent(breakdown.parts_share(entry)),
-                f"{name}_overhead_share": units.percent(breakdown.framework_overhead_s(entry) / step_s),
-            }
-        )
-    return {key: texts[key] for key in keys}
+
+
+BREAKDOWN_KEYS = (
+    "breakdown_batch_size",
+    "conv2d_step_s",
+    "separable_step_s",
+    "conv2d_convolution_share",
+    "separable_convolution_share",
+    "conv2d_dense_share",
+    "separable_dense_share",
+    "conv2d_parts_share",
+    "separable_parts_share",
+    "conv2d_overhead_share",
+    "separable_overhead_share",
+)
+
+
+def _share_of_step(entry: dict, duration_s: float) -> str:
+    return units.percent(duration_s / entry["step_duration_s"])
+
+
+def _own(texts: dict[str, str]) -> dict[str, OwnMarkdown]:
+    """Texts this module wrote from numbers and its own words (no record string), for `book.glue_texts`."""
+    return {name: OwnMarkdown(text) for name, text in texts.items()}
 
 
 def breakdown_frame(record: dict) -> Styler | Markdown:
@@ -152,55 +162,58 @@ def breakdown_figure(record: dict):
 # --- what a prediction costs ---------------------------------------------------------------------
 
 
-def inference_texts(record: dict) -> dict[str, str]:
+def inference_texts(record: dict) -> dict[str, OwnMarkdown]:
     """Prediction cost and break-even as the prose reads them; "not measured in this record" for a
     record measured before predictions were."""
-    keys = (
-        "inference_batch_size",
-        "inference_test_images",
-        "prediction_energy_kind",
-        "conv2d_prediction_energy_b1",
-        "separable_prediction_energy_b1",
-        "conv2d_break_even_b1",
-        "separable_break_even_b1",
-        "conv2d_break_even_batch",
-        "separable_break_even_batch",
-        "prediction_energy_ratio_b1",
-        "prediction_energy_ratio_batch",
-        "prediction_time_ratio_b1",
-        "prediction_time_ratio_batch",
-    )
     if not inference.has_inference(record):
-        return dict.fromkeys(keys, NOT_IN_RECORD)
+        return _own(dict.fromkeys(INFERENCE_KEYS, NOT_IN_RECORD))
     batch = record["config"]["batch_size"]
-    texts = {
-        "inference_batch_size": f"{batch:,}",
-        "inference_test_images": f"{record['inference'][0]['test_images']:,}",
-        "prediction_energy_kind": inference.inference_energy_kind(record),
-    }
-    for model in MODELS:
-        name = NAMES[model]
-        energy = inference.per_prediction(record, model, 1, inference.ENERGY).median
-        texts[f"{name}_prediction_energy_b1"] = inference.ENERGY_PER_PREDICTION_KWH.text(energy)
-        for label, size in (("b1", 1), ("batch", batch)):
-            texts[f"{name}_break_even_{label}"] = _count(inference.break_even_predictions(record, model, size))
-    for label, size in (("b1", 1), ("batch", batch)):
-        for kind in (inference.ENERGY, inference.TIME):
-            interval = inference.per_prediction_ratio(record, size, kind)
-            texts[f"prediction_{kind}_ratio_{label}"] = interval_text(interval)
-    return {key: texts[key] for key in keys}
+
+    def energy_b1(model: str) -> str:
+        return inference.ENERGY_PER_PREDICTION_KWH.text(
+            inference.per_prediction(record, model, 1, inference.ENERGY).median
+        )
+
+    def break_even(model: str, size: int) -> str:
+        return inference.three_digits(inference.break_even_predictions(record, model, size))
+
+    def ratio(size: int, kind: str) -> str:
+        return inference.per_prediction_ratio(record, size, kind).sentence()
+
+    return _own(
+        {
+            "inference_batch_size": f"{batch:,}",
+            "inference_test_images": f"{record['inference'][0]['test_images']:,}",
+            "prediction_energy_kind": inference.inference_energy_kind(record),
+            "conv2d_prediction_energy_b1": energy_b1("Conv2D"),
+            "separable_prediction_energy_b1": energy_b1("SeparableConv2D"),
+            "conv2d_break_even_b1": break_even("Conv2D", 1),
+            "separable_break_even_b1": break_even("SeparableConv2D", 1),
+            "conv2d_break_even_batch": break_even("Conv2D", batch),
+            "separable_break_even_batch": break_even("SeparableConv2D", batch),
+            "prediction_energy_ratio_b1": ratio(1, inference.ENERGY),
+            "prediction_energy_ratio_batch": ratio(batch, inference.ENERGY),
+            "prediction_time_ratio_b1": ratio(1, inference.TIME),
+            "prediction_time_ratio_batch": ratio(batch, inference.TIME),
+        }
+    )
 
 
-def interval_text(interval: RatioInterval) -> str:
-    if math.isnan(interval.ratio):
-        return units.NOT_MEASURED
-    if not interval.has_interval:
-        return f"{units.ratio(interval.ratio)} (one run per model, so no interval)"
-    return f"{units.ratio(interval.ratio)} (95% interval {units.ratio(interval.low)} to {units.ratio(interval.high)})"
-
-
-def _count(value: float) -> str:
-    return inference.three_digits(value)
+INFERENCE_KEYS = (
+    "inference_batch_size",
+    "inference_test_images",
+    "prediction_energy_kind",
+    "conv2d_prediction_energy_b1",
+    "separable_prediction_energy_b1",
+    "conv2d_break_even_b1",
+    "separable_break_even_b1",
+    "conv2d_break_even_batch",
+    "separable_break_even_batch",
+    "prediction_energy_ratio_b1",
+    "prediction_energy_ratio_batch",
+    "prediction_time_ratio_b1",
+    "prediction_time_ratio_batch",
+)
 
 
 def inference_frame(record: dict) -> Styler | Markdown:
@@ -223,49 +236,42 @@ def _not_in_record(what: str) -> Markdown:
 # --- the original tutorial's log -----------------------------------------------------------------
 
 
-def tutorial_texts(record: dict) -> dict[str, str]:
+def tutorial_texts(record: dict) -> dict[str, OwnMarkdown]:
     """The tutorial's tracked durations and epoch-time sums (cited, from `reference`), beside this build's
     warm-up: the numbers of "What the original tutorial reported"."""
+    standard, separable = MODELS
+    difference_s = tutorial_duration_s(standard) - tutorial_duration_s(separable)
+    outside_difference_s = tutorial_outside_epochs_s(standard) - tutorial_outside_epochs_s(separable)
+    source = f"{TUTORIAL_SOURCE['repository']}, {TUTORIAL_SOURCE['path']}, commit {TUTORIAL_SOURCE['commit'][:12]}"
     texts = {
-        "tutorial_source": markdown_text(
-            f"{TUTORIAL_SOURCE['repository']}, {TUTORIAL_SOURCE['path']}, commit {TUTORIAL_SOURCE['commit'][:12]}"
-        ),
-        "tutorial_epoch_sum_error_s": units.DURATION_S.text(tutorial_epoch_sum_error_s("Conv2D")),
+        "tutorial_epoch_sum_error_s": units.DURATION_S.text(tutorial_epoch_sum_error_s(standard)),
         "tutorial_steps_per_epoch": f"{TUTORIAL_STEPS_PER_EPOCH:,}",
+        "tutorial_conv2d_duration_s": units.DURATION_S.text(tutorial_duration_s(standard)),
+        "tutorial_separable_duration_s": units.DURATION_S.text(tutorial_duration_s(separable)),
+        # Keras printed whole seconds: their sums are whole seconds too, not "40.0 s".
+        "tutorial_conv2d_epoch_sum_s": f"{tutorial_epoch_sum_s(standard):,} s",
+        "tutorial_separable_epoch_sum_s": f"{tutorial_epoch_sum_s(separable):,} s",
+        "tutorial_conv2d_outside_s": units.DURATION_S.text(tutorial_outside_epochs_s(standard)),
+        "tutorial_separable_outside_s": units.DURATION_S.text(tutorial_outside_epochs_s(separable)),
+        "tutorial_conv2d_first_epoch_s": f"{TUTORIAL_EPOCH_S[standard][0]:,} s",
+        "tutorial_separable_first_epoch_s": f"{TUTORIAL_EPOCH_S[separable][0]:,} s",
+        "tutorial_conv2d_later_epoch_s": f"{statistics.median(TUTORIAL_EPOCH_S[standard][1:]):g} s",
+        "tutorial_separable_later_epoch_s": f"{statistics.median(TUTORIAL_EPOCH_S[separable][1:]):g} s",
+        "anatomy_conv2d_first_epoch_s": _median_s(record, standard, "first epoch duration"),
+        "anatomy_separable_first_epoch_s": _median_s(record, separable, "first epoch duration"),
+        "anatomy_conv2d_later_epoch_s": _median_s(record, standard, "later epoch duration"),
+        "anatomy_separable_later_epoch_s": _median_s(record, separable, "later epoch duration"),
+        "tutorial_duration_ratio": units.ratio(tutorial_duration_s(separable) / tutorial_duration_s(standard)),
+        "tutorial_epoch_sum_ratio": units.ratio(tutorial_epoch_sum_s(separable) / tutorial_epoch_sum_s(standard)),
+        "tutorial_difference_s": units.DURATION_S.text(difference_s),
+        "tutorial_epoch_sum_difference_s": f"{tutorial_epoch_sum_s(standard) - tutorial_epoch_sum_s(separable):,} s",
+        "tutorial_outside_difference_share": units.percent(outside_difference_s / difference_s),
     }
-    durations = {model: tutorial_duration_s(model) for model in MODELS}
-    sums = {model: tutorial_epoch_sum_s(model) for model in MODELS}
-    for model in MODELS:
-        name = NAMES[model]
-        first = TUTORIAL_EPOCH_S[model][0]
-        texts.update(
-            {
-                f"tutorial_{name}_duration_s": units.DURATION_S.text(durations[model]),
-                # Keras printed whole seconds: their sums are whole seconds too, not "40.0 s".
-                f"tutorial_{name}_epoch_sum_s": f"{sums[model]:,} s",
-                f"tutorial_{name}_outside_s": units.DURATION_S.text(tutorial_outside_epochs_s(model)),
-                f"tutorial_{name}_first_epoch_s": f"{first:,} s",
-                f"tutorial_{name}_later_epoch_s": f"{statistics.median(TUTORIAL_EPOCH_S[model][1:]):g} s",
-                f"anatomy_{name}_first_epoch_s": units.DURATION_S.text(
-                    summary(record, model, "first epoch duration").median
-                ),
-                f"anatomy_{name}_later_epoch_s": units.DURATION_S.text(
-                    summary(record, model, "later epoch duration").median
-                ),
-            }
-        )
-    difference = durations["Conv2D"] - durations["SeparableConv2D"]
-    outside = tutorial_outside_epochs_s("Conv2D") - tutorial_outside_epochs_s("SeparableConv2D")
-    texts.update(
-        {
-            "tutorial_duration_ratio": units.ratio(durations["SeparableConv2D"] / durations["Conv2D"]),
-            "tutorial_epoch_sum_ratio": units.ratio(sums["SeparableConv2D"] / sums["Conv2D"]),
-            "tutorial_difference_s": units.DURATION_S.text(difference),
-            "tutorial_epoch_sum_difference_s": f"{sums['Conv2D'] - sums['SeparableConv2D']:,} s",
-            "tutorial_outside_difference_share": units.percent(outside / difference),
-        }
-    )
-    return texts
+    return {"tutorial_source": markdown_text(source), **_own(texts)}
+
+
+def _median_s(record: dict, model: str, metric: str) -> str:
+    return units.DURATION_S.text(summary(record, model, metric).median)
 
 
 def tutorial_epochs_frame() -> Styler:

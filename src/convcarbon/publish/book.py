@@ -1,17 +1,14 @@
 """What the book's chapters call: the record of this build, notes, tables and glue.
 
-Chapters stay thin: one or two calls per cell. A build measures (or reuses)
-first and names the record in CONVCARBON_RECORD (see `convcarbon.sphinx_results`).
-A chapter executed without it, as a notebook inside a clone or on its own in
-Colab, Binder or any folder, shows the book's reference record and trains
-nothing until the reader calls `measure()`.
+Chapters stay thin: one or two calls per cell. Which record a page shows is decided
+in `shown` alone: the record measured (or reused) for this build, else the book's
+reference record, as in a chapter run on its own in Colab, Binder or any folder,
+which trains nothing until the reader calls `measure_this_machine()`.
 """
 
 from __future__ import annotations
 
-import os
 import sys
-from pathlib import Path
 
 import pandas as pd
 from IPython.display import Markdown
@@ -30,51 +27,11 @@ from ..analyze.report import (
 )
 from ..analyze.tables import RATIO_COLUMN
 from ..costs import images_text
-from ..errors import ConvCarbonError
-from ..measure.store import read_record
-from ..safe import markdown_text
-from .shown import reference_record
+from ..safe import OwnMarkdown, markdown_text
+from .shown import current, results_dir, show_in_this_kernel
 
 
-def repository_root(start: Path | None = None) -> Path:
-    """The folder holding the book's _config.yml, found from the working directory upwards."""
-    root = _book_root(start)
-    if root is None:
-        raise ConvCarbonError(f"no convcarbon book (_config.yml) above {(start or Path.cwd()).resolve()}")
-    return root
-
-
-def _book_root(start: Path | None = None) -> Path | None:
-    here = (start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        if (folder / "_config.yml").exists() and (folder / "_toc.yml").exists():
-            return folder
-    return None
-
-
-def results_dir() -> Path:
-    """CONVCARBON_RESULTS, else `results/` in the book's folder, or in the working folder outside a book."""
-    return Path(os.environ.get("CONVCARBON_RESULTS") or (_book_root() or Path.cwd()) / "results")
-
-
-def committed_records_dir() -> Path:
-    """The book's `book/records/`; outside a book, the copy installed with the package (pyproject.toml
-    maps `book/records` to `convcarbon/reference_records`), else, from a source checkout, its `book/records`."""
-    from ..analyze.machines import COMMITTED_RECORDS
-
-    root = _book_root()
-    if root is not None:
-        return root / COMMITTED_RECORDS
-    package = Path(__file__).resolve().parents[1]
-    for folder in (package / "reference_records", package.parents[1] / COMMITTED_RECORDS):
-        if folder.is_dir():
-            return folder
-    raise ConvCarbonError(
-        "this installation of convcarbon lacks the book's reference records (convcarbon/reference_records)"
-    )
-
-
-def measure(
+def measure_this_machine(
     profile: str | None = None,
     repeats: int | None = None,
     idle_seconds: float | None = None,
@@ -86,6 +43,8 @@ def measure(
 
     `profile`: smoke (seconds), quick (minutes) or seed (the original protocol: an hour or more),
     default $CONVCARBON_PROFILE or seed. MNIST is downloaded once unless CONVCARBON_MNIST names a copy.
+
+    Used by: book/index.md, book/experiment.md (a chapter run on its own, in Colab or a reader's Jupyter).
     """
     from ..config import resolve_config
     from ..data import resolve_mnist_path
@@ -95,25 +54,26 @@ def measure(
     store = ResultStore(results_dir())
     config = resolve_config(profile, country, repeats=repeats, idle_duration_s=idle_seconds)
     record, _ = run_experiment(config, store, resolve_mnist_path(None), refresh=refresh, log=sys.stdout)
-    os.environ["CONVCARBON_RECORD"] = str(store.folder(record["profile"], record["fingerprint"]).resolve())
+    show_in_this_kernel(store.folder(record["profile"], record["fingerprint"]))
     return record
 
 
 def current_record() -> dict:
-    """The record this page shows: the one measured (or reused) for it, named in CONVCARBON_RECORD;
-    else the book's reference record (`shown.reference_record`), marked `shown_as_reference`."""
-    named = os.environ.get("CONVCARBON_RECORD")
-    if not named:
-        return {**reference_record(all_records()), "shown_as_reference": True}
-    record, problem = read_record(Path(named))
-    if problem:
-        raise ConvCarbonError(f"the record named by CONVCARBON_RECORD ({named}) is unusable: {problem}")
-    return record
+    """The record this page shows (`shown.current`): the one measured (or reused) for this build, else
+    the book's reference record, marked `shown_as_reference`. Used by: every chapter with measurements."""
+    return current().record
 
 
 def all_records() -> list[dict]:
-    """Every valid record in the local store and committed under book/records, oldest first."""
-    return _book_records()[0]
+    """Every valid record in the local store and committed under book/records, oldest first.
+    Used by: book/reproducibility.md."""
+    return list(current().records)
+
+
+def compared_records() -> list[dict]:
+    """The record this page shows and the best record of every other machine and framework, grouped by
+    hardware class (`machines.machine_records`). Used by: book/results.md."""
+    return list(current().compared)
 
 
 def skipped_note() -> Markdown | None:
@@ -122,8 +82,9 @@ def skipped_note() -> Markdown | None:
     terminal already. Folder names and reasons come from untrusted files: shown as inert text.
 
     None when there are none: a cell whose value is None shows nothing, where an empty
-    Markdown would show its text form, `<IPython.core.display.Markdown object>`."""
-    skipped = _book_records()[1]
+    Markdown would show its text form, `<IPython.core.display.Markdown object>`.
+    Used by: book/reproducibility.md."""
+    skipped = current().skipped
     if not skipped:
         return None
     lines = "\n".join(
@@ -131,22 +92,7 @@ def skipped_note() -> Markdown | None:
         for folder, problem in skipped
     )
     heading = f"Not shown: {len(skipped)} stored result(s) that this version cannot read or that fail validation."
-    return Markdown(f"```{{note}}\n{heading}\n\n{lines}\n```")
-
-
-def _book_records() -> tuple[list[dict], list[tuple[Path, str]]]:
-    """Silent: a chapter must not write to stderr, and the `book` command has reported what is skipped."""
-    from ..analyze.machines import book_records
-
-    return book_records(results_dir(), committed_records_dir())
-
-
-def compared_records(shown: dict) -> list[dict]:
-    """The record this build shows and the best record of every other machine and framework, grouped by
-    hardware class (`machines.machine_records`)."""
-    from ..analyze.machines import machine_records
-
-    return machine_records(shown, all_records())
+    return displayed(OwnMarkdown(f"```{{note}}\n{heading}\n\n{lines}\n```"))
 
 
 def run_of(record: dict, model: str) -> dict:
@@ -154,66 +100,76 @@ def run_of(record: dict, model: str) -> dict:
     return runs_of(record, model)[0]
 
 
-# glue name -> metric of `analysis.METRICS`, for the ratios the prose quotes with their intervals.
+# (ratio, low end, high end) glue names -> metric of `analysis.METRICS`: the ratios the prose quotes.
 RATIO_NUMBERS = {
-    "duration": "duration",
-    "later_epoch": "later epoch duration",
-    "energy": "energy_consumed",
-    "above_idle": "energy above idle",
-    "emissions": "emissions",
-    "emissions_rate": "emissions_rate",
-    "throughput": "throughput",
-    "multiplication": "multiplications",
-    "accuracy": "accuracy",
+    ("duration_ratio", "duration_ratio_low", "duration_ratio_high"): "duration",
+    ("later_epoch_ratio", "later_epoch_ratio_low", "later_epoch_ratio_high"): "later epoch duration",
+    ("energy_ratio", "energy_ratio_low", "energy_ratio_high"): "energy_consumed",
+    ("above_idle_ratio", "above_idle_ratio_low", "above_idle_ratio_high"): "energy above idle",
+    ("emissions_ratio", "emissions_ratio_low", "emissions_ratio_high"): "emissions",
+    ("emissions_rate_ratio", "emissions_rate_ratio_low", "emissions_rate_ratio_high"): "emissions_rate",
+    ("throughput_ratio", "throughput_ratio_low", "throughput_ratio_high"): "throughput",
+    ("multiplication_ratio", "multiplication_ratio_low", "multiplication_ratio_high"): "multiplications",
+    ("accuracy_ratio", "accuracy_ratio_low", "accuracy_ratio_high"): "accuracy",
 }
 
 
 def key_numbers(record: dict) -> dict:
-    """The numbers the prose quotes, under stable names for `glue`: medians over the repeats,
-    and each ratio with the two ends of its interval (`<name>_ratio_low`, `<name>_ratio_high`).
+    """The numbers the prose quotes, under literal names for `glue` (a grep for a name a chapter
+    places finds it here): medians over the repeats, and each ratio with the two ends of its interval.
 
     A measurement that is missing (CodeCarbon failed) becomes NaN here, never zero.
+    Used by: book/experiment.md, book/measuring.md, book/results.md, book/ethics.md.
     """
-    standard = run_of(record, "Conv2D")
+
+    def median(model: str, metric: str, scale: float = 1.0) -> float:
+        return summary(record, model, metric).median * scale
+
+    standard, separable = MODELS
     numbers = {
         "epochs": record["config"]["epochs"],
         "train_images": record["config"]["train_images"],
         "repeats": repeats(record),
         "idle_power_w": idle_power_w(record),
-        "carbon_intensity": standard["carbon_intensity_g_per_kwh"],
+        "carbon_intensity": run_of(record, standard)["carbon_intensity_g_per_kwh"],
+        "conv2d_accuracy": median(standard, "accuracy"),
+        "separable_accuracy": median(separable, "accuracy"),
+        "conv2d_loss": median(standard, "loss"),
+        "separable_loss": median(separable, "loss"),
+        "conv2d_duration_s": median(standard, "duration"),
+        "separable_duration_s": median(separable, "duration"),
+        "conv2d_first_epoch_s": median(standard, "first epoch duration"),
+        "separable_first_epoch_s": median(separable, "first epoch duration"),
+        "conv2d_later_epoch_s": median(standard, "later epoch duration"),
+        "separable_later_epoch_s": median(separable, "later epoch duration"),
+        "conv2d_clean_up_s": median(standard, "clean-up after the epochs"),
+        "separable_clean_up_s": median(separable, "clean-up after the epochs"),
+        "conv2d_energy_wh": median(standard, "energy_consumed", 1000),
+        "separable_energy_wh": median(separable, "energy_consumed", 1000),
+        "conv2d_above_idle_wh": median(standard, "energy above idle", 1000),
+        "separable_above_idle_wh": median(separable, "energy above idle", 1000),
+        "conv2d_cpu_energy_wh": median(standard, "cpu_energy", 1000),
+        "separable_cpu_energy_wh": median(separable, "cpu_energy", 1000),
+        "conv2d_ram_energy_wh": median(standard, "ram_energy", 1000),
+        "separable_ram_energy_wh": median(separable, "ram_energy", 1000),
+        "conv2d_emissions_g": median(standard, "emissions", 1000),
+        "separable_emissions_g": median(separable, "emissions", 1000),
+        "conv2d_throughput_g": median(standard, "throughput", 1e-9),
+        "separable_throughput_g": median(separable, "throughput", 1e-9),
+        "conv2d_multiplications": median(standard, "multiplications"),
+        "separable_multiplications": median(separable, "multiplications"),
     }
-    for name, model in (("conv2d", "Conv2D"), ("separable", "SeparableConv2D")):
-
-        def median(metric, scale=1.0, model=model):
-            return summary(record, model, metric).median * scale
-
-        numbers.update(
-            {
-                f"{name}_accuracy": median("accuracy"),
-                f"{name}_loss": median("loss"),
-                f"{name}_duration_s": median("duration"),
-                f"{name}_first_epoch_s": median("first epoch duration"),
-                f"{name}_later_epoch_s": median("later epoch duration"),
-                f"{name}_clean_up_s": median("clean-up after the epochs"),
-                f"{name}_energy_wh": median("energy_consumed", 1000),
-                f"{name}_above_idle_wh": median("energy above idle", 1000),
-                f"{name}_cpu_energy_wh": median("cpu_energy", 1000),
-                f"{name}_ram_energy_wh": median("ram_energy", 1000),
-                f"{name}_emissions_g": median("emissions", 1000),
-                f"{name}_throughput_g": median("throughput", 1e-9),
-                f"{name}_multiplications": median("multiplications"),
-            }
-        )
-    for name, metric in RATIO_NUMBERS.items():
+    for names, metric in RATIO_NUMBERS.items():
         interval = separable_ratio_interval(record, metric)
-        numbers.update(
-            {f"{name}_ratio": interval.ratio, f"{name}_ratio_low": interval.low, f"{name}_ratio_high": interval.high}
-        )
+        numbers.update(zip(names, (interval.ratio, interval.low, interval.high)))
     clean_ups_s = [run["clean_up_duration_s"] for run in record["runs"]]
-    numbers.update({"clean_up_min_s": min(clean_ups_s), "clean_up_max_s": max(clean_ups_s)})
     both_wh = numbers["conv2d_energy_wh"] + numbers["separable_energy_wh"]
     numbers.update(
         {
+            "clean_up_min_s": min(clean_ups_s),
+            "clean_up_max_s": max(clean_ups_s),
+            "conv2d_warm_up_factor": ratio(numbers["conv2d_first_epoch_s"], numbers["conv2d_later_epoch_s"]),
+            "separable_warm_up_factor": ratio(numbers["separable_first_epoch_s"], numbers["separable_later_epoch_s"]),
             "accuracy_gap_points": (numbers["conv2d_accuracy"] - numbers["separable_accuracy"]) * 100,
             "ram_share": ratio(numbers["conv2d_ram_energy_wh"] + numbers["separable_ram_energy_wh"], both_wh),
             "idle_share": 1 - ratio(numbers["conv2d_above_idle_wh"] + numbers["separable_above_idle_wh"], both_wh),
@@ -223,29 +179,43 @@ def key_numbers(record: dict) -> dict:
 
 
 def glue_numbers(numbers: dict) -> None:
+    """Glue numbers as numbers, for {glue:text}`name:format`. Used by: book/costs.md, book/instructors.md."""
     from myst_nb import glue
 
     for name, value in numbers.items():
         glue(name, value, display=False)
 
 
-def glue_texts(texts: dict[str, str]) -> None:
-    """Glue numbers already written for reading (`prose.number_texts`), each placed with {glue:md}`name`."""
+def glue_texts(texts: dict[str, OwnMarkdown]) -> None:
+    """Glue each of the package's own texts (`prose.number_texts`, `prose.ratio_texts`), placed with
+    {glue:md}`name`. Used by: every chapter with measurements."""
     for name, text in texts.items():
         glue_text(name, text)
 
 
-def glue_text(name: str, text: str) -> None:
-    """Glue a sentence of this package's own Markdown (record strings in it already escaped),
-    to be placed in the prose with {glue:md}`name`."""
+def glue_text(name: str, text: OwnMarkdown) -> None:
+    """Glue the package's own Markdown (`safe.OwnMarkdown`: record strings in it escaped), placed in the
+    prose with {glue:md}`name`. A plain `str` is refused: a record's string goes through `glue_plain`.
+    Used by: every chapter with measurements."""
     from myst_nb import glue
 
-    glue(name, Markdown(text), display=False)
+    glue(name, displayed(text), display=False)
 
 
-def glue_plain(name: str, text: str) -> None:
-    """Glue untrusted plain text (a machine's name, say) as inert Markdown, for {glue:md}`name`."""
+def glue_plain(name: str, text) -> None:
+    """Glue untrusted plain text (a machine's name, a tracking method) as inert Markdown, for {glue:md}`name`.
+    Used by: book/measuring.md, book/results.md."""
     glue_text(name, markdown_text(text))
+
+
+def displayed(text: OwnMarkdown) -> Markdown:
+    """The package's own Markdown, for a cell to show or a glue to place; anything else is refused."""
+    if not isinstance(text, OwnMarkdown):
+        raise TypeError(
+            f"only the package's own Markdown (safe.OwnMarkdown) is shown as Markdown, not {type(text).__name__}: "
+            "escape a record's string with safe.markdown_text or glue it with glue_plain"
+        )
+    return Markdown(text)
 
 
 def provenance_note(record: dict) -> Markdown:
@@ -300,7 +270,7 @@ def provenance_note(record: dict) -> Markdown:
         ]
     kind = "danger" if missing else "warning" if estimated or record["profile"] != "seed" else "note"
     body = "\n".join(lines)
-    return Markdown(f"```{{admonition}} Where these numbers come from\n:class: {kind}\n\n{body}\n```")
+    return displayed(OwnMarkdown(f"```{{admonition}} Where these numbers come from\n:class: {kind}\n\n{body}\n```"))
 
 
 def headline_frame(record: dict) -> Styler:

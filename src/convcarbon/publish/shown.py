@@ -1,21 +1,78 @@
-"""Which record a page shows when nothing is measured for it: the book's reference record.
+"""Which record the pages show: decided here, once per build and once per chapter kernel.
 
-A build measures (or reuses) the result of its own machine unless
-CONVCARBON_MEASURE=no, as on the Pages workflow's publishing job, which trains
-nothing, and as in a chapter run on its own (Colab, a student's Jupyter).
-Then the pages show the newest record of the original protocol (`seed`) among
-the records the book can show, else the newest record of any profile.
+The lookup order:
+
+1. the record measured (or reused) for this build, whose folder the build hands to its
+   chapters in CONVCARBON_RECORD;
+2. else the book's reference record: the newest record of the original protocol (`seed`)
+   among the records the book can show, else the newest record of any profile. So it is in a
+   build without training (CONVCARBON_MEASURE=no, `book --no-measure`, as on the Pages
+   workflow's publishing job) and in a chapter run on its own (Colab, a student's Jupyter);
+3. else one clear `ConvCarbonError`.
+
+This module alone reads or writes the three variables (CONVCARBON_RECORD, CONVCARBON_RESULTS,
+CONVCARBON_MEASURE), and it holds the one default of the results store (`results/` in the
+book's folder, or in the working folder outside a book).
+
+Used by: every chapter (through `book`), the Sphinx extension (`sphinx_results`) and
+`python -m convcarbon book`.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
+from ..analyze.machines import COMMITTED_RECORDS
 from ..errors import ConfigError, ConvCarbonError
 
+RECORD_VARIABLE = "CONVCARBON_RECORD"
+RESULTS_VARIABLE = "CONVCARBON_RESULTS"
 MEASURE_VARIABLE = "CONVCARBON_MEASURE"
+DEFAULT_RESULTS_DIR = "results"  # in the book's folder, or in the working folder outside a book
 REFERENCE_PROFILE = "seed"
+
+
+def book_root(start: Path | None = None) -> Path | None:
+    """The folder holding the book's _config.yml and _toc.yml, from `start` (the working folder) upwards."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "_config.yml").exists() and (folder / "_toc.yml").exists():
+            return folder
+    return None
+
+
+def repository_root(start: Path | None = None) -> Path:
+    """`book_root`, or one clear error outside a book."""
+    root = book_root(start)
+    if root is None:
+        raise ConvCarbonError(f"no convcarbon book (_config.yml) above {(start or Path.cwd()).resolve()}")
+    return root
+
+
+def results_dir(given: str | Path | None = None, environ: Mapping[str, str] = os.environ) -> Path:
+    """The results store: `given` (a command's --results-dir), else $CONVCARBON_RESULTS, else the one
+    default, `results/` in the book's folder (or in the working folder outside a book)."""
+    chosen = given or environ.get(RESULTS_VARIABLE)
+    return Path(chosen) if chosen else (book_root() or Path.cwd()) / DEFAULT_RESULTS_DIR
+
+
+def committed_records_dir() -> Path:
+    """The book's `book/records/`; outside a book, the copy installed with the package (pyproject.toml
+    maps `book/records` to `convcarbon/reference_records`), else, from a source checkout, its `book/records`."""
+    root = book_root()
+    if root is not None:
+        return root / COMMITTED_RECORDS
+    package = Path(__file__).resolve().parents[1]
+    for folder in (package / "reference_records", package.parents[1] / COMMITTED_RECORDS):
+        if folder.is_dir():
+            return folder
+    raise ConvCarbonError(
+        "this installation of convcarbon lacks the book's reference records (convcarbon/reference_records)"
+    )
 
 
 def measuring(environ: Mapping[str, str] = os.environ) -> bool:
@@ -36,3 +93,109 @@ def reference_record(records: list[dict]) -> dict:
         )
     seed = [record for record in records if record["profile"] == REFERENCE_PROFILE]
     return max(seed or records, key=lambda record: record["created_utc"])
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What the pages show: the record, whether it was measured for this build or is the reference
+    record, the records compared with it, and what the book skips.
+
+    `record` of the reference carries `shown_as_reference: True`, so that a note or a table
+    given the record alone can say so.
+    """
+
+    record: dict
+    folder: Path
+    measured: bool  # measured (or reused) for this build; False: the book's reference record
+    records: tuple[dict, ...]  # every valid record the book can show, oldest first
+    skipped: tuple[tuple[Path, str], ...]  # every folder it cannot show, with the reason
+    compared: tuple[dict, ...]  # the shown record and the best of every other machine (`machines.machine_records`)
+    results_dir: Path
+    committed_dir: Path
+
+    @classmethod
+    def assemble(cls, measured_folder: Path | None, results_root: Path, committed_root: Path) -> Shown:
+        """The pages of the record in `measured_folder` (measured for this build), or of the reference
+        record when it is None."""
+        from ..analyze.machines import book_records, machine_records
+
+        records, skipped = book_records(results_root, committed_root)
+        if measured_folder is None:
+            record = {**reference_record(records), "shown_as_reference": True}
+            folder = Path(record["path"])
+        else:
+            record, folder = _measured_record(measured_folder), Path(measured_folder)
+        return cls(
+            record=record,
+            folder=folder,
+            measured=measured_folder is not None,
+            records=tuple(records),
+            skipped=tuple(skipped),
+            compared=tuple(machine_records(record, records)),
+            results_dir=results_root,
+            committed_dir=committed_root,
+        )
+
+    @classmethod
+    def resolve(cls, environ: Mapping[str, str] = os.environ) -> Shown:
+        """The lookup order of this module's docstring, read from `environ`; trains nothing."""
+        named = environ.get(RECORD_VARIABLE)
+        return cls.assemble(Path(named) if named else None, results_dir(environ=environ), committed_records_dir())
+
+    def build_environment(self, environ: Mapping[str, str] = os.environ) -> dict[str, str]:
+        """The environment of a book build that shows these pages (`python -m convcarbon book` hands it
+        to jupyter-book): the results store, and the record measured for it or no training at all."""
+        environment = {**environ, RESULTS_VARIABLE: str(self.results_dir.resolve())}
+        environment.pop(RECORD_VARIABLE, None)
+        if self.measured:
+            environment[RECORD_VARIABLE] = str(self.folder.resolve())
+        else:
+            environment[MEASURE_VARIABLE] = "no"
+        return environment
+
+
+def _measured_record(folder: Path) -> dict:
+    from ..measure.store import read_record
+
+    record, problem = read_record(folder)
+    if problem:
+        raise ConvCarbonError(f"the record measured for this build ({folder}) is unusable: {problem}")
+    return record
+
+
+def current() -> Shown:
+    """What this page shows, resolved once per kernel (again only when the variables or the working
+    folder change, as after `book.measure_this_machine`)."""
+    return _current(*(os.environ.get(name) for name in (RECORD_VARIABLE, RESULTS_VARIABLE)), Path.cwd())
+
+
+@lru_cache(maxsize=4)
+def _current(record_folder: str | None, results: str | None, working_folder: Path) -> Shown:
+    return Shown.resolve()
+
+
+def show_in_this_kernel(folder: Path) -> None:
+    """Hand a record measured in this kernel (a chapter run on its own) to every cell run afterwards."""
+    os.environ[RECORD_VARIABLE] = str(folder.resolve())
+
+
+def prepare_build(book_folder: Path) -> Shown:
+    """At the start of a build (the Sphinx extension): the record named by the command that started it,
+    else measured or reused now under the profile of the environment (training progress on the
+    terminal, not in a chapter's kernel), else, with CONVCARBON_MEASURE=no, the reference record.
+    Hands the results store and the record to the chapters' kernels."""
+    results_root = Path(os.environ.get(RESULTS_VARIABLE) or book_folder / DEFAULT_RESULTS_DIR).resolve()
+    os.environ[RESULTS_VARIABLE] = str(results_root)
+    if not measuring():
+        os.environ.pop(RECORD_VARIABLE, None)  # each chapter finds the same reference record
+    elif not os.environ.get(RECORD_VARIABLE):
+        from ..config import resolve_config
+        from ..data import resolve_mnist_path
+        from ..measure.experiment import run_experiment
+        from ..measure.store import ResultStore
+
+        store = ResultStore(results_root)
+        record, _ = run_experiment(resolve_config(), store, resolve_mnist_path(None))
+        os.environ[RECORD_VARIABLE] = str(store.folder(record["profile"], record["fingerprint"]).resolve())
+    named = os.environ.get(RECORD_VARIABLE)
+    return Shown.assemble(Path(named) if named else None, results_root, book_folder / COMMITTED_RECORDS)

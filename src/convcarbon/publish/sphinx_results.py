@@ -2,7 +2,7 @@
 
 With it, plain `jupyter-book build .` builds the same site as
 `python -m convcarbon book`: at the start of the build it resolves the record the
-pages show (`build.shown_record`, with training progress on the terminal, not in
+pages show (`shown.prepare_build`, with training progress on the terminal, not in
 a chapter's kernel), copies its files for download, writes each chapter as an
 .ipynb for the launch buttons, and when the results shown have changed since the
 last successful build it clears the notebook cache and re-reads every page.
@@ -10,7 +10,6 @@ last successful build it clears the notebook cache and re-reads every page.
 
 from __future__ import annotations
 
-import os
 import shutil
 from dataclasses import dataclass
 from functools import partial
@@ -19,8 +18,9 @@ from pathlib import Path
 from sphinx.errors import SphinxError
 
 from ..errors import ConvCarbonError
-from .build import BUILD_KEY_FILE, CHAPTERS_DIR, DOWNLOADS_DIR, build_key, copy_downloads, shown_record
+from .build import BUILD_KEY_FILE, CHAPTERS_DIR, DOWNLOADS_DIR, build_key, copy_downloads
 from .notebooks import write_notebooks
+from .shown import prepare_build
 
 
 class ResultsError(SphinxError):
@@ -36,16 +36,14 @@ class BuildState:
 
 def _prepare(state: BuildState, app) -> None:
     root = Path(app.srcdir)
-    results_root = Path(os.environ.get("CONVCARBON_RESULTS") or root / "results").resolve()
-    os.environ["CONVCARBON_RESULTS"] = str(results_root)  # for the chapters' kernels
     try:
-        record, folder, measured = shown_record(results_root, root)
+        shown = prepare_build(root)
     except ConvCarbonError as error:
         raise ResultsError(str(error)) from None
-    copy_downloads(folder, root / DOWNLOADS_DIR)
+    copy_downloads(shown.folder, root / DOWNLOADS_DIR)
     write_notebooks(root / CHAPTERS_DIR)
     build_dir = Path(app.outdir).parent
-    state.key = build_key(record, results_root, root, measured)
+    state.key = build_key(shown)
     state.key_file = build_dir / BUILD_KEY_FILE
     state.results_changed = not state.key_file.exists() or state.key_file.read_text() != state.key
     if state.results_changed:

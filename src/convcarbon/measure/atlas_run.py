@@ -65,7 +65,7 @@ def run_atlas(profile: str, store: AtlasStore, refresh: bool = False, progress=s
                 return record, True
             if problem and progress is not None:
                 print(f"atlas: the stored atlas is unusable ({problem}); measuring again", file=progress, flush=True)
-        counter = find_counter()
+        counter, commit = find_counter(), git_commit()  # the commit as the run starts, before any later edit
         start = time.perf_counter()
         ceilings = machine_ceilings()
         points = time_grid(grid_shapes(profile), config, counter, progress)
@@ -78,7 +78,7 @@ def run_atlas(profile: str, store: AtlasStore, refresh: bool = False, progress=s
             "config": config,
             "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "duration_s": time.perf_counter() - start,
-            **git_commit(),
+            **commit,
             "hardware": hardware,
             "versions": found_versions,
             "source_sha256": source,

@@ -19,6 +19,7 @@ from pathlib import Path
 from sphinx.errors import SphinxError
 
 from ..errors import ConvCarbonError
+from .atlas_shown import prepare_build_atlas
 from .build import BUILD_KEY_FILE, CHAPTERS_DIR, DOWNLOADS_DIR, build_key, copy_downloads, shown_record
 from .notebooks import write_notebooks
 
@@ -46,6 +47,11 @@ def _prepare(state: BuildState, app) -> None:
     write_notebooks(root / CHAPTERS_DIR)
     build_dir = Path(app.outdir).parent
     state.key = build_key(record, results_root, root, measured)
+    # --- the crossover atlas (book/atlas.md): run or reuse it on this build's profile, else the reference atlas
+    try:
+        state.key += prepare_build_atlas(results_root, record["profile"], measured)
+    except ConvCarbonError as error:
+        raise ResultsError(str(error)) from None
     state.key_file = build_dir / BUILD_KEY_FILE
     state.results_changed = not state.key_file.exists() or state.key_file.read_text() != state.key
     if state.results_changed:

@@ -4,6 +4,8 @@ with a fake counter, hostile atlas records, and a smoke atlas run end to end."""
 import copy
 import json
 import math
+import sys
+import time
 from datetime import datetime, timedelta, timezone
 
 import numpy as np
@@ -337,3 +339,25 @@ def test_smoke_atlas_end_to_end_then_reused(tmp_path, capsys):
     second = capsys.readouterr()
     assert "atlas: reusing" in second.err and "crossover" in second.out
     assert len(list(tmp_path.glob("atlas-*"))) == 1
+
+
+def test_powermetrics_power_is_summed_into_joules():
+    # A stand-in for `sudo powermetrics`: five samples of 2 W, 100 ms apart, among other lines.
+    script = "import time\nfor _ in range(5):\n    print('GPU Power: 50 mW'); print('CPU Power: 2000 mW', flush=True)\n"
+    from convcarbon.measure.atlas_energy import powermetrics_counter
+
+    counter = powermetrics_counter((sys.executable, "-c", script), interval_s=0.1)
+    assert counter is not None and counter.min_block_s >= 0.5
+    deadline = time.time() + 10
+    while counter.read() < 1.0 and time.time() < deadline:
+        time.sleep(0.05)
+    counter.close()
+    assert counter.read() == pytest.approx(1.0)  # 5 x 2 W x 0.1 s; the GPU's lines are not counted
+
+
+def test_no_powermetrics_counter_when_it_prints_no_power():
+    from convcarbon.measure.atlas_energy import powermetrics_counter
+
+    assert (
+        powermetrics_counter((sys.executable, "-c", "print('powermetrics must be invoked as the superuser')")) is None
+    )

@@ -119,7 +119,8 @@ def time_shape(shape: Shape, config: dict, counter: EnergyCounter | None, rng: n
         for step in steps.values():
             for _ in range(config["warm_up_calls"]):
                 step.call(pass_name)
-        calls = {layer: _calls_per_block(step, pass_name, config["min_block_s"]) for layer, step in steps.items()}
+        block_s = max(config["min_block_s"], counter.min_block_s if counter else 0)
+        calls = {layer: _calls_per_block(step, pass_name, block_s) for layer, step in steps.items()}
         seconds = {layer: [] for layer in LAYERS}
         joules = {layer: [] for layer in LAYERS}
         for repeat in range(config["repeats"]):

@@ -67,9 +67,13 @@ def run_atlas(profile: str, store: AtlasStore, refresh: bool = False, progress=s
                 print(f"atlas: the stored atlas is unusable ({problem}); measuring again", file=progress, flush=True)
         counter, commit = find_counter(), git_commit()  # the commit as the run starts, before any later edit
         start = time.perf_counter()
-        ceilings = machine_ceilings()
-        points = time_grid(grid_shapes(profile), config, counter, progress)
-        ceilings = best_ceilings(ceilings, machine_ceilings())  # once before the grid and once after
+        try:
+            ceilings = machine_ceilings()
+            points = time_grid(grid_shapes(profile), config, counter, progress)
+            ceilings = best_ceilings(ceilings, machine_ceilings())  # once before the grid and once after
+        finally:
+            if counter is not None:
+                counter.close()
         record = {
             "kind": "atlas",
             "schema_version": ATLAS_SCHEMA_VERSION,

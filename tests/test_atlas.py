@@ -361,3 +361,26 @@ def test_no_powermetrics_counter_when_it_prints_no_power():
     assert (
         powermetrics_counter((sys.executable, "-c", "print('powermetrics must be invoked as the superuser')")) is None
     )
+
+
+# --- the chapter -----------------------------------------------------------------------------------------------
+
+
+def test_the_chapter_follows_reading_the_results_and_the_browser_test_opens_it():
+    from test_book import toc_chapters  # the list of pages the browser test opens at desktop and phone width
+
+    chapters = toc_chapters()
+    assert chapters[chapters.index("book/results") + 1] == "book/atlas"
+
+
+@pytest.mark.training
+def test_the_atlas_chapter_is_in_the_built_book(built_book):
+    from test_book import page
+
+    soup = page(built_book, "atlas")
+    text = " ".join(soup.get_text(" ", strip=True).split())
+    assert "When a separable convolution pays" in text
+    assert len(soup.select("article img")) >= 3  # two heat maps and the roofline
+    assert "separable faster from" in text and "the model predicts" in text  # the crossover table
+    assert "measured (or reused, when nothing had changed) for this build" in text
+    assert "No atlas comes yet from" in text or "Every hardware class" in text

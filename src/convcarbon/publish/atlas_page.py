@@ -177,30 +177,53 @@ def book_layers_table(record: dict) -> Styler:
     return page_table(rows)
 
 
-def machines_table(records: list[dict], shown: dict) -> Styler:
-    """Every atlas side by side, one column per machine and backend: ceilings, the book's second layer, and the
-    crossover of each kernel, batch and pass."""
+def compared_atlases(records: list[dict], shown: dict) -> list[dict]:
+    """The shown atlas first, then the newest atlas of every other machine, backend and profile."""
+    from ..analyze.machines import machine_key
+
+    newest: dict[tuple, dict] = {}
+    for record in records:  # oldest first: a newer atlas of the same kind replaces an older one
+        newest[(machine_key(record), record["profile"])] = record
+    others = [record for record in newest.values() if record["fingerprint"] != shown["fingerprint"]]
+    return [shown] + sorted(others, key=lambda record: (record["profile"] != "seed", record["created_utc"]))
+
+
+def machines_legend(records: list[dict]) -> Styler:
+    """What each numbered column of `machines_table` is: machine, backend, profile, date."""
+    rows = pd.DataFrame(
+        [
+            {
+                "atlas": str(index),
+                "machine": f"{record['hardware']['cpu_model']}, {record['hardware']['cpu_count']} logical CPUs"
+                + "".join(f" + {gpu['name']}" for gpu in record["hardware"]["gpus"]),
+                "backend": record["versions"]["keras_backend"],
+                "profile": record["profile"] + (" (shown above)" if index == 1 else ""),
+                "made": record["created_utc"][:10],
+            }
+            for index, record in enumerate(records, start=1)
+        ]
+    )
+    return page_table(rows)
+
+
+def machines_table(records: list[dict]) -> Styler:
+    """The atlases side by side, one numbered column each (see `machines_legend`): the two ceilings, the book's
+    second layer in training, and the crossover (in channels) of each pass, batch and kernel."""
     columns = {}
     for index, record in enumerate(records, start=1):
-        crossovers = analysis.crossover_frame(record)
         book = analysis.book_layer_frame(record)
         conv_2 = book[(book["book_layer"] == "conv_2") & (book["pass"] == "training")]
-        name = f"{index}. {record['hardware']['cpu_model']}" + "".join(
-            f" + {gpu['name']}" for gpu in record["hardware"]["gpus"][:2]
-        )
-        name += f", {record['versions']['keras_backend']}, {record['profile']}"
-        if record["fingerprint"] == shown["fingerprint"]:
-            name += " (shown above)"
         column = {
-            "matrix product (billion MACs/s)": units.number(record["ceilings"]["matmul_macs_per_s"] / GIGA),
-            "copy (GB/s)": units.number(record["ceilings"]["copy_bytes_per_s"] / GIGA),
-            "book conv_2, training: time ratio": units.ratio(conv_2.iloc[0]["time_ratio"]) if len(conv_2) else "",
+            "matrix product, billion MACs/s": units.number(record["ceilings"]["matmul_macs_per_s"] / GIGA),
+            "copy, GB/s": units.number(record["ceilings"]["copy_bytes_per_s"] / GIGA),
+            "book conv_2, training, time ratio": units.ratio(conv_2.iloc[0]["time_ratio"]) if len(conv_2) else "",
         }
-        for row in crossovers.to_dict("records"):
-            label = f"crossover, {row['pass']}, batch {row['batch']}, {row['kernel']}x{row['kernel']}"
-            column[label] = analysis.crossover_text(row["crossover_channels"])
-        columns[name] = column
-    return page_table(pd.DataFrame(columns).fillna("not in this grid"), corner="")
+        for row in analysis.crossover_frame(record).to_dict("records"):
+            found = row["crossover_channels"]
+            label = f"{row['pass']}, batch {row['batch']}, {row['kernel']}x{row['kernel']}"
+            column[label] = analysis.NEVER if found is None or math.isnan(found) else str(int(found))
+        columns[str(index)] = column
+    return page_table(pd.DataFrame(columns).fillna("–"), corner="crossover in channels")
 
 
 def missing_classes_text(records: list[dict]) -> str:

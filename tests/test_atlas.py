@@ -2,6 +2,7 @@
 with a fake counter, hostile atlas records, and a smoke atlas run end to end."""
 
 import copy
+import hashlib
 import json
 import math
 import sys
@@ -384,3 +385,38 @@ def test_the_atlas_chapter_is_in_the_built_book(built_book):
     assert "separable faster from" in text and "the model predicts" in text  # the crossover table
     assert "measured (or reused, when nothing had changed) for this build" in text
     assert "No atlas comes yet from" in text or "Every hardware class" in text
+
+
+def test_the_page_shows_the_build_atlas_else_the_reference_else_says_why(tmp_path, monkeypatch):
+    from convcarbon.errors import ConvCarbonError
+    from convcarbon.publish import atlas_shown
+
+    def made(backend, profile, created):
+        record = synthetic_record(profile=profile)
+        record["versions"]["keras_backend"] = backend
+        record["created_utc"] = created
+        record["fingerprint"] = hashlib.sha256(f"{backend} {profile} {created}".encode()).hexdigest()
+        return record
+
+    tensorflow = made("tensorflow", "seed", "2026-11-01T00:00:00+00:00")
+    jax_newer = made("jax", "seed", "2026-11-20T00:00:00+00:00")
+    smoke_newest = made("tensorflow", "smoke", "2026-11-30T00:00:00+00:00")
+    assert atlas_shown.reference_atlas([tensorflow, jax_newer, smoke_newest]) is tensorflow  # seed, TensorFlow
+    assert atlas_shown.reference_atlas([jax_newer, smoke_newest]) is jax_newer  # else the newest seed
+    assert atlas_shown.reference_atlas([smoke_newest]) is smoke_newest  # else the newest
+    with pytest.raises(ConvCarbonError, match="no atlas record to show"):
+        atlas_shown.reference_atlas([])
+
+    folder = AtlasStore(tmp_path).commit(smoke_newest)
+    monkeypatch.setattr(atlas_shown, "atlas_records", lambda results_root=None: [tensorflow, jax_newer])
+    monkeypatch.setenv("CONVCARBON_ATLAS", str(folder))
+    monkeypatch.delenv("CONVCARBON_MEASURE", raising=False)
+    shown, measured = atlas_shown.atlas_for_page()
+    assert measured and shown["fingerprint"] == smoke_newest["fingerprint"]  # measured for this build
+    monkeypatch.setenv("CONVCARBON_MEASURE", "no")
+    shown, measured = atlas_shown.atlas_for_page()
+    assert not measured and shown is tensorflow  # --no-measure: the reference atlas
+    monkeypatch.setenv("CONVCARBON_MEASURE", "yes")
+    (folder / "record.json").write_text("{}")
+    with pytest.raises(ConvCarbonError, match="is unusable"):
+        atlas_shown.atlas_for_page()

@@ -420,3 +420,12 @@ def test_the_page_shows_the_build_atlas_else_the_reference_else_says_why(tmp_pat
     (folder / "record.json").write_text("{}")
     with pytest.raises(ConvCarbonError, match="is unusable"):
         atlas_shown.atlas_for_page()
+
+
+def test_an_unknown_atlas_profile_is_one_line_and_stores_nothing(tmp_path, capsys):
+    from convcarbon.cli import main
+
+    assert main(["atlas", "--profile", "huge", "--results-dir", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "unknown profile 'huge'" in err
+    assert not list(tmp_path.iterdir())

@@ -18,7 +18,7 @@ from pandas.io.formats.style import Styler
 from .. import units
 from ..analyze import atlas as analysis
 from ..analyze.machines import HARDWARE_CLASSES, hardware_class
-from ..analyze.tables import page_table
+from ..analyze.tables import PAGE_BREAK, page_table
 from ..safe import markdown_text
 
 GIGA = 1e9
@@ -132,49 +132,35 @@ def crossover_table(record: dict) -> Styler:
 
 def fit_table(record: dict) -> Styler:
     """The fitted model of each layer kind and pass, and how far its predictions fall from the measurements."""
-    rows = pd.DataFrame(
-        [
-            {
-                "layer": fit.layer,
-                "pass": fit.pass_name,
-                "share of the roofline reached": units.percent(fit.efficiency, 1),
-                "fixed cost per call": units.DURATION_S.text(fit.fixed_s),
-                "median error": units.percent(fit.median_error),
-                "worst error": units.percent(fit.worst_error),
-                "points": str(fit.points),
-            }
-            for fit in analysis.model_fits(record)
-        ]
-    )
-    return page_table(rows)
+    rows = {
+        f"{fit.layer}, {fit.pass_name}": {
+            "share of the roofline": units.percent(fit.efficiency, 1),
+            "fixed cost per call": units.DURATION_S.text(fit.fixed_s),
+            "median error": units.percent(fit.median_error),
+            "worst error": units.percent(fit.worst_error),
+        }
+        for fit in analysis.model_fits(record)
+    }
+    return page_table(pd.DataFrame.from_dict(rows, orient="index"), corner="layer, pass")
 
 
 def book_layers_table(record: dict) -> Styler:
-    """The book's own two layers at batch 250: both times, the time ratio with the ratio of the ranges' ends,
-    the multiplication ratio and, where a counter was read, the energy ratio."""
-    frame = analysis.book_layer_frame(record)
-    rows = pd.DataFrame(
-        {
-            "layer": frame["book_layer"]
-            + " ("
-            + frame["channels_in"].map(str)
-            + "->"
-            + frame["channels_out"].map(str)
-            + ")",
-            "pass": frame["pass"],
-            "Conv2D": frame["standard_s"].map(units.DURATION_S.text),
-            "SeparableConv2D": frame["separable_s"].map(units.DURATION_S.text),
-            "time ratio": [
-                f"{units.ratio(r)} ({units.span(lo, hi, units.ratio)})"
-                for r, lo, hi in zip(frame["time_ratio"], frame["time_ratio_low"], frame["time_ratio_high"])
-            ],
-            "multiplication ratio": frame["mac_ratio"].map(units.ratio),
-            "energy ratio": frame["energy_ratio"].map(
-                lambda value: units.NOT_MEASURED if value is None or math.isnan(value) else units.ratio(value)
-            ),
+    """The book's own two layers at batch 250: both times, the time ratio with, below it, the ratio of the ranges'
+    ends, the multiplication ratio and, where a counter was read, the energy ratio."""
+    rows = {}
+    for row in analysis.book_layer_frame(record).to_dict("records"):
+        label = f"{row['book_layer']} ({row['channels_in']}->{row['channels_out']}), {row['pass']}"
+        rows[label] = {
+            "Conv2D": units.DURATION_S.text(row["standard_s"]),
+            "Separable": units.DURATION_S.text(row["separable_s"]),
+            "time ratio": units.ratio(row["time_ratio"])
+            + PAGE_BREAK
+            + units.span(row["time_ratio_low"], row["time_ratio_high"], units.ratio),
+            "MAC ratio": units.ratio(row["mac_ratio"]),
         }
-    )
-    return page_table(rows)
+        if record["energy"]["method"] != "none":
+            rows[label]["energy ratio"] = units.ratio(row["energy_ratio"])
+    return page_table(pd.DataFrame.from_dict(rows, orient="index"), corner="layer, pass")
 
 
 def compared_atlases(records: list[dict], shown: dict) -> list[dict]:
@@ -223,7 +209,15 @@ def machines_table(records: list[dict]) -> Styler:
             label = f"{row['pass']}, batch {row['batch']}, {row['kernel']}x{row['kernel']}"
             column[label] = analysis.NEVER if found is None or math.isnan(found) else str(int(found))
         columns[str(index)] = column
-    return page_table(pd.DataFrame(columns).fillna("–"), corner="crossover in channels")
+    frame = pd.DataFrame(columns).fillna("–")
+    crossover_rows = sorted(frame.index[3:], key=_crossover_order)
+    return page_table(frame.reindex(list(frame.index[:3]) + crossover_rows), corner="crossover in channels")
+
+
+def _crossover_order(label: str) -> tuple:
+    """'training, batch 32, 5x5' sorts by pass (inference first), batch, then kernel."""
+    pass_name, batch, kernel = label.split(", ")
+    return (pass_name != "inference", int(batch.split()[1]), int(kernel.split("x")[0]))
 
 
 def missing_classes_text(records: list[dict]) -> str:
@@ -245,7 +239,7 @@ def glue_comparison(records: list[dict]) -> None:
     backends = sorted({record["versions"]["keras_backend"] for record in records})
     texts = {
         "atlas_missing_classes": missing_classes_text(records),
-        "atlas_machine_count": f"{len(records)} atlas run(s) on {len(machines)} machine(s), with the Keras backend(s) "
+        "atlas_machine_count": f"{len(records)} atlas(es) from {len(machines)} machine(s), with the Keras backend(s) "
         + ", ".join(markdown_text(backend, 40) for backend in backends),
     }
     for name, text in texts.items():

@@ -429,3 +429,23 @@ def test_an_unknown_atlas_profile_is_one_line_and_stores_nothing(tmp_path, capsy
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "unknown profile 'huge'" in err
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.training
+def test_with_a_counter_each_point_gets_its_energy_per_call(tmp_path, monkeypatch):
+    """The counter path, which no machine here can exercise: a fake 10 W counter read on the clock."""
+    from convcarbon.measure import atlas_grid, atlas_run
+
+    counter = EnergyCounter("fake 10 W counter", lambda: 10 * time.perf_counter(), min_block_s=0.02)
+    monkeypatch.setattr(atlas_run, "find_counter", lambda: counter)
+    monkeypatch.setattr(atlas_grid, "CHANNEL_LEVELS", {**atlas_grid.CHANNEL_LEVELS, "smoke": ((8, 14),)})
+    record, reused = atlas_run.run_atlas("smoke", AtlasStore(tmp_path), progress=None)
+    assert not reused and record["energy"]["method"] == "counter" and record["energy"]["counter"] == counter.name
+    for point in record["points"]:
+        # each sample's energy and time come from the same block: 10 W x the time per call, up to the median's pick
+        assert point["energy_j"] == pytest.approx(10 * point["median_s"], rel=0.5)
+    assert atlas_record_problem({key: value for key, value in record.items() if key != "path"}) is None
+    pairs = analysis.pairs_frame(record)
+    assert pairs["energy_ratio"].notna().all()
+    assert "energy ratio" in analysis.format_atlas(record)
+    assert "energy ratio" not in analysis.format_atlas(synthetic_record())  # no counter: no energy column at all

@@ -241,6 +241,7 @@ def format_atlas(record: dict) -> str:
     from ..safe import terminal_text
 
     hardware, ceilings = record["hardware"], record["ceilings"]
+    measured_energy = record["energy"]["method"] == "counter"  # never an estimate: none is made
     lines = [
         f"atlas ({terminal_text(record['profile'])}) on {terminal_text(hardware['cpu_model'])}, "
         f"{hardware['cpu_count']} logical CPUs, Keras backend {terminal_text(record['versions']['keras_backend'])}",
@@ -249,7 +250,8 @@ def format_atlas(record: dict) -> str:
         f"energy: {terminal_text(record['energy']['note'], 600)}",
         "",
         f"{'pass':<10} {'batch':>5} {'kernel':>6} {'channels':>9} {'picture':>8} "
-        f"{'Conv2D':>10} {'Separable':>10} {'time ratio':>10} {'MAC ratio':>9}",
+        f"{'Conv2D':>10} {'Separable':>10} {'time ratio':>10} {'MAC ratio':>9}"
+        + (f" {'energy ratio':>12}" if measured_energy else ""),
     ]
     for row in pairs_frame(record).to_dict("records"):
         name = f"{row['channels_in']}->{row['channels_out']}"
@@ -258,6 +260,7 @@ def format_atlas(record: dict) -> str:
             f"{row['pass']:<10} {row['batch']:>5} {row['kernel']:>6} {name:>9} {picture:>8} "
             f"{units.DURATION_S.text(row['standard_s']):>10} {units.DURATION_S.text(row['separable_s']):>10} "
             f"{units.ratio(row['time_ratio']):>10} {units.ratio(row['mac_ratio']):>9}"
+            + (f" {units.ratio(row['energy_ratio']):>12}" if measured_energy else "")
             + (f"  the book's {row['book_layer']}" if row["book_layer"] else "")
         )
     lines += ["", "crossover: the smallest channel count from which on the separable layer is faster"]

@@ -1,4 +1,4 @@
-"""`python -m convcarbon costs | run | book | report | collect`.
+"""`python -m convcarbon costs | run | book | report | collect | atlas`.
 
 Every problem the user can fix ends in one line on stderr and a non-zero
 exit, never a traceback; an interrupted run leaves nothing half-written.
@@ -71,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help=f"the records folder to add them to (default: {COMMITTED_RECORDS})",
     )
+    _add_atlas_command(commands)
     return parser
 
 
@@ -308,10 +309,34 @@ def command_collect(arguments) -> int:
     return 0
 
 
+# --- the crossover atlas (book/atlas.md) -------------------------------------------------------------------------
+def _add_atlas_command(commands) -> None:
+    from .measure.atlas_grid import ATLAS_PROFILES
+
+    atlas = commands.add_parser("atlas", help="time one Conv2D and one SeparableConv2D layer over a grid of shapes")
+    atlas.add_argument("--profile", help=f"one of {', '.join(ATLAS_PROFILES)} (default: $CONVCARBON_PROFILE or seed)")
+    atlas.add_argument("--json", action="store_true", help="print one JSON object per point and layer")
+    atlas.add_argument("--refresh", action="store_true", help="measure again even if a stored atlas matches")
+    _add_results_dir(atlas)
+
+
+def command_atlas(arguments) -> int:
+    from .analyze.atlas import format_atlas, json_points
+    from .measure.atlas_run import run_atlas
+    from .measure.atlas_store import AtlasStore
+
+    profile = resolve_config(arguments.profile).profile  # the same profiles and default as training
+    record, _ = run_atlas(profile, AtlasStore(arguments.results_dir), refresh=arguments.refresh)
+    print(json.dumps(json_points(record), indent=1) if arguments.json else format_atlas(record))
+    return 0
+
+
+# ----------------------------------------------------------------------------------------------------------------
 COMMANDS = {
     "costs": command_costs,
     "run": command_run,
     "book": command_book,
     "report": command_report,
     "collect": command_collect,
+    "atlas": command_atlas,
 }

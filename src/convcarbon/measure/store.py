@@ -22,6 +22,7 @@ from pathlib import Path
 from filelock import FileLock
 
 from ..errors import StoreError
+from .atlas_store import FOLDER_PREFIX as ATLAS_FOLDER_PREFIX
 from .schema import MAX_RECORD_BYTES, record_problem
 
 RECORD_FILE = "record.json"
@@ -113,7 +114,7 @@ def scan_records(root: Path) -> tuple[list[dict], list[tuple[Path, str]]]:
     """Every valid record under `root`, oldest first, and every folder skipped, with the reason."""
     found, skipped = [], []
     for folder in sorted(Path(root).iterdir()) if Path(root).is_dir() else []:
-        if folder.name.startswith(".") or not folder.is_dir():
+        if folder.name.startswith((".", ATLAS_FOLDER_PREFIX)) or not folder.is_dir():  # atlas: atlas_store's
             continue
         record, problem = read_record(folder)
         if problem:

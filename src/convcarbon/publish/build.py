@@ -22,7 +22,8 @@ DOWNLOADS_DIR = CHAPTERS_DIR / "_generated"
 
 def build_key(shown: Shown) -> str:
     """Changes whenever the shown record, whether it was measured for this build or is the reference
-    record, the package's source, any record in the store or any record committed with the book changes. Reports,
+    record, the package's source, any record in the store or any record committed with the book, or the
+    atlas shown or any atlas record, changes. Reports,
     once, every folder the book will skip."""
     from ..measure.provenance import source_sha256
 
@@ -33,6 +34,9 @@ def build_key(shown: Shown) -> str:
     log_skipped(list(shown.skipped))
     for other in shown.records:
         digest.update(other["fingerprint"].encode() + other["created_utc"].encode())
+    digest.update(str(shown.atlas_folder or "reference atlas").encode())  # book/atlas.md
+    for atlas in shown.atlases:
+        digest.update(atlas["fingerprint"].encode() + atlas["created_utc"].encode())
     return digest.hexdigest()
 
 

@@ -10,8 +10,12 @@ The lookup order:
    workflow's publishing job) and in a chapter run on its own (Colab, a student's Jupyter);
 3. else one clear `ConvCarbonError`.
 
-This module alone reads or writes the three variables (CONVCARBON_RECORD, CONVCARBON_RESULTS,
-CONVCARBON_MEASURE), and it holds the one default of the results store (`results/` in the
+The crossover atlas (book/atlas.md) follows the same order: the atlas measured (or reused) for
+this build, named in CONVCARBON_ATLAS, else the reference atlas (the newest `seed` atlas of the
+TensorFlow backend, else the newest `seed` atlas, else the newest), else one clear error.
+
+This module alone reads or writes the four variables (CONVCARBON_RECORD, CONVCARBON_ATLAS,
+CONVCARBON_RESULTS, CONVCARBON_MEASURE), and it holds the one default of the results store (`results/` in the
 book's folder, or in the working folder outside a book).
 
 Used by: every chapter (through `book`), the Sphinx extension (`sphinx_results`) and
@@ -23,13 +27,15 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from ..analyze.machines import COMMITTED_RECORDS
 from ..errors import ConfigError, ConvCarbonError
 
 RECORD_VARIABLE = "CONVCARBON_RECORD"
+ATLAS_VARIABLE = "CONVCARBON_ATLAS"
+REFERENCE_ATLAS_BACKEND = "tensorflow"
 RESULTS_VARIABLE = "CONVCARBON_RESULTS"
 MEASURE_VARIABLE = "CONVCARBON_MEASURE"
 DEFAULT_RESULTS_DIR = "results"  # in the book's folder, or in the working folder outside a book
@@ -112,11 +118,28 @@ class Shown:
     compared: tuple[dict, ...]  # the shown record and the best of every other machine (`machines.machine_records`)
     results_dir: Path
     committed_dir: Path
+    atlas_folder: Path | None = None  # the atlas measured (or reused) for this build; None: the reference atlas
+
+    @cached_property
+    def atlases(self) -> tuple[dict, ...]:
+        """Every valid atlas record in the results store and among the book's records, oldest first."""
+        return tuple(atlas_records(self.results_dir, self.committed_dir))
+
+    @cached_property
+    def atlas(self) -> dict:
+        """The atlas the pages show (`page_atlas`); resolved only when a page asks for it."""
+        return page_atlas(self.atlas_folder, list(self.atlases))
+
+    @property
+    def atlas_measured(self) -> bool:
+        return self.atlas_folder is not None
 
     @classmethod
-    def assemble(cls, measured_folder: Path | None, results_root: Path, committed_root: Path) -> Shown:
+    def assemble(
+        cls, measured_folder: Path | None, results_root: Path, committed_root: Path, atlas_folder: Path | None = None
+    ) -> Shown:
         """The pages of the record in `measured_folder` (measured for this build), or of the reference
-        record when it is None."""
+        record when it is None; likewise the atlas in `atlas_folder`."""
         from ..analyze.machines import book_records, machine_records
 
         records, skipped = book_records(results_root, committed_root)
@@ -134,19 +157,26 @@ class Shown:
             compared=tuple(machine_records(record, records)),
             results_dir=results_root,
             committed_dir=committed_root,
+            atlas_folder=atlas_folder,
         )
 
     @classmethod
     def resolve(cls, environ: Mapping[str, str] = os.environ) -> Shown:
         """The lookup order of this module's docstring, read from `environ`; trains nothing."""
-        named = environ.get(RECORD_VARIABLE)
-        return cls.assemble(Path(named) if named else None, results_dir(environ=environ), committed_records_dir())
+        named, atlas = environ.get(RECORD_VARIABLE), environ.get(ATLAS_VARIABLE)
+        return cls.assemble(
+            Path(named) if named else None,
+            results_dir(environ=environ),
+            committed_records_dir(),
+            Path(atlas) if atlas else None,
+        )
 
     def build_environment(self, environ: Mapping[str, str] = os.environ) -> dict[str, str]:
         """The environment of a book build that shows these pages (`python -m convcarbon book` hands it
         to jupyter-book): the results store, and the record measured for it or no training at all."""
         environment = {**environ, RESULTS_VARIABLE: str(self.results_dir.resolve())}
         environment.pop(RECORD_VARIABLE, None)
+        environment.pop(ATLAS_VARIABLE, None)  # the build runs or reuses its own atlas (`prepare_build`)
         if self.measured:
             environment[RECORD_VARIABLE] = str(self.folder.resolve())
         else:
@@ -166,11 +196,12 @@ def _measured_record(folder: Path) -> dict:
 def current() -> Shown:
     """What this page shows, resolved once per kernel (again only when the variables or the working
     folder change, as after `book.measure_this_machine`)."""
-    return _current(*(os.environ.get(name) for name in (RECORD_VARIABLE, RESULTS_VARIABLE)), Path.cwd())
+    names = (RECORD_VARIABLE, ATLAS_VARIABLE, RESULTS_VARIABLE)
+    return _current(*(os.environ.get(name) for name in names), Path.cwd())
 
 
 @lru_cache(maxsize=4)
-def _current(record_folder: str | None, results: str | None, working_folder: Path) -> Shown:
+def _current(record_folder: str | None, atlas_folder: str | None, results: str | None, working_folder: Path) -> Shown:
     return Shown.resolve()
 
 
@@ -187,7 +218,8 @@ def prepare_build(book_folder: Path) -> Shown:
     results_root = Path(os.environ.get(RESULTS_VARIABLE) or book_folder / DEFAULT_RESULTS_DIR).resolve()
     os.environ[RESULTS_VARIABLE] = str(results_root)
     if not measuring():
-        os.environ.pop(RECORD_VARIABLE, None)  # each chapter finds the same reference record
+        os.environ.pop(RECORD_VARIABLE, None)  # each chapter finds the same reference record and atlas
+        os.environ.pop(ATLAS_VARIABLE, None)
     elif not os.environ.get(RECORD_VARIABLE):
         from ..config import resolve_config
         from ..data import resolve_mnist_path
@@ -198,4 +230,51 @@ def prepare_build(book_folder: Path) -> Shown:
         record, _ = run_experiment(resolve_config(), store, resolve_mnist_path(None))
         os.environ[RECORD_VARIABLE] = str(store.folder(record["profile"], record["fingerprint"]).resolve())
     named = os.environ.get(RECORD_VARIABLE)
-    return Shown.assemble(Path(named) if named else None, results_root, book_folder / COMMITTED_RECORDS)
+    if named:  # the atlas of this build: run or reused on its training record's profile
+        from ..measure.atlas_run import run_atlas
+        from ..measure.atlas_store import AtlasStore
+
+        atlas, _ = run_atlas(_measured_record(Path(named))["profile"], AtlasStore(results_root))
+        os.environ[ATLAS_VARIABLE] = str(Path(atlas["path"]).resolve())
+    atlas_named = os.environ.get(ATLAS_VARIABLE)
+    return Shown.assemble(
+        Path(named) if named else None,
+        results_root,
+        book_folder / COMMITTED_RECORDS,
+        Path(atlas_named) if atlas_named else None,
+    )
+
+
+def atlas_records(results_root: Path, committed_root: Path) -> list[dict]:
+    """Every valid atlas record in the local results store and among the book's committed records, oldest
+    first; a committed copy of a local record counts once."""
+    from ..measure.atlas_store import scan_atlas_records
+
+    found = [record for root in (results_root, committed_root) for record in scan_atlas_records(root)[0]]
+    unique = {record["fingerprint"]: record for record in found}
+    return sorted(unique.values(), key=lambda record: record["created_utc"])
+
+
+def reference_atlas(records: list[dict]) -> dict:
+    """The newest seed atlas of the reference backend, else the newest seed atlas, else the newest atlas."""
+    if not records:
+        raise ConvCarbonError(
+            "no atlas record to show: nothing is measured for this page (CONVCARBON_MEASURE=no, or a chapter "
+            "run on its own) and no valid atlas record is in the results store or among the book's records "
+            "(book/records); run `python -m convcarbon atlas` first"
+        )
+    seed = [record for record in records if record["profile"] == REFERENCE_PROFILE]
+    backend = [record for record in seed if record["versions"]["keras_backend"] == REFERENCE_ATLAS_BACKEND]
+    return max(backend or seed or records, key=lambda record: record["created_utc"])
+
+
+def page_atlas(atlas_folder: Path | None, atlases: list[dict]) -> dict:
+    """The atlas measured for this build (in `atlas_folder`), else the reference atlas among `atlases`."""
+    if atlas_folder is None:
+        return reference_atlas(atlases)
+    from ..measure.atlas_store import read_atlas_record
+
+    record, problem = read_atlas_record(atlas_folder)
+    if problem:
+        raise ConvCarbonError(f"the atlas measured for this build ({atlas_folder}) is unusable: {problem}")
+    return {**record, "path": str(atlas_folder)}

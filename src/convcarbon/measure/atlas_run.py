@@ -1,0 +1,109 @@
+"""Run the atlas on one profile, or reuse its stored record when nothing that changes it has changed.
+
+The fingerprint covers the grid and its settings, the package's source, the
+package versions (Keras backend included) and the machine's identity, so a
+second run on the same machine with the same code reuses the record in seconds.
+
+Used by: book/atlas.md
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import time
+from datetime import datetime, timezone
+from importlib import metadata
+
+from .atlas import best_ceilings, machine_ceilings, time_grid
+from .atlas_energy import NO_COUNTER_NOTE, find_counter
+from .atlas_grid import atlas_config, grid_shapes
+from .atlas_schema import ATLAS_SCHEMA_VERSION, atlas_record_problem
+from .atlas_store import AtlasStore
+from .hardware import IDENTITY_FIELDS, hardware_info
+from .provenance import git_commit, source_sha256, versions
+
+# The backends Keras 3 can run on, each recorded with its version where installed.
+BACKEND_DISTRIBUTIONS = ("tensorflow", "jax", "jaxlib", "torch")
+
+
+def atlas_versions() -> dict:
+    found = versions()
+    for name in BACKEND_DISTRIBUTIONS:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = None
+    return found
+
+
+def atlas_fingerprint(config: dict, source: str, versions: dict, hardware: dict) -> str:
+    """sha256 over the canonical JSON of everything that changes an atlas."""
+    inputs = {
+        "kind": "atlas",
+        "schema_version": ATLAS_SCHEMA_VERSION,
+        "config": config,
+        "source_sha256": source,
+        "versions": versions,
+        "hardware": {key: hardware[key] for key in IDENTITY_FIELDS},
+    }
+    return hashlib.sha256(json.dumps(inputs, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def run_atlas(profile: str, store: AtlasStore, refresh: bool = False, progress=sys.stderr) -> tuple[dict, bool]:
+    """(record, reused): the stored atlas of this work, or a new one measured now and stored."""
+    config = atlas_config(profile)
+    hardware, found_versions, source = hardware_info(), atlas_versions(), source_sha256()
+    fingerprint = atlas_fingerprint(config, source, found_versions, hardware)
+    with store.locked():
+        if not refresh:
+            record, problem = store.load(profile, fingerprint)
+            if record is not None:
+                if progress is not None:
+                    print(f"atlas: reusing {store.folder(profile, fingerprint)}", file=progress, flush=True)
+                return record, True
+            if problem and progress is not None:
+                print(f"atlas: the stored atlas is unusable ({problem}); measuring again", file=progress, flush=True)
+        counter, commit = find_counter(), git_commit()  # the commit as the run starts, before any later edit
+        start = time.perf_counter()
+        try:
+            ceilings = machine_ceilings()
+            points = time_grid(grid_shapes(profile), config, counter, progress)
+            ceilings = best_ceilings(ceilings, machine_ceilings())  # once before the grid and once after
+        finally:
+            if counter is not None:
+                counter.close()
+        record = {
+            "kind": "atlas",
+            "schema_version": ATLAS_SCHEMA_VERSION,
+            "fingerprint": fingerprint,
+            "profile": profile,
+            "config": config,
+            "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "duration_s": time.perf_counter() - start,
+            **commit,
+            "hardware": hardware,
+            "versions": found_versions,
+            "source_sha256": source,
+            "energy": {
+                "method": "none" if counter is None else "counter",
+                "counter": None if counter is None else counter.name,
+                "note": NO_COUNTER_NOTE
+                if counter is None
+                else f"the energy of each block of calls, read on the counter before and after ({counter.name})",
+                "assumed_power_w": None,
+            },
+            "ceilings": ceilings,
+            "points": points,
+        }
+        if record["git_commit"] is None:
+            del record["git_commit"], record["git_dirty"]
+        problem = atlas_record_problem(record)
+        if problem:  # a measurement this code cannot store is a bug here, not the user's fault
+            raise RuntimeError(f"the atlas just measured fails its own schema: {problem}")
+        folder = store.commit(record)
+        record["path"] = str(folder)
+        if progress is not None:
+            print(f"atlas: stored {folder}", file=progress, flush=True)
+        return record, False

@@ -1,0 +1,226 @@
+"""What an atlas record may hold: checked before any atlas record is used, since anyone can commit one.
+
+Strict: every object lists its properties and refuses others, every number is
+bounded, every string and list is size-limited. Beyond the schema a record is
+refused when it holds NaN or Infinity, an absolute path, a date in the future, a
+count that does not follow from its own shape, or a median outside its range.
+
+Used by: book/atlas.md
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import datetime, timedelta, timezone
+
+from .atlas_grid import ATLAS_PROFILES, LAYERS, PASSES, Shape, byte_count, macs
+
+ATLAS_SCHEMA_VERSION = 1
+MAX_ATLAS_RECORD_BYTES = 4 * 2**20
+MAX_POINTS = 4000
+MAX_SECONDS = 3600.0
+MAX_COUNT = 10**16  # multiply-accumulates or bytes of one call: far beyond any layer
+MAX_RATE = 10**18  # per second: far beyond any machine
+MAX_CHANNELS = 65_536
+MAX_SIDE = 4096
+MAX_BATCH = 65_536
+MAX_KERNEL = 31
+CLOCK_SLACK = timedelta(days=1)  # clocks disagree; a record from further ahead is refused
+
+NAME = {"type": "string", "maxLength": 200}
+OPTIONAL_NAME = {"type": ["string", "null"], "maxLength": 200}
+TEXT = {"type": "string", "maxLength": 600}
+SHA256 = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
+SECONDS = {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_SECONDS}
+COUNT = {"type": "integer", "minimum": 1, "maximum": MAX_COUNT}
+RATE = {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_RATE}
+OPTIONAL_INTEGER = {"type": ["integer", "null"], "minimum": -(2**31), "maximum": 2**31}
+OPTIONAL_FLAG = {"type": ["boolean", "null"]}
+
+
+def _whole(minimum: int, maximum: int) -> dict:
+    return {"type": "integer", "minimum": minimum, "maximum": maximum}
+
+
+def _object(properties: dict, optional: tuple = ()) -> dict:
+    """An object with exactly these properties, all required except `optional`."""
+    return {
+        "type": "object",
+        "properties": properties,
+        "additionalProperties": False,
+        "required": [name for name in properties if name not in optional],
+    }
+
+
+POINT = _object(
+    {
+        "layer": {"enum": list(LAYERS)},
+        "channels_in": _whole(1, MAX_CHANNELS),
+        "channels_out": _whole(1, MAX_CHANNELS),
+        "kernel": _whole(1, MAX_KERNEL),
+        "height": _whole(1, MAX_SIDE),
+        "width": _whole(1, MAX_SIDE),
+        "padding": {"enum": ["same", "valid"]},
+        "batch": _whole(1, MAX_BATCH),
+        "book_layer": {"enum": ["conv_1", "conv_2", None]},
+        "pass": {"enum": list(PASSES)},
+        "macs": COUNT,
+        "bytes": COUNT,
+        "median_s": SECONDS,
+        "low_s": SECONDS,
+        "high_s": SECONDS,
+        "samples": _whole(1, 1000),
+        "calls_per_sample": _whole(1, 100_000),
+        "energy_j": {"type": ["number", "null"], "minimum": 0, "maximum": 1e6},
+    }
+)
+GPU = _object({"name": NAME, "memory_gb": {"type": "number", "minimum": 0, "maximum": 1e5}, "driver": NAME})
+HARDWARE = _object(
+    {
+        "cpu_model": NAME,
+        "cpu_vendor": OPTIONAL_NAME,
+        "cpu_family": OPTIONAL_INTEGER,
+        "cpu_model_number": OPTIONAL_INTEGER,
+        "cpu_stepping": OPTIONAL_INTEGER,
+        "vector_extension": {"enum": ["AVX-512", "AVX2", "AVX", "SSE4.2", "SVE2", "SVE", "NEON", None]},
+        "virtual_machine": OPTIONAL_FLAG,
+        "cpu_count": _whole(1, 100_000),
+        "ram_total_gb": {"type": "number", "minimum": 0, "maximum": 1e6},
+        "gpus": {"type": "array", "maxItems": 64, "items": GPU},
+        "machine": NAME,
+        "os": NAME,
+    }
+)
+CONFIG = _object(
+    {
+        "profile": {"enum": list(ATLAS_PROFILES)},
+        "channel_levels": {
+            "type": "array",
+            "maxItems": 64,
+            "items": {"type": "array", "items": _whole(1, MAX_CHANNELS), "minItems": 2, "maxItems": 2},
+        },
+        "kernels": {"type": "array", "maxItems": 16, "items": _whole(1, MAX_KERNEL)},
+        "batches": {"type": "array", "maxItems": 16, "items": _whole(1, MAX_BATCH)},
+        "book_batch": _whole(1, MAX_BATCH),
+        "repeats": _whole(1, 1000),
+        "min_block_s": {"type": "number", "minimum": 0, "maximum": 60},
+        "warm_up_calls": _whole(0, 1000),
+        "seed": _whole(0, 2**32),
+    }
+)
+ENERGY = _object(
+    {
+        "method": {"enum": ["counter", "none"]},
+        "counter": OPTIONAL_NAME,
+        "note": TEXT,
+        "assumed_power_w": {"type": "null"},  # the atlas never assumes a wattage
+    }
+)
+CEILINGS = _object(
+    {
+        "matmul_size": _whole(1, 1_000_000),
+        "matmul_macs_per_s": RATE,
+        "copy_bytes": COUNT,
+        "copy_bytes_per_s": RATE,
+    }
+)
+ATLAS_RECORD = _object(
+    {
+        "kind": {"const": "atlas"},
+        "schema_version": {"const": ATLAS_SCHEMA_VERSION},
+        "fingerprint": SHA256,
+        "profile": {"enum": list(ATLAS_PROFILES)},
+        "config": CONFIG,
+        "created_utc": {"type": "string", "pattern": r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$"},
+        "duration_s": {"type": "number", "exclusiveMinimum": 0, "maximum": 86_400},
+        "git_commit": {"type": ["string", "null"], "pattern": "^[0-9a-f]{40}$"},
+        "git_dirty": OPTIONAL_FLAG,
+        "hardware": HARDWARE,
+        "versions": {
+            "type": "object",
+            "maxProperties": 20,
+            "propertyNames": {"pattern": "^[a-z_]{1,40}$"},
+            "additionalProperties": {"type": ["string", "null"], "maxLength": 60},
+            "required": ["python", "keras", "keras_backend"],
+        },
+        "source_sha256": SHA256,
+        "energy": ENERGY,
+        "ceilings": CEILINGS,
+        "points": {"type": "array", "minItems": 4, "maxItems": MAX_POINTS, "items": POINT},
+    },
+    optional=("git_commit", "git_dirty"),
+)
+
+_ABSOLUTE_PATH = re.compile(r"^(/|\\|~|[A-Za-z]:[\\/])")
+
+
+def atlas_record_problem(record) -> str | None:
+    """Why an atlas record cannot be used, in one line; None when it can."""
+    import jsonschema
+
+    non_finite = _non_finite_number(record)
+    if non_finite:
+        return f"holds {non_finite}, which is not a number a measurement can have"
+    if isinstance(record, dict) and "schema_version" in record and record["schema_version"] != ATLAS_SCHEMA_VERSION:
+        return f"written as atlas schema {str(record['schema_version'])[:20]}; this version reads schema 1"
+    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(ATLAS_RECORD).iter_errors(record))
+    if error is not None:
+        where = "/".join(str(part) for part in error.absolute_path) or "the record"
+        message = error.message if len(error.message) <= 160 else error.message[:157] + "..."
+        return f"does not match the atlas record schema at {where[:80]}: {message}"
+    return _consistency_problem(record)
+
+
+def _non_finite_number(value) -> str | None:
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return next((found for item in value.values() if (found := _non_finite_number(item))), None)
+    if isinstance(value, list):
+        return next((found for item in value if (found := _non_finite_number(item))), None)
+    return None
+
+
+def _strings(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def _consistency_problem(record: dict) -> str | None:
+    if any(_ABSOLUTE_PATH.match(text) for text in _strings(record)):
+        return "it holds an absolute path; a record names no file of the machine that wrote it"
+    created = datetime.fromisoformat(record["created_utc"].replace("Z", "+00:00"))
+    if created.tzinfo is None or created > datetime.now(timezone.utc) + CLOCK_SLACK:
+        return f"its date {record['created_utc'][:40]} is in the future"
+    if record["config"]["profile"] != record["profile"]:
+        return "its configuration names another profile than the record"
+    seen = set()
+    for point in record["points"]:
+        shape_fields = {key: point[key] for key in Shape.__dataclass_fields__}
+        try:
+            shape = Shape(**shape_fields)
+        except ValueError as error:
+            return f"a point's shape is impossible: {str(error)[:120]}"
+        if point["macs"] != macs(shape, point["layer"]) or point["bytes"] != byte_count(shape, point["layer"]):
+            return f"a point's counts do not follow from its shape ({point['layer']}, {point['pass']})"
+        if not point["low_s"] <= point["median_s"] <= point["high_s"]:
+            return "a point's median lies outside its range"
+        if (record["energy"]["method"] == "none") != (point["energy_j"] is None):
+            return "a point's energy disagrees with how the record says energy was obtained"
+        key = (tuple(shape_fields.values()), point["layer"], point["pass"])
+        if key in seen:
+            return "a point appears twice"
+        seen.add(key)
+    for shape_key, layer, pass_name in seen:
+        for other in LAYERS:
+            if (shape_key, other, pass_name) not in seen:
+                return f"a shape has {layer} but no {other} for the {pass_name} pass"
+    return None

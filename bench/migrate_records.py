@@ -26,7 +26,8 @@ import sys
 from pathlib import Path
 
 from convcarbon.measure.schema import SCHEMA_VERSION, record_problem
-from convcarbon.measure.store import RECORD_FILE, strict_json
+from convcarbon.measure.store import RECORD_FILE
+from convcarbon.measure.untrusted import strict_json
 
 FROM_VERSION = 4
 NOT_PINNED = "not pinned: measured before schema 5"

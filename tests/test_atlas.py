@@ -302,7 +302,7 @@ def test_nan_in_a_record_file_is_refused(tmp_path):
     text = json.dumps(synthetic_record()).replace('"duration_s": 12.5', '"duration_s": NaN')
     _write(tmp_path / "atlas-smoke-aaaaaaaaaaaaaaaa", text)
     record, problem = read_atlas_record(tmp_path / "atlas-smoke-aaaaaaaaaaaaaaaa")
-    assert record is None and "NaN is not a number" in problem
+    assert record is None and "holds NaN, which is not a number" in problem
 
 
 def test_store_skips_damaged_and_linked_atlas_folders_and_the_training_store_ignores_them(tmp_path):

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +23,7 @@ from filelock import FileLock
 
 from ..errors import StoreError
 from .atlas_schema import MAX_ATLAS_RECORD_BYTES, atlas_record_problem
+from .untrusted import read_untrusted_json
 
 FOLDER_PREFIX = "atlas-"
 RECORD_FILE = "record.json"
@@ -101,31 +101,12 @@ def scan_atlas_records(root: os.PathLike | str) -> tuple[list[dict], list[tuple[
 
 
 def read_atlas_record(folder: Path) -> tuple[dict | None, str | None]:
-    """(record, None) for a sound atlas record folder, or (None, what is wrong with it)."""
-    folder, path = Path(folder), Path(folder) / RECORD_FILE
-    if folder.is_symlink() or path.is_symlink():
+    """(record, None) for a sound atlas record folder, or (None, what is wrong with it): read as every
+    record is (`untrusted.read_untrusted_json`), then checked against the atlas schema."""
+    folder = Path(folder)
+    if folder.is_symlink():
         return None, "a symbolic link, which is refused"
-    try:
-        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-        with os.fdopen(descriptor, "rb") as handle:
-            if not stat.S_ISREG(os.fstat(descriptor).st_mode):
-                return None, f"{RECORD_FILE} is not a regular file"
-            content = handle.read(MAX_ATLAS_RECORD_BYTES + 1)
-    except FileNotFoundError:
-        return None, f"no {RECORD_FILE}"
-    except OSError as error:
-        return None, f"{RECORD_FILE} cannot be read ({error.strerror or error})"
-    if len(content) > MAX_ATLAS_RECORD_BYTES:
-        return None, f"{RECORD_FILE} is larger than {MAX_ATLAS_RECORD_BYTES // 2**20} MB, far more than any atlas"
-    try:
-        record = json.loads(content.decode("utf-8"), parse_constant=_refuse_constant)
-    except (ValueError, RecursionError) as error:
-        return None, f"{RECORD_FILE} is not readable JSON ({str(error)[:120]})"
-    if not isinstance(record, dict):
-        return None, f"{RECORD_FILE} does not hold an object"
-    problem = atlas_record_problem(record)
+    record, problem = read_untrusted_json(folder / RECORD_FILE, MAX_ATLAS_RECORD_BYTES)
+    if problem is None:
+        problem = atlas_record_problem(record)
     return (None, problem) if problem else (record, None)
-
-
-def _refuse_constant(name: str):
-    raise ValueError(f"{name} is not a number a record may hold")

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import os
 import shutil
-import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +22,7 @@ from filelock import FileLock
 from ..errors import StoreError
 from .atlas_store import FOLDER_PREFIX as ATLAS_FOLDER_PREFIX
 from .schema import MAX_RECORD_BYTES, record_problem
+from .untrusted import read_untrusted_json
 
 RECORD_FILE = "record.json"
 CODECARBON_CSV = "emissions.csv"
@@ -135,68 +134,13 @@ def read_record(folder: Path) -> tuple[dict | None, str | None]:
 def read_record_file(path: Path) -> tuple[dict | None, str | None]:
     """(record, None) for a sound record file, or (None, what is wrong with it).
 
-    Every record is untrusted (anyone can commit or hand in one): it is read only from a
-    regular file, up to a size limit, never through a link, and used only if it matches
-    the record schema.
+    Every record is untrusted (anyone can commit or hand in one): it is read only through
+    `read_untrusted_json`, and used only if it matches the record schema.
     """
-    path = Path(path)
-    try:
-        if path.is_symlink():
-            return None, f"{path.name} is a symbolic link, which is refused"
-        record = strict_json(_read_small_file(path))
-    except FileNotFoundError:
-        return None, f"no {path.name}"
-    except (_NotARecordFile, NotFiniteNumber) as error:
-        return None, f"{path.name} {error}"
-    except OSError as error:
-        return None, f"{path.name} cannot be read ({error.strerror or error})"
-    except (ValueError, RecursionError) as error:  # RecursionError: JSON nested thousands deep
-        return None, f"{path.name} is not readable JSON ({str(error)[:120]})"
-    if not isinstance(record, dict):
-        return None, f"{path.name} does not hold an object"
-    problem = record_problem(record)
-    if problem:
-        return None, problem
-    return record, None
-
-
-class NotFiniteNumber(ValueError):
-    """A number JSON does not allow (NaN, Infinity) or one too large for a float: its message completes
-    "<file name> ..."."""
-
-
-def strict_json(text: str):
-    """JSON as the standard defines it: Python's reader accepts NaN, Infinity and -Infinity, and reads 1e400
-    as infinity; a bound check cannot catch them (NaN < 0 is false), so they are refused here."""
-
-    def refuse_constant(name: str):
-        raise NotFiniteNumber(f"holds {name}, which is not a number (JSON allows finite numbers only)")
-
-    def finite_float(text: str) -> float:
-        value = float(text)
-        if not math.isfinite(value):
-            raise NotFiniteNumber(f"holds the number {text[:40]}, too large to be finite")
-        return value
-
-    return json.loads(text, parse_constant=refuse_constant, parse_float=finite_float)
-
-
-class _NotARecordFile(Exception):
-    """A file that is not read at all: its message completes "<file name> ..."."""
-
-
-def _read_small_file(path: Path) -> str:
-    """The text of a regular file of at most MAX_RECORD_BYTES. Records come from other
-    machines and people: a FIFO would block the reader and a huge file would fill its memory.
-    The file is opened without blocking and checked on the open handle, so nothing can swap it in between."""
-    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    with os.fdopen(descriptor, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
-            raise _NotARecordFile("is not a regular file")
-        content = handle.read(MAX_RECORD_BYTES + 1)
-    if len(content) > MAX_RECORD_BYTES:
-        raise _NotARecordFile(f"is larger than {MAX_RECORD_BYTES // 2**20} MB, far more than any record")
-    return content.decode("utf-8")
+    record, problem = read_untrusted_json(Path(path), MAX_RECORD_BYTES)
+    if problem is None:
+        problem = record_problem(record)
+    return (None, problem) if problem else (record, None)
 
 
 def _write_json_atomically(path: Path, payload: dict) -> None:

@@ -1,0 +1,74 @@
+"""Files from other machines and people, read as untrusted input: one JSON object from a regular file of
+limited size, never through a link, as strict JSON (no NaN, no Infinity, no number too large to be finite).
+
+Used for the training records (`store`) and the atlas records (`atlas_store`), and so by every chapter.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import stat
+from pathlib import Path
+
+
+def read_untrusted_json(path: Path, max_bytes: int) -> tuple[dict | None, str | None]:
+    """(object, None) for a file that holds one JSON object, or (None, what is wrong with it, naming the file).
+
+    Read only from a regular file of at most `max_bytes`, never through a link, as strict JSON (`strict_json`).
+    Used by `store` (training records) and `atlas_store` (atlas records)."""
+    try:
+        if path.is_symlink():
+            return None, f"{path.name} is a symbolic link, which is refused"
+        value = strict_json(_read_small_file(path, max_bytes))
+    except FileNotFoundError:
+        return None, f"no {path.name}"
+    except (_NotARecordFile, NotFiniteNumber) as error:
+        return None, f"{path.name} {error}"
+    except OSError as error:
+        return None, f"{path.name} cannot be read ({error.strerror or error})"
+    except (ValueError, RecursionError) as error:  # RecursionError: JSON nested thousands deep
+        return None, f"{path.name} is not readable JSON ({str(error)[:120]})"
+    if not isinstance(value, dict):
+        return None, f"{path.name} does not hold an object"
+    return value, None
+
+
+class NotFiniteNumber(ValueError):
+    """A number JSON does not allow (NaN, Infinity) or one too large for a float: its message completes
+    "<file name> ..."."""
+
+
+def strict_json(text: str):
+    """JSON as the standard defines it: Python's reader accepts NaN, Infinity and -Infinity, and reads 1e400
+    as infinity; a bound check cannot catch them (NaN < 0 is false), so they are refused here."""
+
+    def refuse_constant(name: str):
+        raise NotFiniteNumber(f"holds {name}, which is not a number (JSON allows finite numbers only)")
+
+    def finite_float(text: str) -> float:
+        value = float(text)
+        if not math.isfinite(value):
+            raise NotFiniteNumber(f"holds the number {text[:40]}, too large to be finite")
+        return value
+
+    return json.loads(text, parse_constant=refuse_constant, parse_float=finite_float)
+
+
+class _NotARecordFile(Exception):
+    """A file that is not read at all: its message completes "<file name> ..."."""
+
+
+def _read_small_file(path: Path, max_bytes: int) -> str:
+    """The text of a regular file of at most `max_bytes`. Records come from other
+    machines and people: a FIFO would block the reader and a huge file would fill its memory.
+    The file is opened without blocking and checked on the open handle, so nothing can swap it in between."""
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(descriptor, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise _NotARecordFile("is not a regular file")
+        content = handle.read(max_bytes + 1)
+    if len(content) > max_bytes:
+        raise _NotARecordFile(f"is larger than {max_bytes // 2**20} MB, far more than any record")
+    return content.decode("utf-8")

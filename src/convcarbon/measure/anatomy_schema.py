@@ -30,7 +30,7 @@ METHOD_TEXT = {"type": "string", "maxLength": 400}
 
 def anatomy_properties(energy_properties: dict, object_of) -> dict:
     """{"inference": ..., "breakdown": ...} for the RECORD schema: `energy_properties` are the tracker's
-    fields (schema.ENERGY), `object_of` builds a closed object (schema._object)."""
+    fields (schema.ENERGY), `object_of` builds a closed object (schema.exact_object)."""
     batch = object_of(
         {
             "batch_size": {"type": "integer", "minimum": 1, "maximum": MAX_BATCH_SIZE},

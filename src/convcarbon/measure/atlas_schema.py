@@ -15,6 +15,7 @@ import re
 from datetime import datetime, timedelta, timezone
 
 from .atlas_grid import ATLAS_PROFILES, LAYERS, PASSES, Shape, byte_count, macs
+from .schema import exact_object
 
 ATLAS_SCHEMA_VERSION = 1
 MAX_ATLAS_RECORD_BYTES = 4 * 2**20
@@ -43,17 +44,7 @@ def _whole(minimum: int, maximum: int) -> dict:
     return {"type": "integer", "minimum": minimum, "maximum": maximum}
 
 
-def _object(properties: dict, optional: tuple = ()) -> dict:
-    """An object with exactly these properties, all required except `optional`."""
-    return {
-        "type": "object",
-        "properties": properties,
-        "additionalProperties": False,
-        "required": [name for name in properties if name not in optional],
-    }
-
-
-POINT = _object(
+POINT = exact_object(
     {
         "layer": {"enum": list(LAYERS)},
         "channels_in": _whole(1, MAX_CHANNELS),
@@ -75,8 +66,8 @@ POINT = _object(
         "energy_j": {"type": ["number", "null"], "minimum": 0, "maximum": 1e6},
     }
 )
-GPU = _object({"name": NAME, "memory_gb": {"type": "number", "minimum": 0, "maximum": 1e5}, "driver": NAME})
-HARDWARE = _object(
+GPU = exact_object({"name": NAME, "memory_gb": {"type": "number", "minimum": 0, "maximum": 1e5}, "driver": NAME})
+HARDWARE = exact_object(
     {
         "cpu_model": NAME,
         "cpu_vendor": OPTIONAL_NAME,
@@ -92,7 +83,7 @@ HARDWARE = _object(
         "os": NAME,
     }
 )
-CONFIG = _object(
+CONFIG = exact_object(
     {
         "profile": {"enum": list(ATLAS_PROFILES)},
         "channel_levels": {
@@ -109,7 +100,7 @@ CONFIG = _object(
         "seed": _whole(0, 2**32),
     }
 )
-ENERGY = _object(
+ENERGY = exact_object(
     {
         "method": {"enum": ["counter", "none"]},
         "counter": OPTIONAL_NAME,
@@ -117,7 +108,7 @@ ENERGY = _object(
         "assumed_power_w": {"type": "null"},  # the atlas never assumes a wattage
     }
 )
-CEILINGS = _object(
+CEILINGS = exact_object(
     {
         "matmul_size": _whole(1, 1_000_000),
         "matmul_macs_per_s": RATE,
@@ -125,7 +116,7 @@ CEILINGS = _object(
         "copy_bytes_per_s": RATE,
     }
 )
-ATLAS_RECORD = _object(
+ATLAS_RECORD = exact_object(
     {
         "kind": {"const": "atlas"},
         "schema_version": {"const": ATLAS_SCHEMA_VERSION},

@@ -85,7 +85,7 @@ LOSS = _bounded(0, MAX_LOSS)
 SMALL_INTEGER = _bounded(0, 100_000, optional=True, integer=True)
 
 
-def _object(properties: dict, optional: tuple = ()) -> dict:
+def exact_object(properties: dict, optional: tuple = ()) -> dict:
     """An object with exactly these properties, all required except `optional`."""
     return {
         "type": "object",
@@ -121,7 +121,7 @@ ENERGY = {
     "gpu_energy_measured": FLAG,
     "energy_missing_reason": OPTIONAL_TEXT,
 }
-IDLE = _object(
+IDLE = exact_object(
     {
         **ENERGY,
         "idle_power_w": MACHINE_POWER_W,
@@ -132,7 +132,7 @@ IDLE = _object(
 )
 LOSSES = {"type": "array", "maxItems": MAX_EPOCHS, "items": LOSS}
 ACCURACIES = {"type": "array", "maxItems": MAX_EPOCHS, "items": FRACTION}
-RUN = _object(
+RUN = exact_object(
     {
         **ENERGY,
         "architecture": {"enum": list(ARCHITECTURES)},
@@ -156,8 +156,8 @@ RUN = _object(
         "clean_up_energy_kwh": ENERGY_KWH,
     }
 )
-GPU = _object({"name": NAME, "memory_gb": _bounded(0, 100_000), "driver": NAME})
-HARDWARE = _object(
+GPU = exact_object({"name": NAME, "memory_gb": _bounded(0, 100_000), "driver": NAME})
+HARDWARE = exact_object(
     {
         "cpu_model": NAME,
         "cpu_vendor": OPTIONAL_NAME,
@@ -173,7 +173,7 @@ HARDWARE = _object(
         "os": NAME,
     }
 )
-POWER_ASSUMPTIONS = _object(
+POWER_ASSUMPTIONS = exact_object(
     {
         "cpu_power_model": {"enum": ["counter", "load model", "constant model", "other model", "none", "unknown"]},
         "cpu_table_match": OPTIONAL_NAME,
@@ -220,7 +220,7 @@ CONFIG = {
 }
 # The dataset is named by its file name or as the Keras download: never a path of the machine that made the record.
 DATASET_SOURCE = {"type": "string", "maxLength": 200, "pattern": "^[^/\\\\:~]+$"}
-RECORD = _object(
+RECORD = exact_object(
     {
         "schema_version": {"const": SCHEMA_VERSION},
         "fingerprint": SHA256,
@@ -237,13 +237,13 @@ RECORD = _object(
             "required": ["python", "keras", "keras_backend", "codecarbon"],
         },
         "source_sha256": SHA256,
-        "dataset": _object({"source": DATASET_SOURCE, "sha256": SHA256}),
+        "dataset": exact_object({"source": DATASET_SOURCE, "sha256": SHA256}),
         "codecarbon_csv": {"const": "emissions.csv"},
         "power_assumptions": POWER_ASSUMPTIONS,
         "idle": {"oneOf": [{"type": "null"}, IDLE]},
         "runs": {"type": "array", "minItems": 2, "maxItems": 2 * MAX_REPEATS, "items": RUN},
         # Optional: prediction cost per run and the per-layer time of a step (issue 17); older records lack them.
-        **anatomy_properties(ENERGY, _object),
+        **anatomy_properties(ENERGY, exact_object),
     },
     optional=("git_commit", "git_dirty", *ANATOMY_KEYS),
 )

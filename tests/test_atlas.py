@@ -459,3 +459,21 @@ def test_with_a_counter_each_point_gets_its_energy_per_call(tmp_path, monkeypatc
     assert pairs["energy_ratio"].notna().all()
     assert "energy ratio" in analysis.format_atlas(record)
     assert "energy ratio" not in analysis.format_atlas(synthetic_record())  # no counter: no energy column at all
+
+
+def test_collect_validates_atlases_as_it_validates_training_records(tmp_path):
+    """Runners hand in atlases beside their training records: `collect` copies a valid one and names a
+    hostile one with its reason, as the Pages job runs it."""
+    from convcarbon.measure.collect import collect
+
+    source = tmp_path / "runner-records"
+    good = synthetic_record()
+    good_folder = AtlasStore(source).commit(good)
+    hostile = synthetic_record()
+    hostile["points"][0]["median_s"] = 1e308
+    _write(source / "atlas-smoke-bbbbbbbbbbbbbbbb", json.dumps(hostile))
+    collection = collect(source, tmp_path / "book-records")
+    assert collection.added == [good_folder.name]
+    assert [name for name, _ in collection.skipped] == ["atlas-smoke-bbbbbbbbbbbbbbbb"]
+    assert read_atlas_record(tmp_path / "book-records" / good_folder.name)[1] is None
+    assert not (tmp_path / "book-records" / "atlas-smoke-bbbbbbbbbbbbbbbb").exists()

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from ..errors import ConvCarbonError
 from ..safe import terminal_text
+from .atlas_store import folder_name as atlas_folder_name
+from .atlas_store import scan_atlas_records
 from .store import CODECARBON_CSV, RECORD_FILE, ResultStore, scan_records
 
 COPIED_FILES = (RECORD_FILE, CODECARBON_CSV)
@@ -30,16 +32,20 @@ class Collection:
 
 
 def collect(source: Path, target: Path) -> Collection:
-    """Copy every valid record folder under `source` (a store's layout) into the store `target`."""
+    """Copy every valid record folder under `source` (a store's layout) into the store `target`: training
+    records (with CodeCarbon's CSV) and atlas records (`atlas-*`, book/atlas.md), each validated by its reader."""
     if not Path(source).is_dir():
         raise ConvCarbonError(f"no folder {source} to collect records from")
     records, invalid = scan_records(Path(source))
-    collection = Collection(skipped=[(folder.name, problem) for folder, problem in invalid])
+    atlases, invalid_atlases = scan_atlas_records(Path(source))
+    collection = Collection(skipped=[(folder.name, problem) for folder, problem in invalid + invalid_atlases])
     store = ResultStore(target)
+    expected = [(record, store.key(record["profile"], record["fingerprint"])) for record in records]
+    expected += [(atlas, atlas_folder_name(atlas["profile"], atlas["fingerprint"])) for atlas in atlases]
     with store.locked():
-        for record in records:
+        for record, name in expected:
             folder = Path(record["path"])
-            problem = _unsafe_folder(folder, record, store)
+            problem = _unsafe_folder(folder, name)
             if problem is None and (store.root / folder.name).exists():
                 problem = _compare(folder, store.root / folder.name)
                 if problem is None:
@@ -57,8 +63,8 @@ def collect(source: Path, target: Path) -> Collection:
     return collection
 
 
-def _unsafe_folder(folder: Path, record: dict, store: ResultStore) -> str | None:
-    if folder.name != store.key(record["profile"], record["fingerprint"]):
+def _unsafe_folder(folder: Path, expected_name: str) -> str | None:
+    if folder.name != expected_name:
         return "its folder name does not match its profile and fingerprint"
     if folder.is_symlink():
         return "it is a symbolic link"

@@ -158,8 +158,8 @@ def test_provenance_note_on_estimated_energy_states_the_assumed_wattage():
 
 
 def test_provenance_note_shows_a_hostile_record_as_text():
+    from helpers import hostile_record
     from markdown_it import MarkdownIt
-    from test_records import hostile_record
 
     from convcarbon.publish.book import provenance_note
 
@@ -201,7 +201,7 @@ def test_every_key_number_reads_with_its_unit_and_never_in_scientific_notation()
 
 
 def test_no_skipped_records_show_nothing(tmp_path, monkeypatch):
-    from conftest import REPO_ROOT
+    from helpers import REPO_ROOT
 
     from convcarbon.publish import book
 

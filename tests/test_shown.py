@@ -5,7 +5,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import copy_book
+from helpers import copy_book
 from synthetic import paired_record
 
 from convcarbon.errors import ConvCarbonError

@@ -11,6 +11,15 @@ works on a copy (helpers.copy_book, helpers.copy_store).
 A test that uses `built_book` (or `site`) is marked `book` and `training`, one that uses `smoke_store` is marked
 `training`, by `pytest_collection_modifyitems` below: `pytest -m "not training and not book"` leaves them out.
 Helpers (copying the book, the command line, hostile records) are in helpers.py; synthetic records in synthetic.py.
+
+Before a new test trains or builds anything of its own:
+- a built smoke book to read (HTML, the build's output, its record): `built_book`; in a browser: `site`, `browser`;
+- one trained smoke record (a record, a store to run `run` again on, its terminal output): `smoke_store`;
+- a book built another way (plain jupyter-book, `--no-measure`, other records): `helpers.copy_book`, then copy
+  built_book's record into the copy's results/ so that the build trains nothing (test_plain_build does), and
+  `helpers.plant_hostile_records` for the hostile committed records;
+- records with chosen numbers: synthetic.py, no training at all.
+A test that builds or trains by itself carries `@pytest.mark.book` or `@pytest.mark.training` (--strict-markers).
 """
 
 import json

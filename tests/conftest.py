@@ -1,31 +1,78 @@
-"""Shared test fixtures: the real MNIST file, and small fake ones that are broken on purpose."""
+"""Shared fixtures. What the slow ones build is built once per session and shared; a test that changes it
+works on a copy (helpers.copy_book, helpers.copy_store).
 
-import os
-import re
+- `mnist_path`: the real MNIST file named by CONVCARBON_MNIST.
+- `write_npz`: small fake MNIST files, broken on purpose.
+- `smoke_store`: ONE real smoke training, by the command line: a results store holding one smoke record.
+- `built_book`: ONE real build of the whole book from nothing, by `python -m convcarbon book --profile smoke`
+  (it trains), under the network guard, with a hostile and an invalid committed record and a stale result.
+- `site`, `browser`: that build served on loopback, and Debian's chromium to read it.
+
+A test that uses `built_book` (or `site`) is marked `book` and `training`, one that uses `smoke_store` is marked
+`training`, by `pytest_collection_modifyitems` below: `pytest -m "not training and not book"` leaves them out.
+Helpers (copying the book, the command line, hostile records) are in helpers.py; synthetic records in synthetic.py.
+
+Before a new test trains or builds anything of its own:
+- a built smoke book to read (HTML, the build's output, its record): `built_book`; in a browser: `site`, `browser`;
+- one trained smoke record (a record, a store to run `run` again on, its terminal output): `smoke_store`;
+- a book built another way (plain jupyter-book, `--no-measure`, other records): `helpers.copy_book`, then copy
+  built_book's record into the copy's results/ so that the build trains nothing (test_plain_build does), and
+  `helpers.plant_hostile_records` for the hostile committed records;
+- records with chosen numbers: synthetic.py, no training at all.
+A test that builds or trains by itself carries `@pytest.mark.book` or `@pytest.mark.training` (--strict-markers).
+"""
+
+import json
+import subprocess
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+# Names that test modules used to import from conftest; new tests import them from helpers.
+from helpers import (  # noqa: F401
+    FRAMEWORK_LINE,
+    HOSTILE_RECORD,
+    INVALID_RECORD,
+    NETWORK_GUARD,
+    REPO_ROOT,
+    SMOKE_RUN_ARGUMENTS,
+    STALE_RESULT,
+    child_environment,
+    convcarbon_command,
+    copy_book,
+    plant_hostile_records,
+    run_book_command,
+    stored_folders,
+    valid_mnist_arrays,
+)
+
+# The markers each shared fixture brings to every test that uses it, directly or through another fixture.
+FIXTURE_MARKERS = {
+    "built_book": ("book", "training"),
+    "smoke_store": ("training",),
+    "hostile_reference_book": ("book",),
+}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        for fixture, markers in FIXTURE_MARKERS.items():
+            if fixture in getattr(item, "fixturenames", ()):
+                for marker in markers:
+                    item.add_marker(marker)
 
 
 @pytest.fixture(scope="session")
 def mnist_path() -> str:
+    """The absolute path of the real mnist.npz named by CONVCARBON_MNIST (child processes run in other folders)."""
+    import os
+
     path = os.environ.get("CONVCARBON_MNIST")
     if not path or not Path(path).is_file():
         pytest.fail("set CONVCARBON_MNIST to a local mnist.npz (CI uses ../shared/data/mnist.npz)")
-    return str(Path(path).resolve())  # absolute: child processes run in other folders
-
-
-def valid_mnist_arrays() -> dict:
-    """Arrays of MNIST's shapes and dtypes, all zeros: valid layout, not real data."""
-    return {
-        "x_train": np.zeros((60_000, 28, 28), dtype=np.uint8),
-        "y_train": np.zeros((60_000,), dtype=np.uint8),
-        "x_test": np.zeros((10_000, 28, 28), dtype=np.uint8),
-        "y_test": np.zeros((10_000,), dtype=np.uint8),
-    }
+    return str(Path(path).resolve())
 
 
 @pytest.fixture
@@ -40,91 +87,56 @@ def write_npz(tmp_path):
     return write
 
 
-BOOK_FILES = ("_config.yml", "_toc.yml", "book")
+@pytest.fixture(scope="session")
+def smoke_store(tmp_path_factory, mnist_path) -> dict:
+    """The one real smoke training of the session: `python -m convcarbon run` with SMOKE_RUN_ARGUMENTS, started
+    twice at once on an empty store, as two terminals or CI jobs might: one trains, the other waits for the
+    store's lock and reuses the record. Read it; to change the store, copy it first (helpers.copy_store).
 
-
-def copy_book(target: Path) -> Path:
-    """A copy of the book's sources (not the package, which is installed) in `target`."""
-    import shutil
-
-    target.mkdir(parents=True, exist_ok=True)
-    for name in BOOK_FILES:
-        source = REPO_ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, target / name, ignore=shutil.ignore_patterns("_generated", "*.ipynb_checkpoints"))
-        else:
-            shutil.copyfile(source, target / name)
-    return target
-
-
-def convcarbon_command(*arguments, results_dir) -> list[str]:
-    """The command line a user types, run by this interpreter, on a given results store."""
-    import sys
-
-    return [sys.executable, "-m", "convcarbon", *arguments, "--results-dir", str(results_dir)]
-
-
-def child_environment(mnist_path: str, sitecustomize_dir: Path | None = None, **variables) -> dict:
-    """This environment with MNIST named, optionally loading a test-only sitecustomize first."""
-    environment = {**os.environ, "CONVCARBON_MNIST": mnist_path, **variables}
-    if sitecustomize_dir is not None:
-        environment["PYTHONPATH"] = os.pathsep.join(
-            filter(None, [str(sitecustomize_dir), os.environ.get("PYTHONPATH")])
-        )
-    return environment
-
-
-# What TensorFlow's C++ logging writes on a CPU-only machine (absl's format: severity, date, time, thread,
-# file:line]), and the notebook kernels' warning: none of it may reach the terminal unless asked for.
-FRAMEWORK_LINE = re.compile(
-    r"^[IWEF]\d{4} \d\d:\d\d:\S+ +\d+ \S+:\d+\]|absl::InitializeLog|oneDNN|cuInit"
-    r"|Kernel is running over TCP",
-    re.MULTILINE,
-)
-
-
-def run_book_command(root: Path, results_dir: Path, mnist_path: str, **environment):
-    import subprocess
-
-    return subprocess.run(
-        convcarbon_command("book", "--profile", "smoke", results_dir=results_dir),
-        cwd=root,
-        env=child_environment(mnist_path, **environment),
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-
-
-STALE_RESULT = "quick-written-by-an-older-version"
-# Records as a stranger could commit them: one valid but with markup and script in every text field,
-# one invalid, in a folder whose very name is markup. Neither may ever render as HTML.
-HOSTILE_RECORD = "seed-hostile-contributor"
-INVALID_RECORD = '<img src=x onerror="window.__pwned=3">'
-
-
-def plant_hostile_records(records_dir: Path, created_utc: str | None = None) -> None:
-    """Plant both; with `created_utc` (newer than every committed seed record), the hostile record
-    becomes the book's reference record."""
-    import json
-
-    from test_records import hostile_record
-
-    hostile = hostile_record() if created_utc is None else {**hostile_record(), "created_utc": created_utc}
-    for name, record in (
-        (HOSTILE_RECORD, hostile),
-        (INVALID_RECORD, {**hostile_record(), "profile": "<script>window.__pwned=4</script>"}),
-    ):
-        (records_dir / name).mkdir(parents=True)
-        (records_dir / name / "record.json").write_text(json.dumps(record))
+    Holds: results_dir, folder (the record's folder), record, arguments (to run the same work again),
+    runs (both CompletedProcess), trainer (the one that trained), elapsed_s (until both had finished).
+    """
+    results_dir = tmp_path_factory.mktemp("smoke-store") / "results"
+    command = convcarbon_command("run", *SMOKE_RUN_ARGUMENTS, results_dir=results_dir)
+    environment = child_environment(mnist_path, PYTHONFAULTHANDLER="1")
+    started = time.perf_counter()
+    processes = [
+        subprocess.Popen(command, env=environment, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for _ in range(2)
+    ]
+    outputs = [process.communicate(timeout=600) for process in processes]
+    runs = [
+        subprocess.CompletedProcess(command, process.returncode, out, err)
+        for process, (out, err) in zip(processes, outputs)
+    ]
+    elapsed_s = time.perf_counter() - started
+    assert [run.returncode for run in runs] == [0, 0], [run.stderr[-3000:] for run in runs]
+    (folder,) = stored_folders(results_dir)
+    return {
+        "results_dir": results_dir,
+        "folder": folder,
+        "record": json.loads((folder / "record.json").read_text()),
+        "arguments": SMOKE_RUN_ARGUMENTS,
+        "runs": runs,
+        "trainer": next((run for run in runs if "Training both models" in run.stderr), None),
+        "elapsed_s": elapsed_s,
+    }
 
 
 @pytest.fixture(scope="session")
-def built_book(tmp_path_factory, mnist_path):
-    """The whole book built from nothing on the smoke profile, in a temporary copy."""
-    import json
-    import time
+def built_book(tmp_path_factory, mnist_path) -> dict:
+    """The whole book built from nothing, by `python -m convcarbon book --profile smoke` in a temporary copy: it
+    trains both models, then builds every chapter. Read it; never change its files (copy_book for a book of
+    your own, copy_store on results_dir / the record's folder for its record).
 
+    The copy carries what a careless or hostile contributor could leave: a valid committed record with markup in
+    every text field (helpers.HOSTILE_RECORD), an invalid one (helpers.INVALID_RECORD), and in the results store a
+    result written by an older version (STALE_RESULT). The build runs under tests/network_guard: every attempt
+    to reach the network is written to network_log.
+
+    Holds: root, html (the site), results_dir, record (the smoke record it trained), elapsed_s, completed (the
+    CompletedProcess), network_log.
+    """
     root = copy_book(tmp_path_factory.mktemp("book"))
     plant_hostile_records(root / "book" / "records")
     results_dir = root / "results"
@@ -133,25 +145,28 @@ def built_book(tmp_path_factory, mnist_path):
     (results_dir / STALE_RESULT / "record.json").write_text(
         json.dumps({"schema_version": 2, "profile": "quick", "runs": []})
     )
+    network_log = root.parent / "network.log"
     started = time.perf_counter()
-    completed = run_book_command(root, results_dir, mnist_path)
+    completed = run_book_command(
+        root, results_dir, mnist_path, sitecustomize_dir=NETWORK_GUARD, CONVCARBON_NETWORK_LOG=str(network_log)
+    )
     elapsed_s = time.perf_counter() - started
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
-    (record_folder,) = [path for path in results_dir.iterdir() if not path.name.startswith((".", STALE_RESULT))]
-    record = json.loads((record_folder / "record.json").read_text())
+    (record_folder,) = [path for path in stored_folders(results_dir) if path.name != STALE_RESULT]
     return {
         "root": root,
         "html": root / "_build" / "html",
         "results_dir": results_dir,
-        "record": record,
+        "record": json.loads((record_folder / "record.json").read_text()),
         "elapsed_s": elapsed_s,
         "completed": completed,
+        "network_log": network_log,
     }
 
 
 @pytest.fixture(scope="session")
 def site(built_book):
-    """The built book served on loopback, as a reader's browser would fetch it."""
+    """The built book served on loopback, as a reader's browser would fetch it: its base URL."""
     import functools
     import http.server
     import threading

@@ -211,7 +211,7 @@ def test_a_ratio_whose_denominator_can_be_near_zero_gets_no_interval_and_says_wh
 def test_every_number_the_new_sections_glue_is_used_and_every_one_they_use_is_glued():
     import re
 
-    from conftest import REPO_ROOT
+    from helpers import REPO_ROOT
 
     record = anatomy_record()
     produced = {

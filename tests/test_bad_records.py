@@ -11,7 +11,7 @@ import sys
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import copy_book
+from helpers import copy_book
 from synthetic import bad_records, paired_record
 
 pytestmark = pytest.mark.training  # builds the whole book (it trains nothing)

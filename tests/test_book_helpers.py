@@ -90,7 +90,7 @@ def test_missing_numbers_read_not_measured_never_nan():
 
 
 def test_only_the_packages_own_markdown_is_glued_and_record_strings_only_escaped(monkeypatch):
-    from test_records import HOSTILE
+    from helpers import HOSTILE
 
     from convcarbon.publish import book
 
@@ -142,8 +142,8 @@ def test_provenance_note_on_estimated_energy_states_the_assumed_wattage():
 
 
 def test_provenance_note_shows_a_hostile_record_as_text():
+    from helpers import hostile_record
     from markdown_it import MarkdownIt
-    from test_records import hostile_record
 
     from convcarbon.publish.book import provenance_note
 
@@ -187,7 +187,7 @@ def test_every_key_number_reads_with_its_unit_and_never_in_scientific_notation()
 def test_no_skipped_records_show_nothing(tmp_path, monkeypatch):
     import json
 
-    from conftest import REPO_ROOT
+    from helpers import REPO_ROOT
     from synthetic import paired_record
 
     from convcarbon.publish import book

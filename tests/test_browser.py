@@ -5,9 +5,7 @@ must read offline."""
 from urllib.parse import urlparse
 
 import pytest
-from test_book import HOSTILE_SHOWN, toc_chapters
-
-pytestmark = pytest.mark.training
+from helpers import HOSTILE_SHOWN, toc_chapters
 
 VIEWPORTS = {"desktop": {"width": 1400, "height": 1000}, "phone": {"width": 390, "height": 844}}
 # Resources a page may fail to load, by URL. None: the site serves everything it needs itself.

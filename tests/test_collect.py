@@ -5,19 +5,10 @@ import shutil
 import subprocess
 import sys
 
+from helpers import write_record
 from synthetic import bad_records, paired_record
 
 from convcarbon.measure.collect import collect
-from convcarbon.measure.store import ResultStore
-
-
-def write_record(root, record, name=None, csv="timestamp,energy_consumed\n"):
-    folder = root / (name or ResultStore.key(record["profile"], record["fingerprint"]))
-    folder.mkdir(parents=True)
-    (folder / "record.json").write_text(json.dumps(record))
-    if csv is not None:
-        (folder / "emissions.csv").write_text(csv)
-    return folder
 
 
 def machine_record(cpu, fingerprint):

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from conftest import valid_mnist_arrays
+from helpers import valid_mnist_arrays
 
 from convcarbon.config import resolve_config
 from convcarbon.data import load_mnist, prepare, resolve_mnist_path

@@ -6,10 +6,7 @@ event handlers, Markdown, MyST roles and TeX, and an invalid one in a folder nam
 
 import re
 
-import pytest
-from conftest import HOSTILE_RECORD, INVALID_RECORD
-
-pytestmark = pytest.mark.training
+from helpers import HOSTILE_RECORD, INVALID_RECORD
 
 
 def pages(built_book):

@@ -1,12 +1,19 @@
 """Plain `jupyter-book build . -W -n --keep-going`, as every Jupyter Book user types it, on a fresh copy.
 
-The package's Sphinx extension measures once, at the start of the build, with
-progress on the terminal; a second build with nothing changed trains nothing.
+The package's Sphinx extension measures (or reuses) at the start of the build and hands the record
+to the chapters' kernels; a second build with nothing changed trains and executes nothing.
 The launch buttons of every page name notebooks that exist where they point.
+
+The copy's results store holds the smoke record `built_book` trained, so these builds train nothing:
+that the extension trains, with progress on the terminal, when nothing is stored is the same
+`run_experiment` that `built_book` and `smoke_store` run with progress on the terminal.
 """
 
+import json
+import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -14,9 +21,9 @@ import nbformat
 import pytest
 import yaml
 from bs4 import BeautifulSoup
-from conftest import REPO_ROOT, child_environment, copy_book
+from helpers import REPO_ROOT, child_environment, copy_book
 
-pytestmark = pytest.mark.training
+from convcarbon.measure.store import ResultStore
 
 
 def jupyter_book_build(root: Path, environment: dict) -> subprocess.CompletedProcess:
@@ -25,30 +32,40 @@ def jupyter_book_build(root: Path, environment: dict) -> subprocess.CompletedPro
 
 
 @pytest.fixture(scope="module")
-def plain_builds(tmp_path_factory, mnist_path):
+def plain_builds(tmp_path_factory, mnist_path, built_book):
     root = copy_book(tmp_path_factory.mktemp("plain"))
+    record = built_book["record"]
+    stored = built_book["results_dir"] / ResultStore.key(record["profile"], record["fingerprint"])
+    shutil.copytree(stored, root / "results" / stored.name)  # the default store: ./results
     environment = child_environment(mnist_path, CONVCARBON_PROFILE="smoke")
     for name in ("CONVCARBON_RECORD", "CONVCARBON_RESULTS", "CONVCARBON_MEASURE"):
         environment.pop(name, None)
     first = jupyter_book_build(root, environment)
+    started = time.perf_counter()
     second = jupyter_book_build(root, environment)
-    return {"root": root, "first": first, "second": second}
+    return {"root": root, "first": first, "second": second, "second_s": time.perf_counter() - started}
 
 
-def test_plain_build_measures_once_with_progress_on_the_terminal(plain_builds):
+def test_plain_build_finds_the_stored_record_and_shows_it(plain_builds, built_book):
     first = plain_builds["first"]
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
-    assert "[Conv2D, repeat 1/2] epoch 1/2" in first.stderr
+    assert "Reusing the stored result" in first.stderr and "epoch" not in first.stderr
+    assert "Executing" in first.stdout  # a fresh copy: every chapter ran, each kernel finding the record
     assert len(list((plain_builds["root"] / "results").glob("smoke-*/record.json"))) == 1
     downloads = plain_builds["root"] / "_build" / "html" / "_downloads"
-    assert list(downloads.rglob("record.json")) and list(downloads.rglob("emissions.csv"))
+    assert list(downloads.rglob("emissions.csv"))
+    (shown,) = downloads.rglob("record.json")
+    assert json.loads(shown.read_text())["fingerprint"] == built_book["record"]["fingerprint"]
+    experiment = (plain_builds["root"] / "_build" / "html" / "book" / "experiment.html").read_text()
+    assert "measured when this page was built" in experiment  # the measured record, not the reference
 
 
-def test_a_second_plain_build_with_nothing_changed_trains_nothing(plain_builds):
+def test_a_second_plain_build_with_nothing_changed_trains_nothing_and_is_fast(plain_builds):
     second = plain_builds["second"]
     assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
     assert "Reusing the stored result" in second.stderr and "epoch" not in second.stderr
     assert "Executing" not in second.stdout  # every chapter's outputs came from the notebook cache
+    assert plain_builds["second_s"] < 60
 
 
 def launch_links(html_dir: Path) -> list[str]:

@@ -11,13 +11,10 @@ import sys
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import child_environment, copy_book
+from helpers import child_environment, copy_book, write_record
 from synthetic import paired_record
-from test_collect import write_record
 
 from convcarbon.measure.store import ResultStore
-
-pytestmark = pytest.mark.training
 
 OTHER_MACHINES = ("Arm Neoverse-N2 runner CPU", "Apple M1 runner CPU")
 

@@ -4,38 +4,11 @@ import json
 import os
 
 import pytest
-from synthetic import make_hardware, paired_record
+from helpers import hostile_record, valid_record
+from synthetic import paired_record
 
 from convcarbon.measure.schema import MAX_RECORD_BYTES, record_problem
 from convcarbon.measure.store import RECORD_FILE, scan_records
-
-HOSTILE = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>**b** $x$ {abbr}`a` [l](javascript:x)'
-
-
-def valid_record():
-    return paired_record([0.01, 0.011, 0.012], [0.009, 0.0095, 0.01])
-
-
-def hostile_record():
-    """Valid in every way except that every free-text field carries markup, script and event handlers."""
-    record = valid_record()
-    record["hardware"] = make_hardware(HOSTILE, gpus=[HOSTILE], os=HOSTILE, machine=HOSTILE, cpu_vendor=HOSTILE)
-    record["hardware"]["gpus"][0]["driver"] = HOSTILE
-    record["power_assumptions"].update(cpu_power_basis=HOSTILE, cpu_table_match=HOSTILE)
-    record["versions"] = {key: HOSTILE[:60] for key in ("python", "keras", "keras_backend", "codecarbon")}
-    record["config"]["country_source"] = HOSTILE
-    record["dataset"]["source"] = HOSTILE.replace("/", "").replace(":", "")  # a file name: no folder, no drive
-    for part in (record["idle"], *record["runs"]):
-        part.update(
-            country_name=HOSTILE,
-            cpu_tracking_method=HOSTILE,
-            gpu_tracking_method=HOSTILE,
-            ram_tracking_method=HOSTILE,
-            codecarbon_cpu_model=HOSTILE,
-            codecarbon_gpu_model=HOSTILE,
-            codecarbon_run_id=HOSTILE,
-        )
-    return record
 
 
 def test_a_valid_record_passes():

@@ -1,23 +1,30 @@
-"""Tests that try to break the harness: no network, two runs at once, damaged records.
+"""Tests that try to break the harness: no network, two runs at once, damaged records, a failing tracker.
 
-Each runs the real command line in child processes on the smoke profile.
+Each runs the real command line in child processes on the smoke profile. The network guard is checked on the
+session's built book (`built_book`), two runs at once and the damaged record on the session's smoke training
+(`smoke_store`); a failing tracker trains one repeat per model, without the idle measurement.
 """
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import REPO_ROOT, child_environment, convcarbon_command, copy_book, run_book_command
+from helpers import (
+    NETWORK_GUARD,
+    TRACKER_FAULT,
+    child_environment,
+    convcarbon_command,
+    copy_book,
+    copy_store,
+    run_book_command,
+    stored_folders,
+)
 
 from convcarbon.units import number
-
-pytestmark = pytest.mark.training
-
-NETWORK_GUARD = REPO_ROOT / "tests" / "network_guard"
-TRACKER_FAULT = REPO_ROOT / "tests" / "tracker_fault"
 
 
 def command(*arguments, results_dir):
@@ -46,73 +53,78 @@ def test_the_guard_really_blocks(tmp_path, mnist_path):
     assert "resolve example.com" in log.read_text()
 
 
-def test_run_and_book_build_never_reach_the_network(tmp_path, mnist_path):
+def test_run_and_book_build_never_reach_the_network(built_book):
     """The whole build, kernels included, with sockets limited to loopback: nothing tries to get out."""
-    log = tmp_path / "network.log"
-    root = copy_book(tmp_path / "book")
-    completed = run_book_command(
-        root, root / "results", mnist_path, sitecustomize_dir=NETWORK_GUARD, CONVCARBON_NETWORK_LOG=str(log)
-    )
-    assert completed.returncode == 0, completed.stderr[-3000:]
-    assert (root / "_build" / "html" / "book" / "experiment.html").exists()
+    assert (built_book["html"] / "book" / "experiment.html").exists()
+    log = built_book["network_log"]
     assert not log.exists(), f"something tried to reach the network: {log.read_text()}"
 
 
-def test_two_runs_at_once_both_finish_on_one_record(tmp_path, mnist_path):
-    results_dir = tmp_path / "results"
-    environment = child_environment(mnist_path)
-    processes = [
-        subprocess.Popen(
-            command("run", results_dir=results_dir),
-            env=environment,
-            text=True,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-        for _ in range(2)
-    ]
-    outputs = [process.communicate(timeout=600) for process in processes]
-    assert [process.returncode for process in processes] == [0, 0], outputs
-    errors = [err for _, err in outputs]
+def test_two_runs_at_once_both_finish_on_one_record(smoke_store):
+    """`smoke_store` starts two runs at once on an empty store."""
+    runs = smoke_store["runs"]
+    errors = [run.stderr for run in runs]
     assert sum("Training both models" in err for err in errors) == 1  # the other waited, then reused
     assert sum("Reusing the stored result" in err for err in errors) == 1
-    (folder,) = [path for path in results_dir.iterdir() if not path.name.startswith(".")]
-    record = json.loads((folder / "record.json").read_text())
+    record = smoke_store["record"]
     # Two runs per model: each run's accuracy is one end of its model's range, in percent.
-    assert all(number(run["test_accuracy"] * 100) in outputs[0][0] for run in record["runs"])
-    assert outputs[0][0] == outputs[1][0]  # both printed the same, complete table
+    assert all(number(run["test_accuracy"] * 100) in runs[0].stdout for run in record["runs"])
+    assert runs[0].stdout == runs[1].stdout  # both printed the same, complete table
 
 
-@pytest.mark.parametrize("damage", ["truncate", "wrong_fingerprint", "missing_fields"])
-def test_a_damaged_record_is_reported_and_measured_again(tmp_path, mnist_path, damage):
-    results_dir = tmp_path / "results"
-    environment = child_environment(mnist_path)
-    first = subprocess.run(command("run", results_dir=results_dir), env=environment, capture_output=True, text=True)
-    assert first.returncode == 0, first.stderr
-    (folder,) = [path for path in results_dir.iterdir() if not path.name.startswith(".")]
-    record_path = folder / "record.json"
-    record = json.loads(record_path.read_text())
-    if damage == "truncate":
-        record_path.write_text(record_path.read_text()[:200])
-    elif damage == "wrong_fingerprint":
-        record_path.write_text(json.dumps({**record, "fingerprint": "0" * 64}))
-    else:
-        record_path.write_text(json.dumps({key: value for key, value in record.items() if key != "runs"}))
-
-    again = subprocess.run(command("run", results_dir=results_dir), env=environment, capture_output=True, text=True)
+def test_a_damaged_record_is_reported_and_measured_again(smoke_store, mnist_path, tmp_path):
+    """A truncated record, through the command line; test_store checks every other damage (missing fields,
+    a wrong fingerprint, not an object, no file) is ignored with the same warning."""
+    results_dir = copy_store(smoke_store["folder"], tmp_path / "results")
+    record_path = results_dir / smoke_store["folder"].name / "record.json"
+    record = smoke_store["record"]
+    record_path.write_text(record_path.read_text()[:200])
+    again = subprocess.run(
+        convcarbon_command("run", *smoke_store["arguments"], results_dir=results_dir),
+        env=child_environment(mnist_path),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert again.returncode == 0, again.stderr
     assert "ignoring damaged result" in again.stderr and "Training both models" in again.stderr
     repaired = json.loads(record_path.read_text())
     assert repaired["fingerprint"] == record["fingerprint"] and len(repaired["runs"]) == len(record["runs"]) == 4
 
 
+# Enough to see what a failing tracker leaves: one run per model, no idle measurement.
+FAULT_RUN_OPTIONS = ("--repeats", "1", "--idle-seconds", "0")
+
+
+@pytest.fixture(scope="module")
+def faulty_run(tmp_path_factory, mnist_path):
+    """fault -> (the CompletedProcess of a smoke run whose tracker fails there, its results store); each fault's
+    run happens once per module."""
+    done = {}
+
+    def run(fault: str):
+        if fault not in done:
+            results_dir = tmp_path_factory.mktemp(f"fault-{fault}") / "results"
+            environment = child_environment(mnist_path, TRACKER_FAULT, CONVCARBON_TEST_TRACKER_FAULT=fault)
+            completed = subprocess.run(
+                command("run", *FAULT_RUN_OPTIONS, results_dir=results_dir),
+                env=environment,
+                capture_output=True,
+                text=True,
+                timeout=600,
+            )
+            done[fault] = completed, results_dir
+        return done[fault]
+
+    return run
+
+
+@pytest.mark.training
 @pytest.mark.parametrize("fault", ["start", "stop"])
-def test_a_failing_tracker_is_reported_and_its_energy_recorded_as_missing(tmp_path, mnist_path, fault):
-    results_dir = tmp_path / "results"
-    environment = child_environment(mnist_path, TRACKER_FAULT, CONVCARBON_TEST_TRACKER_FAULT=fault)
-    completed = subprocess.run(
-        command("run", results_dir=results_dir), env=environment, capture_output=True, text=True, timeout=600
-    )
+def test_a_failing_tracker_is_reported_and_its_energy_recorded_as_missing(faulty_run, fault):
+    """That such a record is measured again, never reused as if measured, is test_store's (the store decides,
+    with the same warning on the terminal as for a damaged record, which the test above sees)."""
+    completed, results_dir = faulty_run(fault)
     assert completed.returncode == 0, completed.stderr
     reason = f"CodeCarbon failed to {fault}: PermissionError: injected fault: cannot read the energy counter at {fault}"
     assert f"[convcarbon-conv2d] WARNING: {reason}" in completed.stderr
@@ -122,25 +134,28 @@ def test_a_failing_tracker_is_reported_and_its_energy_recorded_as_missing(tmp_pa
     energy_row = next(line for line in completed.stdout.splitlines() if line.startswith("energy ("))
     assert energy_row.split(")", 1)[1].split() == ["not", "measured"] * 3  # both models and their ratio; no number
 
-    (folder,) = [path for path in results_dir.iterdir() if not path.name.startswith(".")]
+    (folder,) = stored_folders(results_dir)
     record = json.loads((folder / "record.json").read_text())
+    assert len(record["runs"]) == 2
     for run in record["runs"]:
         assert run["energy_missing_reason"] == reason
         assert run["energy_consumed_kwh"] is None and run["emissions_kg"] is None
         assert run["duration_s"] > 0 and 0 < run["test_accuracy"] <= 1
 
-    again = subprocess.run(
-        command("run", results_dir=results_dir), env=environment, capture_output=True, text=True, timeout=600
-    )
-    assert again.returncode == 0
-    assert "has no energy measurement; measuring again" in again.stderr  # never reused as if measured
 
-
-def test_the_book_shows_missing_energy_as_missing(tmp_path, mnist_path):
+@pytest.mark.book
+@pytest.mark.training
+def test_the_book_shows_missing_energy_as_missing(faulty_run, tmp_path, mnist_path):
+    """The record of a run whose tracker failed at start, as the only record of a book built without training
+    (as the Pages job builds), so that every page shows it."""
+    _, results_dir = faulty_run("start")
     root = copy_book(tmp_path / "book")
-    completed = run_book_command(
-        root, root / "results", mnist_path, sitecustomize_dir=TRACKER_FAULT, CONVCARBON_TEST_TRACKER_FAULT="start"
-    )
+    for committed in (root / "book" / "records").iterdir():
+        if committed.is_dir():
+            shutil.rmtree(committed)
+    (folder,) = stored_folders(results_dir)
+    copy_store(folder, root / "results")
+    completed = run_book_command(root, root / "results", mnist_path, "--no-measure")
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
     html = (root / "_build" / "html" / "book" / "experiment.html").read_text()
     assert "Energy and emissions were not measured in this build" in html

@@ -1,9 +1,9 @@
 """Strings from records are shown as the characters they are: MyST Markdown renders them as text."""
 
+from helpers import HOSTILE
 from markdown_it import MarkdownIt
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.myst_role import myst_role_plugin
-from test_records import HOSTILE
 
 from convcarbon.safe import figure_text, markdown_text, plain_text
 

@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import REPO_ROOT, copy_book
+from helpers import REPO_ROOT, copy_book
 from synthetic import paired_record
 
 from convcarbon.errors import ConvCarbonError

@@ -70,11 +70,36 @@ def test_refresh_replaces_the_old_record(tmp_path):
         lambda path: path.unlink(),
     ],
 )
-def test_damaged_records_are_ignored(tmp_path, damage):
+def test_damaged_records_are_ignored(tmp_path, damage, caplog):
+    """test_reliability runs the command line on a truncated record: it warns, then trains again."""
     store = ResultStore(tmp_path)
     path = commit(store, make_record())
     damage(path / RECORD_FILE)
     assert store.load("smoke", "ab" * 32) is None
+    assert f"ignoring damaged result {path}: " in caplog.text and caplog.text.endswith("; measuring again\n")
+
+
+ENERGY_FIELDS = (
+    "energy_consumed_kwh",
+    "cpu_energy_kwh",
+    "gpu_energy_kwh",
+    "ram_energy_kwh",
+    "emissions_kg",
+    "emissions_rate_kg_per_s",
+    "clean_up_energy_kwh",
+)
+
+
+def test_a_record_without_energy_is_never_reused_as_if_measured(tmp_path, caplog):
+    """What a run whose tracker failed stores (test_reliability makes one): the next run measures again."""
+    store = ResultStore(tmp_path)
+    record = make_record()
+    for run in record["runs"]:
+        run.update(dict.fromkeys(ENERGY_FIELDS), energy_missing_reason="CodeCarbon failed to start: PermissionError")
+        run["epoch_energy_kwh"] = [None] * len(run["epoch_duration_s"])
+    path = commit(store, record)
+    assert store.load("smoke", "ab" * 32) is None
+    assert f"the stored result {path} has no energy measurement; measuring again" in caplog.text
 
 
 def test_records_from_several_machines_sit_side_by_side(tmp_path):

@@ -1,6 +1,8 @@
 """Real training on the smoke profile, under the real CodeCarbon tracker: no mocks.
 
-Runs the command line as a user would, in a fresh results store.
+Runs the command line as a user would. The training itself is the session's one smoke training
+(`smoke_store` in conftest.py, on a grid and a PUE other than the defaults); the tests that change
+the store work on a copy of it.
 """
 
 import csv
@@ -12,9 +14,7 @@ import subprocess
 import time
 
 import pytest
-from conftest import FRAMEWORK_LINE, child_environment, convcarbon_command
-
-pytestmark = pytest.mark.training
+from helpers import FRAMEWORK_LINE, SMOKE_RUN_ARGUMENTS, child_environment, convcarbon_command, copy_store
 
 PROVENANCE_FIELDS = [
     "fingerprint",
@@ -48,10 +48,6 @@ RUN_FIELDS = [
 ]
 
 
-# A grid and a PUE other than the defaults, so that the emissions identity is tested where it can fail.
-SMOKE_ARGUMENTS = ("--profile", "smoke", "--country", "FRA", "--pue", "1.25")
-
-
 def convcarbon(*arguments, results_dir, mnist_path, **popen):
     command = convcarbon_command(*arguments, results_dir=results_dir)
     environment = child_environment(mnist_path, PYTHONFAULTHANDLER="1")
@@ -60,15 +56,16 @@ def convcarbon(*arguments, results_dir, mnist_path, **popen):
     return subprocess.run(command, env=environment, capture_output=True, text=True, timeout=600)
 
 
-@pytest.fixture(scope="module")
-def smoke_run(tmp_path_factory, mnist_path):
-    results_dir = tmp_path_factory.mktemp("results")
-    started = time.perf_counter()
-    completed = convcarbon("run", *SMOKE_ARGUMENTS, results_dir=results_dir, mnist_path=mnist_path)
-    elapsed_s = time.perf_counter() - started
-    assert completed.returncode == 0, completed.stderr
-    (folder,) = [path for path in results_dir.iterdir() if not path.name.startswith(".")]
-    return completed, json.loads((folder / "record.json").read_text()), folder, results_dir, elapsed_s
+@pytest.fixture
+def smoke_run(smoke_store):
+    """(the run that trained, the record, its folder, the store, seconds until both runs had finished)."""
+    return (
+        smoke_store["trainer"],
+        smoke_store["record"],
+        smoke_store["folder"],
+        smoke_store["results_dir"],
+        smoke_store["elapsed_s"],
+    )
 
 
 def test_run_trains_both_models_with_real_measurements(smoke_run):
@@ -183,29 +180,29 @@ def test_run_prints_progress_and_the_table(smoke_run):
     assert "profile smoke" in completed.stdout
 
 
-def test_run_prints_no_framework_log_line(smoke_run):
-    completed, record, _, _, _ = smoke_run
-    assert not FRAMEWORK_LINE.search(completed.stderr), completed.stderr[:2000]
-    assert not FRAMEWORK_LINE.search(completed.stdout)
+def test_run_prints_no_framework_log_line(smoke_store):
+    for completed in smoke_store["runs"]:  # the one that trained and the one that reused
+        assert not FRAMEWORK_LINE.search(completed.stderr), completed.stderr[:2000]
+        assert not FRAMEWORK_LINE.search(completed.stdout)
 
 
 def test_verbose_brings_the_framework_log_back(smoke_run, mnist_path):
+    """The quiet side (no framework line, training or reusing) is test_run_prints_no_framework_log_line."""
     _, record, _, results_dir, _ = smoke_run
     if record["versions"]["keras_backend"] != "tensorflow":
         pytest.skip("only TensorFlow writes these log lines")
-    quiet = convcarbon("run", *SMOKE_ARGUMENTS, results_dir=results_dir, mnist_path=mnist_path)
-    verbose = convcarbon("run", *SMOKE_ARGUMENTS, "--verbose", results_dir=results_dir, mnist_path=mnist_path)
-    assert quiet.returncode == verbose.returncode == 0
-    assert FRAMEWORK_LINE.search(verbose.stderr) and not FRAMEWORK_LINE.search(quiet.stderr)
-    assert "Reusing the stored result" in quiet.stderr and "Reusing the stored result" in verbose.stderr
+    verbose = convcarbon("run", *SMOKE_RUN_ARGUMENTS, "--verbose", results_dir=results_dir, mnist_path=mnist_path)
+    assert verbose.returncode == 0
+    assert FRAMEWORK_LINE.search(verbose.stderr)
+    assert "Reusing the stored result" in verbose.stderr
 
 
 def test_second_run_reuses_and_report_reads_the_store(smoke_run, mnist_path):
     _, record, _, results_dir, _ = smoke_run
     started = time.perf_counter()
-    again = convcarbon("run", *SMOKE_ARGUMENTS, results_dir=results_dir, mnist_path=mnist_path)
+    again = convcarbon("run", *SMOKE_RUN_ARGUMENTS, results_dir=results_dir, mnist_path=mnist_path)
     assert again.returncode == 0 and "Reusing the stored result" in again.stderr
-    assert "epoch" not in again.stderr
+    assert "epoch" not in again.stderr and not FRAMEWORK_LINE.search(again.stderr)
     assert time.perf_counter() - started < 60
     report = convcarbon("report", "--json", results_dir=results_dir, mnist_path=mnist_path)
     (table,) = json.loads(report.stdout)
@@ -216,15 +213,17 @@ def test_second_run_reuses_and_report_reads_the_store(smoke_run, mnist_path):
     )
 
 
-def test_refresh_measures_again(smoke_run, mnist_path):
-    _, record, folder, results_dir, _ = smoke_run
-    refreshed = convcarbon("run", *SMOKE_ARGUMENTS, "--refresh", results_dir=results_dir, mnist_path=mnist_path)
+def test_refresh_measures_again(smoke_run, mnist_path, tmp_path):
+    _, record, folder, _, _ = smoke_run
+    results_dir = copy_store(folder, tmp_path / "results")
+    refreshed = convcarbon("run", *SMOKE_RUN_ARGUMENTS, "--refresh", results_dir=results_dir, mnist_path=mnist_path)
     assert refreshed.returncode == 0 and "[Conv2D, repeat 1/2] epoch 1/2" in refreshed.stderr
-    new_record = json.loads((folder / "record.json").read_text())
+    new_record = json.loads((results_dir / folder.name / "record.json").read_text())
     assert new_record["fingerprint"] == record["fingerprint"]
     assert new_record["runs"][0]["codecarbon_run_id"] != record["runs"][0]["codecarbon_run_id"]
 
 
+@pytest.mark.training
 @pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
 def test_interrupted_run_leaves_nothing_half_written(tmp_path, mnist_path, stop_signal):
     results_dir = tmp_path / "results"
@@ -300,7 +299,7 @@ def test_the_record_holds_no_local_path_and_one_pinned_wattage(smoke_run, mnist_
     may be in it. Its idle measurement and every run were estimated with the same pinned wattages."""
     from pathlib import Path
 
-    from conftest import REPO_ROOT
+    from helpers import REPO_ROOT
 
     from convcarbon.analyze.report import mixed_power_assumptions
     from convcarbon.measure.schema import record_problem

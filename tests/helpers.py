@@ -1,0 +1,169 @@
+"""Helpers shared by the test modules: the book's files, the command line, child environments, hostile records.
+
+Test modules import from here (or from synthetic.py), never from one another. The fixtures built on these
+helpers are in conftest.py.
+"""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import yaml
+from synthetic import make_hardware, paired_record
+
+from convcarbon.measure.store import ResultStore
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+NETWORK_GUARD = REPO_ROOT / "tests" / "network_guard"  # a sitecustomize: no network but loopback
+TRACKER_FAULT = REPO_ROOT / "tests" / "tracker_fault"  # a sitecustomize: CodeCarbon fails on purpose
+
+BOOK_FILES = ("_config.yml", "_toc.yml", "book")
+
+
+def copy_book(target: Path) -> Path:
+    """A copy of the book's sources (not the package, which is installed) in `target`."""
+    target.mkdir(parents=True, exist_ok=True)
+    for name in BOOK_FILES:
+        source = REPO_ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, target / name, ignore=shutil.ignore_patterns("_generated", "*.ipynb_checkpoints"))
+        else:
+            shutil.copyfile(source, target / name)
+    return target
+
+
+def toc_chapters() -> list[str]:
+    """Every page of the book, as _toc.yml names it (book/index, book/costs, ...)."""
+    toc = yaml.safe_load((REPO_ROOT / "_toc.yml").read_text())
+    return [toc["root"]] + [entry["file"] for entry in toc["chapters"]]
+
+
+def convcarbon_command(*arguments, results_dir) -> list[str]:
+    """The command line a user types, run by this interpreter, on a given results store."""
+    return [sys.executable, "-m", "convcarbon", *arguments, "--results-dir", str(results_dir)]
+
+
+def child_environment(mnist_path: str, sitecustomize_dir: Path | None = None, **variables) -> dict:
+    """This environment with MNIST named, optionally loading a test-only sitecustomize first."""
+    environment = {**os.environ, "CONVCARBON_MNIST": mnist_path, **variables}
+    if sitecustomize_dir is not None:
+        environment["PYTHONPATH"] = os.pathsep.join(
+            filter(None, [str(sitecustomize_dir), os.environ.get("PYTHONPATH")])
+        )
+    return environment
+
+
+def run_book_command(root: Path, results_dir: Path, mnist_path: str, *options, **environment):
+    """`python -m convcarbon book --profile smoke [options]` in `root`, as a user runs it."""
+    return subprocess.run(
+        convcarbon_command("book", "--profile", "smoke", *options, results_dir=results_dir),
+        cwd=root,
+        env=child_environment(mnist_path, **environment),
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+
+
+# The session's one smoke training (conftest.smoke_store) runs with these: a grid and a PUE other than the
+# defaults, so that the emissions identity is tested where it can fail. Run them again to reuse its record.
+SMOKE_RUN_ARGUMENTS = ("--profile", "smoke", "--country", "FRA", "--pue", "1.25")
+
+
+def copy_store(store_folder: Path, target: Path) -> Path:
+    """A results store in `target` holding a copy of one stored record's folder; returns the store."""
+    shutil.copytree(store_folder, target / store_folder.name)
+    return target
+
+
+def stored_folders(results_dir: Path) -> list[Path]:
+    """The record folders of a results store (not its lock nor a staging folder)."""
+    return [path for path in results_dir.iterdir() if not path.name.startswith(".")]
+
+
+def valid_mnist_arrays() -> dict:
+    """Arrays of MNIST's shapes and dtypes, all zeros: valid layout, not real data."""
+    return {
+        "x_train": np.zeros((60_000, 28, 28), dtype=np.uint8),
+        "y_train": np.zeros((60_000,), dtype=np.uint8),
+        "x_test": np.zeros((10_000, 28, 28), dtype=np.uint8),
+        "y_test": np.zeros((10_000,), dtype=np.uint8),
+    }
+
+
+# What TensorFlow's C++ logging writes on a CPU-only machine (absl's format: severity, date, time, thread,
+# file:line]), and the notebook kernels' warning: none of it may reach the terminal unless asked for.
+FRAMEWORK_LINE = re.compile(
+    r"^[IWEF]\d{4} \d\d:\d\d:\S+ +\d+ \S+:\d+\]|absl::InitializeLog|oneDNN|cuInit"
+    r"|Kernel is running over TCP",
+    re.MULTILINE,
+)
+
+# Text a stranger could put in any free-text field of a record: markup, script, event handlers, Markdown,
+# MyST roles and TeX. It must always show as these characters.
+HOSTILE = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>**b** $x$ {abbr}`a` [l](javascript:x)'
+# The hostile markup as a page shows it, as text: not stray TeX.
+HOSTILE_SHOWN = HOSTILE[HOSTILE.index("**b**") : HOSTILE.index(" {abbr}")]
+
+
+def valid_record() -> dict:
+    """A valid seed record with three repeats per model."""
+    return paired_record([0.01, 0.011, 0.012], [0.009, 0.0095, 0.01])
+
+
+def hostile_record() -> dict:
+    """Valid in every way except that every free-text field carries markup, script and event handlers."""
+    record = valid_record()
+    record["hardware"] = make_hardware(HOSTILE, gpus=[HOSTILE], os=HOSTILE, machine=HOSTILE, cpu_vendor=HOSTILE)
+    record["hardware"]["gpus"][0]["driver"] = HOSTILE
+    record["power_assumptions"].update(cpu_power_basis=HOSTILE, cpu_table_match=HOSTILE)
+    record["versions"] = {key: HOSTILE[:60] for key in ("python", "keras", "keras_backend", "codecarbon")}
+    record["config"]["country_source"] = HOSTILE
+    record["dataset"]["source"] = HOSTILE.replace("/", "").replace(":", "")  # a file name: no folder, no drive
+    for part in (record["idle"], *record["runs"]):
+        part.update(
+            country_name=HOSTILE,
+            cpu_tracking_method=HOSTILE,
+            gpu_tracking_method=HOSTILE,
+            ram_tracking_method=HOSTILE,
+            codecarbon_cpu_model=HOSTILE,
+            codecarbon_gpu_model=HOSTILE,
+            codecarbon_run_id=HOSTILE,
+        )
+    return record
+
+
+# A result left in a store by an older version of the package (conftest.built_book plants one).
+STALE_RESULT = "quick-written-by-an-older-version"
+
+# Records as a stranger could commit them: one valid but with markup and script in every text field,
+# one invalid, in a folder whose very name is markup. Neither may ever render as HTML.
+HOSTILE_RECORD = "seed-hostile-contributor"
+INVALID_RECORD = '<img src=x onerror="window.__pwned=3">'
+
+
+def plant_hostile_records(records_dir: Path, created_utc: str | None = None) -> None:
+    """Commit HOSTILE_RECORD (valid, markup everywhere) and INVALID_RECORD (invalid) under `records_dir`; with
+    `created_utc` (newer than every committed seed record), the hostile record becomes the book's reference."""
+    hostile = hostile_record() if created_utc is None else {**hostile_record(), "created_utc": created_utc}
+    for name, record in (
+        (HOSTILE_RECORD, hostile),
+        (INVALID_RECORD, {**hostile_record(), "profile": "<script>window.__pwned=4</script>"}),
+    ):
+        (records_dir / name).mkdir(parents=True)
+        (records_dir / name / "record.json").write_text(json.dumps(record))
+
+
+def write_record(root: Path, record: dict, name: str | None = None, csv: str | None = "timestamp,energy_consumed\n"):
+    """A record folder as a runner's artifact holds it (record.json, and emissions.csv unless csv is None)."""
+    folder = root / (name or ResultStore.key(record["profile"], record["fingerprint"]))
+    folder.mkdir(parents=True)
+    (folder / "record.json").write_text(json.dumps(record))
+    if csv is not None:
+        (folder / "emissions.csv").write_text(csv)
+    return folder

@@ -15,7 +15,7 @@ import re
 from datetime import datetime, timedelta, timezone
 
 from .atlas_grid import ATLAS_PROFILES, LAYERS, PASSES, Shape, byte_count, macs
-from .schema import exact_object
+from .schema import HARDWARE, exact_object  # the same machine identity as a training record
 
 ATLAS_SCHEMA_VERSION = 1
 MAX_ATLAS_RECORD_BYTES = 4 * 2**20
@@ -64,23 +64,6 @@ POINT = exact_object(
         "samples": _whole(1, 1000),
         "calls_per_sample": _whole(1, 100_000),
         "energy_j": {"type": ["number", "null"], "minimum": 0, "maximum": 1e6},
-    }
-)
-GPU = exact_object({"name": NAME, "memory_gb": {"type": "number", "minimum": 0, "maximum": 1e5}, "driver": NAME})
-HARDWARE = exact_object(
-    {
-        "cpu_model": NAME,
-        "cpu_vendor": OPTIONAL_NAME,
-        "cpu_family": OPTIONAL_INTEGER,
-        "cpu_model_number": OPTIONAL_INTEGER,
-        "cpu_stepping": OPTIONAL_INTEGER,
-        "vector_extension": {"enum": ["AVX-512", "AVX2", "AVX", "SSE4.2", "SVE2", "SVE", "NEON", None]},
-        "virtual_machine": OPTIONAL_FLAG,
-        "cpu_count": _whole(1, 100_000),
-        "ram_total_gb": {"type": "number", "minimum": 0, "maximum": 1e6},
-        "gpus": {"type": "array", "maxItems": 64, "items": GPU},
-        "machine": NAME,
-        "os": NAME,
     }
 )
 CONFIG = exact_object(

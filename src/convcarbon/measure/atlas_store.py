@@ -23,7 +23,7 @@ from filelock import FileLock
 
 from ..errors import StoreError
 from .atlas_schema import MAX_ATLAS_RECORD_BYTES, atlas_record_problem
-from .untrusted import read_untrusted_json
+from .untrusted import read_untrusted_json, scan_folders
 
 FOLDER_PREFIX = "atlas-"
 RECORD_FILE = "record.json"
@@ -89,15 +89,7 @@ def scan_atlas_records(root: os.PathLike | str) -> tuple[list[dict], list[tuple[
     """Every valid atlas record under `root`, oldest first, each with its folder as `path`,
     and every atlas folder skipped, with the reason."""
     root = Path(root)
-    found, skipped = [], []
-    for folder in sorted(root.glob(FOLDER_PREFIX + "*")) if root.is_dir() else []:
-        record, problem = read_atlas_record(folder)
-        if problem:
-            skipped.append((folder, problem))
-            continue
-        record["path"] = str(folder)
-        found.append(record)
-    return sorted(found, key=lambda record: record["created_utc"]), skipped
+    return scan_folders(sorted(root.glob(FOLDER_PREFIX + "*")) if root.is_dir() else [], read_atlas_record)
 
 
 def read_atlas_record(folder: Path) -> tuple[dict | None, str | None]:

@@ -22,7 +22,7 @@ from filelock import FileLock
 from ..errors import StoreError
 from .atlas_store import FOLDER_PREFIX as ATLAS_FOLDER_PREFIX
 from .schema import MAX_RECORD_BYTES, record_problem
-from .untrusted import read_untrusted_json
+from .untrusted import read_untrusted_json, scan_folders
 
 RECORD_FILE = "record.json"
 CODECARBON_CSV = "emissions.csv"
@@ -111,17 +111,12 @@ def log_skipped(skipped: list[tuple[Path, str]]) -> None:
 
 def scan_records(root: Path) -> tuple[list[dict], list[tuple[Path, str]]]:
     """Every valid record under `root`, oldest first, and every folder skipped, with the reason."""
-    found, skipped = [], []
-    for folder in sorted(Path(root).iterdir()) if Path(root).is_dir() else []:
-        if folder.name.startswith((".", ATLAS_FOLDER_PREFIX)) or not folder.is_dir():  # atlas: atlas_store's
-            continue
-        record, problem = read_record(folder)
-        if problem:
-            skipped.append((folder, problem))
-            continue
-        record["path"] = str(folder)
-        found.append(record)
-    return sorted(found, key=lambda record: record["created_utc"]), skipped
+    folders = sorted(Path(root).iterdir()) if Path(root).is_dir() else []
+    # Hidden folders (staging, the lock) and atlases (atlas_store's) are not training records.
+    return scan_folders(
+        (folder for folder in folders if folder.is_dir() and not folder.name.startswith((".", ATLAS_FOLDER_PREFIX))),
+        read_record,
+    )
 
 
 def read_record(folder: Path) -> tuple[dict | None, str | None]:

@@ -10,6 +10,7 @@ import json
 import math
 import os
 import stat
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 
@@ -72,3 +73,19 @@ def _read_small_file(path: Path, max_bytes: int) -> str:
     if len(content) > max_bytes:
         raise _NotARecordFile(f"is larger than {max_bytes // 2**20} MB, far more than any record")
     return content.decode("utf-8")
+
+
+def scan_folders(
+    folders: Iterable[Path], read: Callable[[Path], tuple[dict | None, str | None]]
+) -> tuple[list[dict], list[tuple[Path, str]]]:
+    """Every record that `read` accepts among `folders`, oldest first, each with its folder as `path`, and
+    every folder it refuses, with the reason. Used by `store.scan_records` and `atlas_store.scan_atlas_records`."""
+    found, skipped = [], []
+    for folder in folders:
+        record, problem = read(folder)
+        if problem:
+            skipped.append((folder, problem))
+            continue
+        record["path"] = str(folder)
+        found.append(record)
+    return sorted(found, key=lambda record: record["created_utc"]), skipped

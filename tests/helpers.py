@@ -16,6 +16,7 @@ import numpy as np
 import yaml
 from synthetic import make_hardware, paired_record
 
+from convcarbon.measure.atlas_store import FOLDER_PREFIX as ATLAS_FOLDER_PREFIX
 from convcarbon.measure.store import ResultStore
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -82,8 +83,8 @@ def copy_store(store_folder: Path, target: Path) -> Path:
 
 
 def stored_folders(results_dir: Path) -> list[Path]:
-    """The record folders of a results store (not its lock nor a staging folder)."""
-    return [path for path in results_dir.iterdir() if not path.name.startswith(".")]
+    """The training-record folders of a results store (not its lock, a staging folder or an atlas)."""
+    return [path for path in results_dir.iterdir() if not path.name.startswith((".", ATLAS_FOLDER_PREFIX))]
 
 
 def valid_mnist_arrays() -> dict:

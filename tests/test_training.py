@@ -114,9 +114,21 @@ def test_record_carries_its_provenance(smoke_run):
     rows = list(csv.DictReader((folder / "emissions.csv").open()))
     # One row per reading: the idle run's total, then per run a reading when fit starts, one per
     # epoch, one when fit has returned, and the run's total; the last row of each run is the total in the record.
-    assert len(rows) == 1 + len(record["runs"]) * (1 + record["config"]["epochs"] + 1 + 1)
+    # Each trained model's predictions (issue 17) have a tracker of their own, with rows of their own.
+    rows_per_run = {}
+    for row in rows:
+        rows_per_run[row["run_id"]] = rows_per_run.get(row["run_id"], 0) + 1
+    assert rows_per_run[record["idle"]["codecarbon_run_id"]] == 1
+    for run in record["runs"]:
+        assert rows_per_run[run["codecarbon_run_id"]] == 1 + record["config"]["epochs"] + 1 + 1
+    predictions = {entry["codecarbon_run_id"] for entry in record["inference"]}
+    assert set(rows_per_run) == {
+        record["idle"]["codecarbon_run_id"],
+        *(run["codecarbon_run_id"] for run in record["runs"]),
+        *predictions,
+    }
     last_rows = {row["run_id"]: row for row in rows}
-    for part in [record["idle"], *record["runs"]]:
+    for part in [record["idle"], *record["runs"], *record["inference"]]:
         assert float(last_rows[part["codecarbon_run_id"]]["energy_consumed"]) == pytest.approx(
             part["energy_consumed_kwh"]
         )

@@ -234,8 +234,9 @@ def prepare_build(book_folder: Path) -> Shown:
         from ..measure.atlas_run import run_atlas
         from ..measure.atlas_store import AtlasStore
 
-        atlas, _ = run_atlas(_measured_record(Path(named))["profile"], AtlasStore(results_root))
-        os.environ[ATLAS_VARIABLE] = str(Path(atlas["path"]).resolve())
+        atlas_store = AtlasStore(results_root)
+        atlas, _ = run_atlas(_measured_record(Path(named))["profile"], atlas_store)  # measured now or reused
+        os.environ[ATLAS_VARIABLE] = str(atlas_store.folder(atlas["profile"], atlas["fingerprint"]).resolve())
     atlas_named = os.environ.get(ATLAS_VARIABLE)
     return Shown.assemble(
         Path(named) if named else None,

@@ -42,6 +42,7 @@ from helpers import (  # noqa: F401
     child_environment,
     convcarbon_command,
     copy_book,
+    plant_bad_records,
     plant_hostile_records,
     run_book_command,
     stored_folders,
@@ -199,10 +200,12 @@ def browser():
         launched.close()
 
 
-# ---- The hostile record as the book's reference record (issue 15, point 3) ----
+# ---- The hostile record as the book's reference record, and bad records beside it (issue 15, point 3) ----
 # A committed, schema-valid seed record with markup and script in every string field, dated just before
 # now (so newer than every committed seed record, but not in the future), shown by `book --no-measure`
-# as the Pages job builds: every page shows its strings, and must show them as text.
+# as the Pages job builds: every page shows its strings, and must show them as text. The same build carries
+# the bad records (NaN, Infinity, absurd numbers, a future date, a home path, epochs that do not add up) and
+# a record of mixed wattages: one bad record never stops the book (test_bad_records).
 
 
 @pytest.fixture(scope="session")
@@ -214,6 +217,7 @@ def hostile_reference_book(tmp_path_factory, mnist_path):
     root = copy_book(tmp_path_factory.mktemp("hostile-reference"))
     just_before_now = (datetime.now(timezone.utc) - timedelta(minutes=1)).isoformat(timespec="seconds")
     plant_hostile_records(root / "book" / "records", created_utc=just_before_now)
+    plant_bad_records(root / "book" / "records")
     completed = subprocess.run(
         [sys.executable, "-m", "convcarbon", "book", "--no-measure", "--results-dir", str(root / "results")],
         cwd=root,

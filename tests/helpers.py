@@ -168,3 +168,24 @@ def write_record(root: Path, record: dict, name: str | None = None, csv: str | N
     if csv is not None:
         (folder / "emissions.csv").write_text(csv)
     return folder
+
+
+MIXED_CPU = "Mixed Wattage CPU"
+
+
+def mixed_record() -> dict:
+    """Valid, older than the reference records, of another machine: its first run's RAM model at 24 W."""
+    record = paired_record([0.010, 0.011, 0.012], [0.008, 0.009, 0.010], cpu=MIXED_CPU, fingerprint="f7" * 32)
+    record["runs"][0].update(ram_power_w=24.0, ram_tracking_method="estimated: RAM power model (24 W)")
+    return record
+
+
+def plant_bad_records(records_dir: Path) -> None:
+    """Commit every record of `synthetic.bad_records` (each wrong in one way) and the mixed-wattage record."""
+    from synthetic import bad_records
+
+    for name, (text, _reason) in bad_records().items():
+        (records_dir / name).mkdir()
+        (records_dir / name / "record.json").write_text(text)
+    (records_dir / "seed-mixed-wattages").mkdir()
+    (records_dir / "seed-mixed-wattages" / "record.json").write_text(json.dumps(mixed_record()))

@@ -268,6 +268,8 @@ def _mutated(change):
         (lambda r: r.update(extra="field"), "atlas record schema"),
         (lambda r: r["energy"].update(assumed_power_w=45), "atlas record schema"),
         (lambda r: r.update(created_utc=(datetime.now(timezone.utc) + timedelta(days=30)).isoformat()), "future"),
+        (lambda r: r.update(created_utc=(datetime.now(timezone.utc) + timedelta(hours=2)).isoformat()), "future"),
+        (lambda r: r.update(created_utc="2026-13-45T00:00:00+00:00"), "not a real date"),
         (lambda r: r["hardware"].update(os="/home/someone/secret"), "absolute path"),
         (lambda r: r["hardware"].update(machine="C:\\Users\\someone"), "absolute path"),
         (lambda r: r["points"][0].update(macs=r["points"][0]["macs"] + 1), "do not follow from its shape"),

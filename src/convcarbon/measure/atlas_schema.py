@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import datetime, timedelta, timezone
 
 from .atlas_grid import ATLAS_PROFILES, LAYERS, PASSES, Shape, byte_count, macs
-from .schema import HARDWARE, exact_object  # the same machine identity as a training record
+from .schema import CREATED_UTC, GIT_COMMIT, HARDWARE, date_problem, exact_object  # as in a training record
 
 ATLAS_SCHEMA_VERSION = 1
 MAX_ATLAS_RECORD_BYTES = 4 * 2**20
@@ -27,7 +26,6 @@ MAX_CHANNELS = 65_536
 MAX_SIDE = 4096
 MAX_BATCH = 65_536
 MAX_KERNEL = 31
-CLOCK_SLACK = timedelta(days=1)  # clocks disagree; a record from further ahead is refused
 
 NAME = {"type": "string", "maxLength": 200}
 OPTIONAL_NAME = {"type": ["string", "null"], "maxLength": 200}
@@ -106,9 +104,9 @@ ATLAS_RECORD = exact_object(
         "fingerprint": SHA256,
         "profile": {"enum": list(ATLAS_PROFILES)},
         "config": CONFIG,
-        "created_utc": {"type": "string", "pattern": r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$"},
+        "created_utc": CREATED_UTC,
         "duration_s": {"type": "number", "exclusiveMinimum": 0, "maximum": 86_400},
-        "git_commit": {"type": ["string", "null"], "pattern": "^[0-9a-f]{40}$"},
+        "git_commit": GIT_COMMIT,
         "git_dirty": OPTIONAL_FLAG,
         "hardware": HARDWARE,
         "versions": {
@@ -171,9 +169,9 @@ def _strings(value):
 def _consistency_problem(record: dict) -> str | None:
     if any(_ABSOLUTE_PATH.match(text) for text in _strings(record)):
         return "it holds an absolute path; a record names no file of the machine that wrote it"
-    created = datetime.fromisoformat(record["created_utc"].replace("Z", "+00:00"))
-    if created.tzinfo is None or created > datetime.now(timezone.utc) + CLOCK_SLACK:
-        return f"its date {record['created_utc'][:40]} is in the future"
+    problem = date_problem(record)  # the training records' rule: a real date, at most 10 minutes ahead
+    if problem:
+        return problem
     if record["config"]["profile"] != record["profile"]:
         return "its configuration names another profile than the record"
     seen = set()

@@ -55,6 +55,9 @@ EPOCH_SUM_TOLERANCE_S = 2.0
 EPOCH_SUM_TOLERANCE_FRACTION = 0.02
 # A record dated later than now plus this much is refused: clocks of two machines may disagree a little.
 CLOCK_SKEW = timedelta(minutes=10)
+# A record's date (ISO 8601 with its offset) and the commit it was made at, in training and atlas records alike.
+CREATED_UTC = {"type": "string", "pattern": r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$"}
+GIT_COMMIT = {"type": ["string", "null"], "pattern": "^[0-9a-f]{40}$"}
 
 NAME = {"type": "string", "maxLength": 200}
 TEXT = {"type": "string", "maxLength": 600}
@@ -226,8 +229,8 @@ RECORD = exact_object(
         "fingerprint": SHA256,
         "profile": {"enum": list(PROFILES)},
         "config": CONFIG,
-        "created_utc": {"type": "string", "pattern": r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$"},
-        "git_commit": {"type": ["string", "null"], "pattern": "^[0-9a-f]{40}$"},
+        "created_utc": CREATED_UTC,
+        "git_commit": GIT_COMMIT,
         "git_dirty": OPTIONAL_FLAG,
         "hardware": HARDWARE,
         "versions": {
@@ -264,7 +267,7 @@ def record_problem(record, now: datetime | None = None) -> str | None:
     if error is not None:
         where = "/".join(str(part) for part in error.absolute_path) or "the record"
         return f"does not match the record schema at {where[:80]}: {_short(error)}"
-    return _consistency_problem(record) or _physics_problem(record) or _date_problem(record, now)
+    return _consistency_problem(record) or _physics_problem(record) or date_problem(record, now)
 
 
 def _short(error) -> str:
@@ -325,8 +328,9 @@ def _physics_problem(record: dict) -> str | None:
     return None
 
 
-def _date_problem(record: dict, now: datetime | None) -> str | None:
-    """A record must be dated, and not in the future: a future date would win every choice of the newest record."""
+def date_problem(record: dict, now: datetime | None = None) -> str | None:
+    """A record must be dated, and not in the future: a future date would win every choice of the newest record.
+    Used for training records here and for atlas records (`atlas_schema`)."""
     try:
         created = datetime.fromisoformat(record["created_utc"].replace("Z", "+00:00"))
     except ValueError:

@@ -21,11 +21,11 @@ from pathlib import Path
 
 from filelock import FileLock
 
-from ..errors import StoreError
 from .atlas_schema import MAX_ATLAS_RECORD_BYTES, atlas_record_problem
+from .store import ATLAS_FOLDER_PREFIX as FOLDER_PREFIX
+from .store import writable_store_root
 from .untrusted import read_untrusted_json, scan_folders
 
-FOLDER_PREFIX = "atlas-"
 RECORD_FILE = "record.json"
 STAGING_PREFIX = ".staging-atlas-"
 
@@ -36,13 +36,7 @@ def folder_name(profile: str, fingerprint: str) -> str:
 
 class AtlasStore:
     def __init__(self, root: os.PathLike | str):
-        self.root = Path(root)
-        try:
-            self.root.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise StoreError(f"results directory {self.root}: cannot create it ({error.strerror})") from None
-        if not self.root.is_dir() or not os.access(self.root, os.W_OK | os.X_OK):
-            raise StoreError(f"results directory {self.root}: not a writable directory")
+        self.root = writable_store_root(root)
 
     def folder(self, profile: str, fingerprint: str) -> Path:
         return self.root / folder_name(profile, fingerprint)

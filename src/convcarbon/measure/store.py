@@ -20,26 +20,33 @@ from pathlib import Path
 from filelock import FileLock
 
 from ..errors import StoreError
-from .atlas_store import FOLDER_PREFIX as ATLAS_FOLDER_PREFIX
 from .schema import MAX_RECORD_BYTES, record_problem
 from .untrusted import read_untrusted_json, scan_folders
 
 RECORD_FILE = "record.json"
 CODECARBON_CSV = "emissions.csv"
 STAGING_PREFIX = ".staging-"
+ATLAS_FOLDER_PREFIX = "atlas-"  # atlas records (`atlas_store`) share the folder; not training records
 
 logger = logging.getLogger(__name__)
 
 
+def writable_store_root(root: os.PathLike | str) -> Path:
+    """The results folder, created if missing; one clear error when it cannot be written.
+    Used by `ResultStore` and `atlas_store.AtlasStore`, which share one folder."""
+    root = Path(root)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise StoreError(f"results directory {root}: cannot create it ({error.strerror})") from None
+    if not root.is_dir() or not os.access(root, os.W_OK | os.X_OK):
+        raise StoreError(f"results directory {root}: not a writable directory")
+    return root
+
+
 class ResultStore:
     def __init__(self, root: os.PathLike | str):
-        self.root = Path(root)
-        try:
-            self.root.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise StoreError(f"results directory {self.root}: cannot create it ({error.strerror})") from None
-        if not self.root.is_dir() or not os.access(self.root, os.W_OK | os.X_OK):
-            raise StoreError(f"results directory {self.root}: not a writable directory")
+        self.root = writable_store_root(root)
 
     @staticmethod
     def key(profile: str, fingerprint: str) -> str:

@@ -61,7 +61,7 @@ def test_config_is_frozen_and_serialisable():
     [("epochs", 0), ("batch_size", 0), ("train_images", 70_000), ("validation_split", 1.0), ("measure_power_secs", 0)],
 )
 def test_out_of_range_fields_are_refused(field, value):
-    settings = dict(PROFILES["smoke"], profile="smoke", **{field: value})
+    settings = dict(PROFILES["smoke"].training_settings(), profile="smoke", **{field: value})
     with pytest.raises(ConfigError):
         ExperimentConfig(**settings)
 

@@ -322,12 +322,15 @@ def _add_atlas_command(commands) -> None:
 
 def command_atlas(arguments) -> int:
     from .analyze.atlas import format_atlas, json_points
-    from .measure.atlas_run import run_atlas
+    from .measure.atlas_run import measurement_evidence, run_atlas
     from .measure.atlas_store import AtlasStore
 
     profile = resolve_config(arguments.profile).profile  # the same profiles and default as training
     record, _ = run_atlas(profile, AtlasStore(arguments.results_dir), refresh=arguments.refresh)
-    print(json.dumps(json_points(record), indent=1) if arguments.json else format_atlas(record))
+    if arguments.json:
+        print(json.dumps({**measurement_evidence(record), "points": json_points(record)}, indent=1))
+    else:
+        print(format_atlas(record))
     return 0
 
 

@@ -79,10 +79,62 @@ class ExperimentConfig:
         return dataclasses.asdict(self)
 
 
-PROFILES: dict[str, dict] = {
+@dataclass(frozen=True)
+class AtlasSettings:
+    """How the crossover atlas (book/atlas.md) times one profile's grid.
+
+    The grid: `channel_levels` pairs (channels, picture side) from a network's first layers to its last ones,
+    for each kernel, at batch 1 and at `training_batch`. A point first takes `first_samples` timed samples per
+    layer and pass (after warm-up calls, discarded), each a block of calls lasting at least `min_block_s`; while
+    its interval's spread (highest / lowest of the middle half) stays above `max_spread`, it takes more, up to
+    `max_samples` or until its samples have used `point_budget_s`. A block of points measured while the
+    calibration had drifted more than the bound is measured again, at most `calibration_retries` times.
+    """
+
+    channel_levels: tuple[tuple[int, int], ...]
+    kernels: tuple[int, ...]
+    training_batch: int
+    first_samples: int
+    max_samples: int
+    max_spread: float
+    point_budget_s: float
+    min_block_s: float
+    calibration_retries: int
+    square_sizes: tuple[int, ...]  # the ceilings' matrix products, n x n by n x n (with a convolution-shaped one)
+
+    def to_dict(self) -> dict:
+        return {
+            **dataclasses.asdict(self),
+            "channel_levels": [list(level) for level in self.channel_levels],
+            "kernels": list(self.kernels),
+            "square_sizes": list(self.square_sizes),
+        }
+
+
+@dataclass(frozen=True)
+class Profile:
+    """One named profile: what a training run trains (the fields of ExperimentConfig it sets) and how the
+    atlas times its grid. Each profile is one entry of PROFILES, and nowhere else."""
+
+    epochs: int
+    batch_size: int
+    train_images: int
+    test_images: int
+    repeats: int
+    idle_duration_s: float
+    measure_power_secs: float
+    atlas: AtlasSettings
+
+    def training_settings(self) -> dict:
+        """The ExperimentConfig fields this profile sets."""
+        return {field.name: getattr(self, field.name) for field in dataclasses.fields(self) if field.name != "atlas"}
+
+
+PROFILES: dict[str, Profile] = {
     # The original tutorial's protocol (all data, 25 epochs, batch 250), trained
     # three times per model: the fewest repeats that give a median and a spread.
-    "seed": dict(
+    # The full atlas grid: 8 to 512 channels, kernels 3, 5 and 7.
+    "seed": Profile(
         epochs=25,
         batch_size=250,
         train_images=MNIST_TRAIN_IMAGES,
@@ -90,9 +142,21 @@ PROFILES: dict[str, dict] = {
         repeats=3,
         idle_duration_s=60.0,
         measure_power_secs=5.0,
+        atlas=AtlasSettings(
+            channel_levels=((8, 56), (16, 56), (32, 28), (64, 28), (128, 14), (256, 14), (512, 7)),
+            kernels=(3, 5, 7),
+            training_batch=32,
+            first_samples=5,
+            max_samples=15,
+            max_spread=1.10,
+            point_budget_s=3.0,
+            min_block_s=0.05,
+            calibration_retries=2,
+            square_sizes=(256, 1024, 2048),
+        ),
     ),
-    # All data, few epochs: minutes on a laptop.
-    "quick": dict(
+    # All data, few epochs: minutes on a laptop. A third of the atlas grid's channel levels.
+    "quick": Profile(
         epochs=3,
         batch_size=250,
         train_images=MNIST_TRAIN_IMAGES,
@@ -100,10 +164,22 @@ PROFILES: dict[str, dict] = {
         repeats=2,
         idle_duration_s=20.0,
         measure_power_secs=5.0,
+        atlas=AtlasSettings(
+            channel_levels=((8, 56), (64, 28), (256, 14)),
+            kernels=(3, 5, 7),
+            training_batch=32,
+            first_samples=3,
+            max_samples=9,
+            max_spread=1.15,
+            point_budget_s=1.5,
+            min_block_s=0.03,
+            calibration_retries=1,
+            square_sizes=(256, 1024, 2048),
+        ),
     ),
     # A small subset, two epochs (a warm-up and a steady one), two repeats:
-    # seconds, for tests and CI, yet every part of the method runs.
-    "smoke": dict(
+    # seconds, for tests and CI, yet every part of the method runs (the atlas: two small shapes, one kernel).
+    "smoke": Profile(
         epochs=2,
         batch_size=250,
         train_images=2_000,
@@ -111,6 +187,18 @@ PROFILES: dict[str, dict] = {
         repeats=2,
         idle_duration_s=3.0,
         measure_power_secs=1.0,
+        atlas=AtlasSettings(
+            channel_levels=((8, 28), (64, 14)),
+            kernels=(3,),
+            training_batch=8,
+            first_samples=3,
+            max_samples=6,
+            max_spread=1.25,
+            point_budget_s=0.3,
+            min_block_s=0.01,
+            calibration_retries=1,
+            square_sizes=(256, 1024),
+        ),
     ),
 }
 DEFAULT_PROFILE = "seed"
@@ -128,7 +216,7 @@ def resolve_config(
     profile_name = profile or environ.get("CONVCARBON_PROFILE") or DEFAULT_PROFILE
     if profile_name not in PROFILES:
         raise ConfigError(f"unknown profile {profile_name!r}; choose one of: {', '.join(PROFILES)}")
-    settings = dict(PROFILES[profile_name])
+    settings = PROFILES[profile_name].training_settings()
     if country:
         settings.update(country_iso_code=country.upper(), country_source="--country")
     elif environ.get("CONVCARBON_COUNTRY"):

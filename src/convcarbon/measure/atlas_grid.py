@@ -14,28 +14,15 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from ..architecture import CONV_FILTERS, INPUT_SHAPE, KERNEL_SIZE, POOL_SIZE
-from ..config import PROFILES
+from ..config import PROFILES, AtlasSettings
 from ..costs import conv_output_size
 
 LAYERS = ("Conv2D", "SeparableConv2D")
 PASSES = ("inference", "training")
 BYTES_PER_VALUE = 4  # float32
-BOOK_BATCH = PROFILES["seed"]["batch_size"]
-
-# (channels, picture side) from the first layers of a network to its last ones.
-CHANNEL_LEVELS = {
-    "seed": ((8, 56), (16, 56), (32, 28), (64, 28), (128, 14), (256, 14), (512, 7)),
-    "quick": ((8, 56), (64, 28), (256, 14)),
-    "smoke": ((8, 28), (64, 14)),
-}
-KERNELS = {"seed": (3, 5, 7), "quick": (3, 5, 7), "smoke": (3,)}
-TRAINING_BATCH = {"seed": 32, "quick": 32, "smoke": 8}
-# Timed samples per layer and pass (after the warm-up calls, which are discarded).
-REPEATS = {"seed": 5, "quick": 3, "smoke": 3}
-# A sample times a block of calls lasting at least this long, so that a small layer's time is not the clock's.
-MIN_BLOCK_S = {"seed": 0.05, "quick": 0.03, "smoke": 0.01}
+BOOK_BATCH = PROFILES["seed"].batch_size
 WARM_UP_CALLS = 2
-ATLAS_PROFILES = tuple(CHANNEL_LEVELS)
+ATLAS_PROFILES = tuple(PROFILES)  # each profile's atlas settings are its entry's `atlas` (config.PROFILES)
 
 
 @dataclass(frozen=True)
@@ -108,31 +95,32 @@ def book_shapes(batch: int = BOOK_BATCH) -> list[Shape]:
     return shapes
 
 
+def atlas_settings(profile: str) -> AtlasSettings:
+    """The atlas settings of a profile (config.PROFILES), or a ValueError naming the profiles."""
+    if profile not in PROFILES:
+        raise ValueError(f"unknown atlas profile {profile!r}; choose one of: {', '.join(ATLAS_PROFILES)}")
+    return PROFILES[profile].atlas
+
+
 def grid_shapes(profile: str) -> list[Shape]:
     """Every shape a profile times: the grid (same padding, channels in = channels out), then the book's layers."""
-    if profile not in CHANNEL_LEVELS:
-        raise ValueError(f"unknown atlas profile {profile!r}; choose one of: {', '.join(ATLAS_PROFILES)}")
+    settings = atlas_settings(profile)
     shapes = [
         Shape(channels, channels, kernel, side, side, "same", batch)
-        for batch in (1, TRAINING_BATCH[profile])
-        for kernel in KERNELS[profile]
-        for channels, side in CHANNEL_LEVELS[profile]
+        for batch in (1, settings.training_batch)
+        for kernel in settings.kernels
+        for channels, side in settings.channel_levels
     ]
     return shapes + book_shapes()
 
 
 def atlas_config(profile: str) -> dict:
     """Everything that decides what an atlas run times and how: stored in its record and fingerprinted."""
-    if profile not in CHANNEL_LEVELS:
-        raise ValueError(f"unknown atlas profile {profile!r}; choose one of: {', '.join(ATLAS_PROFILES)}")
+    settings = atlas_settings(profile)
     return {
         "profile": profile,
-        "channel_levels": [list(level) for level in CHANNEL_LEVELS[profile]],
-        "kernels": list(KERNELS[profile]),
-        "batches": [1, TRAINING_BATCH[profile]],
+        **settings.to_dict(),
         "book_batch": BOOK_BATCH,
-        "repeats": REPEATS[profile],
-        "min_block_s": MIN_BLOCK_S[profile],
         "warm_up_calls": WARM_UP_CALLS,
         "seed": 42,
     }

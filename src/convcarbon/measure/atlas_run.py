@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sys
 import time
 from datetime import datetime, timezone
 from importlib import metadata
 
-from .atlas import best_ceilings, machine_ceilings, time_grid
+from .atlas import measure_ceilings, merge_ceilings, recheck_beaten_ceilings, time_grid
+from .atlas_calibration import Calibrator, quietness
 from .atlas_energy import NO_COUNTER_NOTE, find_counter
-from .atlas_grid import atlas_config, grid_shapes
+from .atlas_grid import atlas_config, atlas_settings, grid_shapes
+from .atlas_passes import PASS_RULES
 from .atlas_schema import ATLAS_SCHEMA_VERSION, atlas_record_problem
 from .atlas_store import AtlasStore
 from .hardware import IDENTITY_FIELDS, hardware_info
@@ -51,6 +54,41 @@ def atlas_fingerprint(config: dict, source: str, versions: dict, hardware: dict)
     return hashlib.sha256(json.dumps(inputs, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
+def _measure(profile: str, config: dict, counter, progress) -> dict:
+    """The record's measured parts: the harness, the quietness evidence, the ceilings and the points.
+    The calibration runs first, after each shape and last; the ceilings before and after the grid."""
+    calibrator, shapes, settings = Calibrator(), grid_shapes(profile), atlas_settings(profile)
+    calibrator.calibrate("before")
+    ceilings = measure_ceilings(shapes, settings.square_sizes)
+    points, harness, remeasured = time_grid(shapes, settings, counter, calibrator, config["seed"], progress)
+    after = measure_ceilings(shapes, settings.square_sizes)
+    ceilings = recheck_beaten_ceilings(merge_ceilings(ceilings, after), points)
+    calibrator.calibrate("after")
+    summary = quietness(calibrator.readings, os.cpu_count() or 1, remeasured)
+    return {
+        "harness": harness,
+        "quietness": {**summary, "calibrations": calibrator.readings},
+        "ceilings": ceilings,
+        "points": points,
+    }
+
+
+def measurement_evidence(record: dict) -> dict:
+    """What `atlas --json` shows beside the points: the passes' rule, the harness's cost per call, the
+    quietness evidence and the ceilings. A version-1 atlas stored none of the first three: they are None,
+    and `missing` says so."""
+    evidence = {key: record.get(key) for key in ("passes", "harness", "quietness")}
+    missing = [key for key, value in evidence.items() if value is None]
+    return {
+        "schema_version": record["schema_version"],
+        **evidence,
+        "ceilings": record["ceilings"],
+        "missing": (
+            f"not recorded (atlas schema {record['schema_version']}): {', '.join(missing)}" if missing else None
+        ),
+    }
+
+
 def run_atlas(profile: str, store: AtlasStore, refresh: bool = False, progress=sys.stderr) -> tuple[dict, bool]:
     """(record, reused): the stored atlas of this work, or a new one measured now and stored."""
     config = atlas_config(profile)
@@ -68,9 +106,7 @@ def run_atlas(profile: str, store: AtlasStore, refresh: bool = False, progress=s
         counter, commit = find_counter(), git_commit()  # the commit as the run starts, before any later edit
         start = time.perf_counter()
         try:
-            ceilings = machine_ceilings()
-            points = time_grid(grid_shapes(profile), config, counter, progress)
-            ceilings = best_ceilings(ceilings, machine_ceilings())  # once before the grid and once after
+            measured = _measure(profile, config, counter, progress)
         finally:
             if counter is not None:
                 counter.close()
@@ -94,8 +130,8 @@ def run_atlas(profile: str, store: AtlasStore, refresh: bool = False, progress=s
                 else f"the energy of each block of calls, read on the counter before and after ({counter.name})",
                 "assumed_power_w": None,
             },
-            "ceilings": ceilings,
-            "points": points,
+            "passes": dict(PASS_RULES),
+            **measured,
         }
         if record["git_commit"] is None:
             del record["git_commit"], record["git_dirty"]

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import math
 import re
+import statistics
 
 from .atlas_grid import ATLAS_PROFILES, LAYERS, PASSES, Shape, byte_count, macs
 from .schema import CREATED_UTC, GIT_COMMIT, HARDWARE, date_problem, exact_object  # as in a training record
 
-ATLAS_SCHEMA_VERSION = 1
+ATLAS_SCHEMA_VERSION = 2
+READABLE_SCHEMA_VERSIONS = (1, 2)  # version 1 (before the passes, samples and quietness evidence) stays readable
 MAX_ATLAS_RECORD_BYTES = 4 * 2**20
 MAX_POINTS = 4000
 MAX_SECONDS = 3600.0
@@ -26,6 +28,9 @@ MAX_CHANNELS = 65_536
 MAX_SIDE = 4096
 MAX_BATCH = 65_536
 MAX_KERNEL = 31
+MAX_SAMPLES = 200  # timed samples of one point
+MAX_CALIBRATIONS = 5000
+MAX_CEILING_MEASUREMENTS = 100
 
 NAME = {"type": "string", "maxLength": 200}
 OPTIONAL_NAME = {"type": ["string", "null"], "maxLength": 200}
@@ -34,7 +39,6 @@ SHA256 = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
 SECONDS = {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_SECONDS}
 COUNT = {"type": "integer", "minimum": 1, "maximum": MAX_COUNT}
 RATE = {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_RATE}
-OPTIONAL_INTEGER = {"type": ["integer", "null"], "minimum": -(2**31), "maximum": 2**31}
 OPTIONAL_FLAG = {"type": ["boolean", "null"]}
 
 
@@ -42,7 +46,7 @@ def _whole(minimum: int, maximum: int) -> dict:
     return {"type": "integer", "minimum": minimum, "maximum": maximum}
 
 
-POINT = exact_object(
+POINT_V1 = exact_object(
     {
         "layer": {"enum": list(LAYERS)},
         "channels_in": _whole(1, MAX_CHANNELS),
@@ -64,7 +68,7 @@ POINT = exact_object(
         "energy_j": {"type": ["number", "null"], "minimum": 0, "maximum": 1e6},
     }
 )
-CONFIG = exact_object(
+CONFIG_V1 = exact_object(
     {
         "profile": {"enum": list(ATLAS_PROFILES)},
         "channel_levels": {
@@ -89,7 +93,7 @@ ENERGY = exact_object(
         "assumed_power_w": {"type": "null"},  # the atlas never assumes a wattage
     }
 )
-CEILINGS = exact_object(
+CEILINGS_V1 = exact_object(
     {
         "matmul_size": _whole(1, 1_000_000),
         "matmul_macs_per_s": RATE,
@@ -97,32 +101,138 @@ CEILINGS = exact_object(
         "copy_bytes_per_s": RATE,
     }
 )
+_RECORD_FIELDS = {
+    "kind": {"const": "atlas"},
+    "fingerprint": SHA256,
+    "profile": {"enum": list(ATLAS_PROFILES)},
+    "created_utc": CREATED_UTC,
+    "duration_s": {"type": "number", "exclusiveMinimum": 0, "maximum": 86_400},
+    "git_commit": GIT_COMMIT,
+    "git_dirty": OPTIONAL_FLAG,
+    "hardware": HARDWARE,
+    "versions": {
+        "type": "object",
+        "maxProperties": 20,
+        "propertyNames": {"pattern": "^[a-z_]{1,40}$"},
+        "additionalProperties": {"type": ["string", "null"], "maxLength": 60},
+        "required": ["python", "keras", "keras_backend"],
+    },
+    "source_sha256": SHA256,
+    "energy": ENERGY,
+}
+ATLAS_RECORD_V1 = exact_object(
+    {
+        **_RECORD_FIELDS,
+        "schema_version": {"const": 1},
+        "config": CONFIG_V1,
+        "ceilings": CEILINGS_V1,
+        "points": {"type": "array", "minItems": 4, "maxItems": MAX_POINTS, "items": POINT_V1},
+    },
+    optional=("git_commit", "git_dirty"),
+)
+
+# --- version 2: the passes' rule, every sample, the harness, the ceilings named, the quietness evidence -------
+SAMPLES = {"type": "array", "minItems": 1, "maxItems": MAX_SAMPLES, "items": SECONDS}
+TIMING = {
+    "median_s": SECONDS,
+    "low_s": SECONDS,
+    "high_s": SECONDS,
+    "interval_low_s": SECONDS,
+    "interval_high_s": SECONDS,
+    "samples": _whole(1, MAX_SAMPLES),
+    "samples_s": SAMPLES,
+    "calls_per_sample": _whole(1, 100_000),
+}
+DRIFT = {"type": "number", "minimum": -1, "maximum": 1000}
+POINT = exact_object(
+    {
+        **{key: value for key, value in POINT_V1["properties"].items() if key not in TIMING},
+        **TIMING,
+        "settled": {"type": "boolean"},
+        "calibration_drift": DRIFT,
+    }
+)
+CONFIG = exact_object(
+    {
+        "profile": {"enum": list(ATLAS_PROFILES)},
+        "channel_levels": CONFIG_V1["properties"]["channel_levels"],
+        "kernels": CONFIG_V1["properties"]["kernels"],
+        "training_batch": _whole(1, MAX_BATCH),
+        "book_batch": _whole(1, MAX_BATCH),
+        "first_samples": _whole(1, MAX_SAMPLES),
+        "max_samples": _whole(1, MAX_SAMPLES),
+        "max_spread": {"type": "number", "minimum": 1, "maximum": 100},
+        "point_budget_s": {"type": "number", "minimum": 0, "maximum": 600},
+        "min_block_s": {"type": "number", "minimum": 0, "maximum": 60},
+        "calibration_retries": _whole(0, 100),
+        "square_sizes": {"type": "array", "minItems": 1, "maxItems": 16, "items": _whole(1, 65_536)},
+        "warm_up_calls": _whole(0, 1000),
+        "seed": _whole(0, 2**32),
+    }
+)
+_LIBRARY = exact_object(
+    {
+        "library": NAME,
+        "matmul": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": MAX_CEILING_MEASUREMENTS,
+            "items": exact_object({"m": COUNT, "k": COUNT, "n": COUNT, "macs_per_s": RATE}),
+        },
+        "copy": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": MAX_CEILING_MEASUREMENTS,
+            "items": exact_object({"bytes": COUNT, "bytes_per_s": RATE}),
+        },
+    }
+)
+CEILINGS = exact_object(
+    {
+        "matmul_macs_per_s": RATE,  # the backend's own best: what the roofline draws
+        "copy_bytes_per_s": RATE,
+        "machine_matmul_macs_per_s": RATE,  # NumPy's BLAS: the machine's best
+        "machine_copy_bytes_per_s": RATE,
+        "backend": _LIBRARY,
+        "machine": _LIBRARY,
+    }
+)
+PASSES_RULE = exact_object({"inference": TEXT, "training": TEXT, "harness": TEXT})
+HARNESS = exact_object({pass_name: exact_object(TIMING) for pass_name in PASSES})
+CALIBRATION = exact_object(
+    {
+        "position": {"enum": ["before", "between", "after"]},
+        "duration_s": SECONDS,
+        "drift": DRIFT,
+        "load_average_1m": {"type": ["number", "null"], "minimum": 0, "maximum": 100_000},
+        "steal_fraction": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
+    }
+)
+QUIETNESS = exact_object(
+    {
+        "quiet": {"type": "boolean"},
+        "reasons": {"type": "array", "maxItems": 10, "items": TEXT},
+        "max_drift": DRIFT,
+        "drift_bound": {"type": "number", "minimum": 0, "maximum": 10},
+        "remeasured_blocks": _whole(0, 100_000),
+        "steal_readable": {"type": "boolean"},
+        "calibrations": {"type": "array", "minItems": 2, "maxItems": MAX_CALIBRATIONS, "items": CALIBRATION},
+    }
+)
 ATLAS_RECORD = exact_object(
     {
-        "kind": {"const": "atlas"},
+        **_RECORD_FIELDS,
         "schema_version": {"const": ATLAS_SCHEMA_VERSION},
-        "fingerprint": SHA256,
-        "profile": {"enum": list(ATLAS_PROFILES)},
         "config": CONFIG,
-        "created_utc": CREATED_UTC,
-        "duration_s": {"type": "number", "exclusiveMinimum": 0, "maximum": 86_400},
-        "git_commit": GIT_COMMIT,
-        "git_dirty": OPTIONAL_FLAG,
-        "hardware": HARDWARE,
-        "versions": {
-            "type": "object",
-            "maxProperties": 20,
-            "propertyNames": {"pattern": "^[a-z_]{1,40}$"},
-            "additionalProperties": {"type": ["string", "null"], "maxLength": 60},
-            "required": ["python", "keras", "keras_backend"],
-        },
-        "source_sha256": SHA256,
-        "energy": ENERGY,
+        "passes": PASSES_RULE,
+        "harness": HARNESS,
+        "quietness": QUIETNESS,
         "ceilings": CEILINGS,
         "points": {"type": "array", "minItems": 4, "maxItems": MAX_POINTS, "items": POINT},
     },
     optional=("git_commit", "git_dirty"),
 )
+SCHEMAS = {1: ATLAS_RECORD_V1, 2: ATLAS_RECORD}
 
 _ABSOLUTE_PATH = re.compile(r"^(/|\\|~|[A-Za-z]:[\\/])")
 
@@ -134,9 +244,11 @@ def atlas_record_problem(record) -> str | None:
     non_finite = _non_finite_number(record)
     if non_finite:
         return f"holds {non_finite}, which is not a number a measurement can have"
-    if isinstance(record, dict) and "schema_version" in record and record["schema_version"] != ATLAS_SCHEMA_VERSION:
-        return f"written as atlas schema {str(record['schema_version'])[:20]}; this version reads schema 1"
-    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(ATLAS_RECORD).iter_errors(record))
+    version = record.get("schema_version") if isinstance(record, dict) else None
+    if version not in READABLE_SCHEMA_VERSIONS or isinstance(version, bool):
+        readable = " and ".join(str(number) for number in READABLE_SCHEMA_VERSIONS)
+        return f"written as atlas schema {str(version)[:20]}; this version reads schemas {readable}"
+    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(SCHEMAS[version]).iter_errors(record))
     if error is not None:
         where = "/".join(str(part) for part in error.absolute_path) or "the record"
         message = error.message if len(error.message) <= 160 else error.message[:157] + "..."
@@ -185,14 +297,35 @@ def _consistency_problem(record: dict) -> str | None:
             return f"a point's counts do not follow from its shape ({point['layer']}, {point['pass']})"
         if not point["low_s"] <= point["median_s"] <= point["high_s"]:
             return "a point's median lies outside its range"
+        problem = _samples_problem(point) if "samples_s" in point else None
+        if problem:
+            return problem
         if (record["energy"]["method"] == "none") != (point["energy_j"] is None):
             return "a point's energy disagrees with how the record says energy was obtained"
         key = (tuple(shape_fields.values()), point["layer"], point["pass"])
         if key in seen:
             return "a point appears twice"
         seen.add(key)
+    if "harness" in record:
+        problem = next(filter(None, (_samples_problem(timing) for timing in record["harness"].values())), None)
+        if problem:
+            return f"the harness: {problem}"
     for shape_key, layer, pass_name in seen:
         for other in LAYERS:
             if (shape_key, other, pass_name) not in seen:
                 return f"a shape has {layer} but no {other} for the {pass_name} pass"
+    return None
+
+
+def _samples_problem(timing: dict) -> str | None:
+    """A version-2 timing must follow from its own samples: count, lowest, highest, median and middle interval."""
+    samples = timing["samples_s"]
+    if timing["samples"] != len(samples):
+        return "a timing's sample count differs from its samples"
+    if timing["low_s"] != min(samples) or timing["high_s"] != max(samples):
+        return "a timing's range is not that of its samples"
+    if not math.isclose(timing["median_s"], statistics.median(samples), rel_tol=1e-9):
+        return "a timing's median is not that of its samples"
+    if not timing["low_s"] <= timing["interval_low_s"] <= timing["interval_high_s"] <= timing["high_s"]:
+        return "a timing's interval lies outside its range"
     return None

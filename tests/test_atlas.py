@@ -7,12 +7,14 @@ import json
 import math
 import sys
 import time
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import numpy as np
 import pytest
 
 from convcarbon.analyze import atlas as analysis
+from convcarbon.config import PROFILES
 from convcarbon.measure.atlas_energy import EnergyCounter, measure_block, rapl_counter
 from convcarbon.measure.atlas_grid import Shape, book_shapes, byte_count, grid_shapes, macs
 from convcarbon.measure.atlas_schema import atlas_record_problem
@@ -97,6 +99,21 @@ def test_fit_keeps_the_fixed_cost_from_going_negative():
     assert fixed_s == 0 and slowdown > 0
 
 
+def synthetic_timing(seconds: float) -> dict:
+    """Three samples around `seconds` and what follows from them (their median is `seconds`)."""
+    samples = [seconds * 1.2, seconds, seconds * 0.9]
+    return {
+        "median_s": seconds,
+        "low_s": seconds * 0.9,
+        "high_s": seconds * 1.2,
+        "interval_low_s": seconds * 0.9,
+        "interval_high_s": seconds * 1.2,
+        "samples": 3,
+        "samples_s": samples,
+        "calls_per_sample": 2,
+    }
+
+
 def synthetic_record(standard_s=None, separable_s=None, profile="smoke") -> dict:
     """A valid atlas record of the smoke grid, with times from the given functions of the shape."""
     standard_s = standard_s or (lambda shape, pass_name: 1e-3 + macs(shape, "Conv2D") / 1e10)
@@ -113,19 +130,19 @@ def synthetic_record(standard_s=None, separable_s=None, profile="smoke") -> dict
                         "pass": pass_name,
                         "macs": macs(shape, layer),
                         "bytes": byte_count(shape, layer),
-                        "median_s": seconds,
-                        "low_s": seconds * 0.9,
-                        "high_s": seconds * 1.2,
-                        "samples": 3,
-                        "calls_per_sample": 2,
+                        **synthetic_timing(seconds),
+                        "settled": False,
+                        "calibration_drift": 0.02,
                         "energy_j": None,
                     }
                 )
     from convcarbon.measure.atlas_grid import atlas_config
+    from convcarbon.measure.atlas_passes import PASS_RULES
 
+    calibration = {"position": "before", "duration_s": 1e-3, "drift": 0.0, "load_average_1m": 0.2}
     return {
         "kind": "atlas",
-        "schema_version": 1,
+        "schema_version": 2,
         "fingerprint": "a" * 64,
         "profile": profile,
         "config": atlas_config(profile),
@@ -150,11 +167,35 @@ def synthetic_record(standard_s=None, separable_s=None, profile="smoke") -> dict
         "versions": {"python": "3.11.2", "keras": "3.15.1", "keras_backend": "tensorflow", "tensorflow": "2.21.0"},
         "source_sha256": "c" * 64,
         "energy": {"method": "none", "counter": None, "note": "no counter", "assumed_power_w": None},
+        "passes": dict(PASS_RULES),
+        "harness": {"inference": synthetic_timing(2e-4), "training": synthetic_timing(3e-4)},
+        "quietness": {
+            "quiet": True,
+            "reasons": [],
+            "max_drift": 0.02,
+            "drift_bound": 0.1,
+            "remeasured_blocks": 0,
+            "steal_readable": True,
+            "calibrations": [
+                {**calibration, "steal_fraction": None},
+                {**calibration, "position": "after", "drift": 0.02, "steal_fraction": 0.001},
+            ],
+        },
         "ceilings": {
-            "matmul_size": 2048,
             "matmul_macs_per_s": 5e10,
-            "copy_bytes": 2**28,
             "copy_bytes_per_s": 1e10,
+            "machine_matmul_macs_per_s": 6e10,
+            "machine_copy_bytes_per_s": 1.2e10,
+            "backend": {
+                "library": "tensorflow",
+                "matmul": [{"m": 2048, "k": 2048, "n": 2048, "macs_per_s": 5e10}],
+                "copy": [{"bytes": 2**26, "bytes_per_s": 1e10}],
+            },
+            "machine": {
+                "library": "numpy 2.4.6 (its BLAS)",
+                "matmul": [{"m": 2048, "k": 2048, "n": 2048, "macs_per_s": 6e10}],
+                "copy": [{"bytes": 2**26, "bytes_per_s": 1.2e10}],
+            },
         },
         "points": points,
     }
@@ -446,11 +487,12 @@ def test_an_unknown_atlas_profile_is_one_line_and_stores_nothing(tmp_path, capsy
 @pytest.mark.training
 def test_with_a_counter_each_point_gets_its_energy_per_call(tmp_path, monkeypatch):
     """The counter path, which no machine here can exercise: a fake 10 W counter read on the clock."""
-    from convcarbon.measure import atlas_grid, atlas_run
+    from convcarbon.measure import atlas_run
 
     counter = EnergyCounter("fake 10 W counter", lambda: 10 * time.perf_counter(), min_block_s=0.02)
     monkeypatch.setattr(atlas_run, "find_counter", lambda: counter)
-    monkeypatch.setattr(atlas_grid, "CHANNEL_LEVELS", {**atlas_grid.CHANNEL_LEVELS, "smoke": ((8, 14),)})
+    smoke = PROFILES["smoke"]
+    monkeypatch.setitem(PROFILES, "smoke", replace(smoke, atlas=replace(smoke.atlas, channel_levels=((8, 14),))))
     record, reused = atlas_run.run_atlas("smoke", AtlasStore(tmp_path), progress=None)
     assert not reused and record["energy"]["method"] == "counter" and record["energy"]["counter"] == counter.name
     for point in record["points"]:

@@ -1,0 +1,291 @@
+"""How the atlas times: the calibration's drift on fake clocks, resampling to a settled interval and its bounds,
+the version-2 record (valid, bad values refused, version 1 still read with its evidence missing), the profile
+table, and a second, separately written timing method that the atlas must agree with."""
+
+import copy
+import importlib.util
+from dataclasses import replace
+from pathlib import Path
+
+import jsonschema
+import pytest
+from test_atlas import synthetic_record
+
+from convcarbon.config import PROFILES, AtlasSettings, Profile, resolve_config
+from convcarbon.measure import atlas_schema
+from convcarbon.measure.atlas import convolution_product, is_settled, middle_interval, sample_until_settled
+from convcarbon.measure.atlas_calibration import MAX_DRIFT, Calibrator, cpu_times, drifted, quietness
+from convcarbon.measure.atlas_grid import ATLAS_PROFILES, Shape, atlas_config, grid_shapes
+from convcarbon.measure.atlas_run import measurement_evidence
+from convcarbon.measure.atlas_schema import atlas_record_problem
+from convcarbon.measure.atlas_store import scan_atlas_records
+
+# --- the calibration, on fake clocks ---------------------------------------------------------------------------
+
+
+def fake_calibrator(product_s: list[float], load=0.1, cpu=None) -> Calibrator:
+    """A calibrator whose every product takes the next of `product_s` seconds on a fake clock."""
+    durations, cpu_readings, now = iter(product_s), iter(cpu or []), [0.0]
+
+    def product() -> None:
+        now[0] += next(durations)
+
+    return Calibrator(
+        product=product,
+        clock=lambda: now[0],
+        read_cpu_times=lambda: next(cpu_readings, None),
+        read_load=lambda: load,
+    )
+
+
+def test_a_calibration_is_the_median_of_its_products_and_drift_is_from_the_first():
+    products = [1.0] * 7 + [1.05] * 7 + [1.3, 1.3, 1.3, 1.3, 9.0, 0.1, 0.1]  # the median ignores two outliers
+    calibrator = fake_calibrator(products)
+    first, steady, busy = (calibrator.calibrate(position) for position in ("before", "between", "after"))
+    assert first["duration_s"] == pytest.approx(1.0) and first["drift"] == 0
+    assert steady["drift"] == pytest.approx(0.05) and not drifted(steady)
+    assert busy["drift"] == pytest.approx(0.3) and drifted(busy)
+    assert [reading["position"] for reading in calibrator.readings] == ["before", "between", "after"]
+
+
+def test_steal_is_the_share_since_the_previous_calibration():
+    # (steal, total) jiffies: 10 of 1000 stolen between the first and second reading, 0 of 500 after
+    calibrator = fake_calibrator([1.0] * 21, cpu=[(100, 10_000), (110, 11_000), (110, 11_500)])
+    readings = [calibrator.calibrate("between") for _ in range(3)]
+    assert readings[0]["steal_fraction"] is None  # nothing to compare the first reading with
+    assert readings[1]["steal_fraction"] == pytest.approx(0.01) and readings[2]["steal_fraction"] == 0
+
+
+def test_steal_is_read_from_proc_stat_and_missing_where_it_has_no_steal_column(tmp_path):
+    stat = tmp_path / "stat"
+    stat.write_text("cpu  100 2 30 4000 5 0 1 7 0 0\ncpu0 50 1 15 2000 2 0 0 3 0 0\n")
+    assert cpu_times(stat) == (7, 100 + 2 + 30 + 4000 + 5 + 0 + 1 + 7)
+    stat.write_text("cpu  100 2 30 4000\n")  # an old kernel: no steal column
+    assert cpu_times(stat) is None
+    assert cpu_times(tmp_path / "absent") is None
+
+
+def test_quiet_only_without_drift_load_or_steal_and_each_reason_says_its_numbers():
+    def reading(drift, load=0.2, steal=0.0):
+        return {
+            "position": "between",
+            "duration_s": 1.0,
+            "drift": drift,
+            "load_average_1m": load,
+            "steal_fraction": steal,
+        }
+
+    assert quietness([reading(0.0), reading(0.08)], cpu_count=2, remeasured_blocks=0)["quiet"]
+    busy = quietness([reading(0.0, load=3.5), reading(0.25, steal=0.04)], cpu_count=2, remeasured_blocks=1)
+    assert not busy["quiet"] and busy["remeasured_blocks"] == 1 and busy["max_drift"] == pytest.approx(0.25)
+    assert busy["reasons"] == [
+        f"the calibration drifted by up to +25% (bound {MAX_DRIFT:.0%})",
+        "the load average was 3.5 on 2 logical CPUs as the atlas began",
+        "the hypervisor stole up to 4% of the processor time",
+    ]
+    unknown = quietness([reading(0.0, load=None, steal=None), reading(-0.02, steal=None)], 2, 0)
+    assert unknown["quiet"] and not unknown["steal_readable"]
+
+
+# --- resampling -------------------------------------------------------------------------------------------------
+
+SETTINGS = AtlasSettings(
+    channel_levels=((8, 14),),
+    kernels=(3,),
+    training_batch=2,
+    first_samples=3,
+    max_samples=8,
+    max_spread=1.10,
+    point_budget_s=1.0,
+    min_block_s=0.01,
+    calibration_retries=1,
+    square_sizes=(64,),
+)
+
+
+def fake_sampler(times: dict[str, list[float]], block_s=0.01):
+    """Samples from fixed lists; records the order in which layers were sampled."""
+    order, left = [], {layer: iter(values) for layer, values in times.items()}
+
+    def take(layer: str) -> tuple[float, float]:
+        order.append(layer)
+        return next(left[layer]), block_s
+
+    return take, order
+
+
+def test_middle_interval_drops_outliers_as_samples_come():
+    assert middle_interval([3.0, 1.0, 2.0]) == (1.0, 3.0)  # three samples: their whole range
+    assert middle_interval([1.0, 1.01, 1.02, 1.03, 9.0]) == (1.01, 1.03)  # the outlier is left out
+    assert is_settled([1.0, 1.01, 1.02, 1.03, 9.0], 1.10) and not is_settled([1.0, 1.5, 2.0], 1.10)
+
+
+def test_a_settled_point_takes_only_its_first_samples_interleaved():
+    take, order = fake_sampler({"A": [1.0, 1.01, 1.02], "B": [2.0, 2.02, 2.01]})
+    seconds = sample_until_settled(("A", "B"), take, SETTINGS)
+    assert seconds == {"A": [1.0, 1.01, 1.02], "B": [2.0, 2.02, 2.01]}
+    assert order == ["A", "B", "B", "A", "A", "B"]  # A B, B A, A B: drift falls on both alike
+
+
+def test_resampling_goes_on_until_the_interval_is_tight():
+    # B's third sample is twice too slow; two more samples put it outside the middle half
+    take, order = fake_sampler({"A": [1.0, 1.0, 1.0], "B": [2.0, 2.0, 4.0, 2.0, 2.0]})
+    seconds = sample_until_settled(("A", "B"), take, SETTINGS)
+    assert seconds["A"] == [1.0] * 3 and seconds["B"] == [2.0, 2.0, 4.0, 2.0, 2.0]
+    assert order[6:] == ["B", "B"] and is_settled(seconds["B"], SETTINGS.max_spread)
+
+
+def test_resampling_stops_at_the_sample_limit():
+    noisy = [1.0, 2.0] * 10
+    take, _ = fake_sampler({"A": list(noisy), "B": [1.0] * 20})
+    seconds = sample_until_settled(("A", "B"), take, SETTINGS)
+    assert len(seconds["A"]) == SETTINGS.max_samples and not is_settled(seconds["A"], SETTINGS.max_spread)
+    assert len(seconds["B"]) == SETTINGS.first_samples
+
+
+def test_resampling_stops_at_the_point_budget():
+    take, _ = fake_sampler({"A": [1.0, 2.0] * 10, "B": [1.0] * 20}, block_s=0.3)
+    seconds = sample_until_settled(("A", "B"), take, SETTINGS)
+    assert len(seconds["A"]) == 4  # 4 x 0.3 s reach the 1 s budget, before the limit of 8
+    assert not is_settled(seconds["A"], SETTINGS.max_spread)
+
+
+def test_the_convolution_shaped_product_is_the_layer_as_im2col_and_stays_bounded():
+    shape = Shape(64, 128, 3, 14, 14, "same", 8)
+    assert convolution_product(shape) == (8 * 14 * 14, 9 * 64, 128)
+    m, k, n = convolution_product(Shape(512, 512, 7, 56, 56, "same", 256))
+    assert (k, n) == (49 * 512, 512) and m * k * n <= 2 * 10**10
+
+
+# --- the record -------------------------------------------------------------------------------------------------
+
+
+def _mutated(change):
+    record = synthetic_record()
+    change(record)
+    return record
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda r: r["points"][0].update(samples=4), "sample count differs"),
+        (lambda r: r["points"][0].update(samples_s=[1e-3] * 201, samples=201), "atlas record schema"),
+        (lambda r: r["points"][0]["samples_s"].__setitem__(0, -1.0), "atlas record schema"),
+        (lambda r: r["points"][0]["samples_s"].__setitem__(0, r["points"][0]["median_s"] * 1.1), "range is not"),
+        (lambda r: r["points"][0].update(median_s=r["points"][0]["high_s"]), "median is not"),
+        (lambda r: r["points"][0].update(interval_low_s=r["points"][0]["low_s"] / 2), "interval lies outside"),
+        (lambda r: r["harness"]["training"].update(samples=9), "the harness: a timing's sample count"),
+        (lambda r: r["quietness"]["calibrations"][1].update(steal_fraction=1.5), "atlas record schema"),
+        (lambda r: r["quietness"]["calibrations"][1].update(position="during"), "atlas record schema"),
+        (lambda r: r["quietness"]["calibrations"].pop(), "atlas record schema"),
+        (lambda r: r["quietness"].update(reasons=["x" * 700]), "atlas record schema"),
+        (lambda r: r.pop("harness"), "atlas record schema"),
+        (lambda r: r.pop("quietness"), "atlas record schema"),
+        (lambda r: r["ceilings"]["backend"].update(matmul=[]), "atlas record schema"),
+        (lambda r: r["ceilings"].update(matmul_size=2048), "atlas record schema"),  # a version-1 field
+        (lambda r: r["passes"].update(training="<b>" * 300), "atlas record schema"),
+        (lambda r: r.update(schema_version=True), "atlas schema True"),
+    ],
+)
+def test_bad_version_2_records_are_refused(change, message):
+    problem = atlas_record_problem(_mutated(change))
+    assert problem is not None and message in problem
+
+
+def test_the_committed_version_1_atlases_stay_readable_with_their_evidence_missing():
+    records, skipped = scan_atlas_records(Path(__file__).resolve().parents[1] / "book" / "records")
+    assert not skipped and records and {record["schema_version"] for record in records} == {1}
+    evidence = measurement_evidence(records[0])
+    assert evidence["harness"] is None and evidence["quietness"] is None and evidence["passes"] is None
+    assert evidence["missing"] == "not recorded (atlas schema 1): passes, harness, quietness"
+    version_1_with_samples = copy.deepcopy(records[0])
+    version_1_with_samples["points"][0]["samples_s"] = [1.0]
+    assert "atlas record schema" in atlas_record_problem(version_1_with_samples)  # no version-2 field in version 1
+
+
+def test_a_version_2_record_shows_its_evidence():
+    evidence = measurement_evidence(synthetic_record())
+    assert evidence["missing"] is None and evidence["quietness"]["quiet"]
+    assert evidence["harness"]["training"]["median_s"] == pytest.approx(3e-4)
+    assert "gradients of its weights and of its input" in evidence["passes"]["training"]
+    assert evidence["ceilings"]["machine"]["library"].startswith("numpy")
+    assert not hasattr(atlas_schema, "OPTIONAL_INTEGER")
+
+
+# --- the profile table ------------------------------------------------------------------------------------------
+
+
+def test_each_profile_is_one_typed_entry_holding_its_atlas_settings():
+    assert tuple(PROFILES) == ATLAS_PROFILES
+    for name, profile in PROFILES.items():
+        assert isinstance(profile, Profile) and isinstance(profile.atlas, AtlasSettings)
+        config = resolve_config(name, environ={})
+        assert (config.epochs, config.batch_size, config.repeats) == (
+            profile.epochs,
+            profile.batch_size,
+            profile.repeats,
+        )
+        atlas = atlas_config(name)
+        assert atlas["first_samples"] == profile.atlas.first_samples <= profile.atlas.max_samples
+        assert atlas["channel_levels"] == [list(level) for level in profile.atlas.channel_levels]
+        assert jsonschema.Draft202012Validator(atlas_schema.CONFIG).is_valid(atlas)
+    with pytest.raises(ValueError, match="unknown atlas profile 'huge'"):
+        atlas_config("huge")
+
+
+def test_a_change_to_a_profile_entry_changes_its_grid(monkeypatch):
+    smoke = PROFILES["smoke"]
+    monkeypatch.setitem(PROFILES, "smoke", replace(smoke, atlas=replace(smoke.atlas, kernels=(3, 5))))
+    assert {shape.kernel for shape in grid_shapes("smoke") if shape.book_layer is None} == {3, 5}
+
+
+# --- a second method ----------------------------------------------------------------------------------------------
+
+SECOND_METHOD_RATIO_FACTOR = 2.0
+SECOND_METHOD_TIME_FACTOR = 3.0
+
+
+def _plain_timing():
+    """The bench script's plain method (bench/atlas_agreement.py), loaded by its path."""
+    path = Path(__file__).resolve().parents[1] / "bench" / "atlas_agreement.py"
+    spec = importlib.util.spec_from_file_location("atlas_agreement", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.plain_time_s
+
+
+@pytest.mark.training
+def test_the_atlas_agrees_with_a_separately_written_timing():
+    """The atlas's time_shape against raw-TensorFlow functions timed with perf_counter, on three small shapes.
+
+    The factors are generous (the ratio within 2x, the standard layer's time within 3x, where the issue's
+    experiment on a quiet machine asks 1.5x and 2x): up to eight sessions share this 2-core machine, so one
+    method may run in a busy second and the other in a quiet one. A wrong pass (a missing gradient, an
+    optimizer step, a harness that dominates) moves these ratios by more than that at these sizes."""
+    import keras
+    import numpy as np
+
+    from convcarbon.measure.atlas import time_shape
+
+    plain_time_s = _plain_timing()
+    shapes = [
+        Shape(8, 8, 3, 28, 28, "same", 8),
+        Shape(32, 32, 3, 14, 14, "same", 8),
+        Shape(32, 64, 3, 13, 13, "valid", 32, book_layer="conv_2"),
+    ]
+    keras.utils.set_random_seed(0)
+    for shape in shapes:
+        points = {
+            (p["layer"], p["pass"]): p["median_s"] for p in time_shape(shape, SETTINGS, None, np.random.default_rng(0))
+        }
+        for pass_name in ("inference", "training"):
+            plain = {layer: plain_time_s(shape, layer, pass_name) for layer in ("Conv2D", "SeparableConv2D")}
+            atlas_ratio = points[("SeparableConv2D", pass_name)] / points[("Conv2D", pass_name)]
+            plain_ratio = plain["SeparableConv2D"] / plain["Conv2D"]
+            where = f"{shape}, {pass_name}: atlas ratio {atlas_ratio:.2f}, plain {plain_ratio:.2f}"
+            assert 1 / SECOND_METHOD_RATIO_FACTOR <= atlas_ratio / plain_ratio <= SECOND_METHOD_RATIO_FACTOR, where
+            standard = points[("Conv2D", pass_name)] / plain["Conv2D"]
+            assert 1 / SECOND_METHOD_TIME_FACTOR <= standard <= SECOND_METHOD_TIME_FACTOR, (
+                f"{where}; standard {standard:.2f}"
+            )

@@ -134,6 +134,7 @@ def synthetic_record(standard_s=None, separable_s=None, profile="smoke") -> dict
                         "settled": False,
                         "calibration_drift": 0.02,
                         "energy_j": None,
+                        "energy_samples_j": None,
                     }
                 )
     from convcarbon.measure.atlas_grid import atlas_config
@@ -318,6 +319,7 @@ def _mutated(change):
         (lambda r: r["points"].pop(0), "but no Conv2D"),
         (lambda r: r["points"].append(copy.deepcopy(r["points"][0])), "appears twice"),
         (lambda r: r["points"][0].update(energy_j=3.0), "energy disagrees"),
+        (lambda r: r["points"][0].update(energy_j=3.0, energy_samples_j=[3.0] * 3), "energy disagrees"),
         (lambda r: r.update(schema_version=99), "atlas schema 99"),
     ],
 )
@@ -369,8 +371,16 @@ def test_smoke_atlas_end_to_end_then_reused(tmp_path, capsys):
 
     assert main(["atlas", "--profile", "smoke", "--json", "--results-dir", str(tmp_path)]) == 0
     first = capsys.readouterr()
-    points = json.loads(first.out)
+    shown = json.loads(first.out)
+    points = shown["points"]
     assert len(points) == len(grid_shapes("smoke")) * 4
+    # beside the points: the passes' rule, the harness's own cost per call, the quietness evidence, the ceilings
+    assert shown["schema_version"] == 2 and shown["missing"] is None and "input" in shown["passes"]["training"]
+    assert all(shown["harness"][pass_name]["median_s"] > 0 for pass_name in ("inference", "training"))
+    calibrations = shown["quietness"]["calibrations"]
+    assert calibrations[0]["position"] == "before" and calibrations[-1]["position"] == "after"
+    assert len(calibrations) >= len(grid_shapes("smoke")) + 2 and isinstance(shown["quietness"]["quiet"], bool)
+    assert shown["ceilings"]["machine"]["library"].startswith("numpy") and shown["ceilings"]["backend"]["library"]
     for point in points:
         assert point["low_s"] <= point["median_s"] <= point["high_s"] and point["median_s"] > 0
         assert point["macs"] == macs(
@@ -379,6 +389,8 @@ def test_smoke_atlas_end_to_end_then_reused(tmp_path, capsys):
     records, skipped = scan_atlas_records(tmp_path)
     assert len(records) == 1 and not skipped
     assert records[0]["energy"]["method"] in ("none", "counter") and records[0]["ceilings"]["matmul_macs_per_s"] > 0
+    for point in records[0]["points"]:  # every sample is stored, and the point follows from them
+        assert point["samples"] == len(point["samples_s"]) >= 3 and point["low_s"] == min(point["samples_s"])
     assert main(["atlas", "--profile", "smoke", "--results-dir", str(tmp_path)]) == 0
     second = capsys.readouterr()
     assert "atlas: reusing" in second.err and "crossover" in second.out
@@ -498,6 +510,7 @@ def test_with_a_counter_each_point_gets_its_energy_per_call(tmp_path, monkeypatc
     for point in record["points"]:
         # each sample's energy and time come from the same block: 10 W x the time per call, up to the median's pick
         assert point["energy_j"] == pytest.approx(10 * point["median_s"], rel=0.5)
+        assert len(point["energy_samples_j"]) == point["samples"]
     assert atlas_record_problem({key: value for key, value in record.items() if key != "path"}) is None
     pairs = analysis.pairs_frame(record)
     assert pairs["energy_ratio"].notna().all()

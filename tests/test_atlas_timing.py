@@ -176,6 +176,8 @@ def _mutated(change):
         (lambda r: r["points"][0].update(median_s=r["points"][0]["high_s"]), "median is not"),
         (lambda r: r["points"][0].update(interval_low_s=r["points"][0]["low_s"] / 2), "interval lies outside"),
         (lambda r: r["harness"]["training"].update(samples=9), "the harness: a timing's sample count"),
+        (lambda r: r["points"][0].update(energy_j=3.0, energy_samples_j=[3.0]), "one energy sample per time sample"),
+        (lambda r: r["points"][0].update(energy_j=3.0, energy_samples_j=[1.0, 2.0, 9.0]), "not the median"),
         (lambda r: r["quietness"]["calibrations"][1].update(steal_fraction=1.5), "atlas record schema"),
         (lambda r: r["quietness"]["calibrations"][1].update(position="during"), "atlas record schema"),
         (lambda r: r["quietness"]["calibrations"].pop(), "atlas record schema"),

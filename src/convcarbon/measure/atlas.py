@@ -311,6 +311,7 @@ def time_shape(
                     "settled": is_settled(seconds[layer], settings.max_spread),
                     "calls_per_sample": calls[layer],
                     "energy_j": statistics.median(joules[layer]) if joules[layer] else None,
+                    "energy_samples_j": joules[layer] or None,  # per call, one per sample, where a counter read
                 }
             )
     return points

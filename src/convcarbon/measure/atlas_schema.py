@@ -149,6 +149,12 @@ POINT = exact_object(
         **{key: value for key, value in POINT_V1["properties"].items() if key not in TIMING},
         **TIMING,
         "settled": {"type": "boolean"},
+        "energy_samples_j": {
+            "type": ["array", "null"],
+            "minItems": 1,
+            "maxItems": MAX_SAMPLES,
+            "items": {"type": "number", "minimum": 0, "maximum": 1e6},
+        },
         "calibration_drift": DRIFT,
     }
 )
@@ -300,6 +306,11 @@ def _consistency_problem(record: dict) -> str | None:
         problem = _samples_problem(point) if "samples_s" in point else None
         if problem:
             return problem
+        if point.get("energy_samples_j") is not None and (
+            len(point["energy_samples_j"]) != point["samples"]
+            or not math.isclose(point["energy_j"], statistics.median(point["energy_samples_j"]), rel_tol=1e-9)
+        ):
+            return "a point's energy is not the median of one energy sample per time sample"
         if (record["energy"]["method"] == "none") != (point["energy_j"] is None):
             return "a point's energy disagrees with how the record says energy was obtained"
         key = (tuple(shape_fields.values()), point["layer"], point["pass"])

@@ -119,7 +119,8 @@ def atlas_config(profile: str) -> dict:
     settings = atlas_settings(profile)
     return {
         "profile": profile,
-        **settings.to_dict(),
+        **{key: value for key, value in settings.to_dict().items() if key != "training_batch"},
+        "batches": [1, settings.training_batch],  # the grid's batches, as the pages read them
         "book_batch": BOOK_BATCH,
         "warm_up_calls": WARM_UP_CALLS,
         "seed": 42,

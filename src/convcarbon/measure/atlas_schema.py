@@ -163,7 +163,7 @@ CONFIG = exact_object(
         "profile": {"enum": list(ATLAS_PROFILES)},
         "channel_levels": CONFIG_V1["properties"]["channel_levels"],
         "kernels": CONFIG_V1["properties"]["kernels"],
-        "training_batch": _whole(1, MAX_BATCH),
+        "batches": CONFIG_V1["properties"]["batches"],
         "book_batch": _whole(1, MAX_BATCH),
         "first_samples": _whole(1, MAX_SAMPLES),
         "max_samples": _whole(1, MAX_SAMPLES),

@@ -12,8 +12,17 @@ import pytest
 from test_atlas import synthetic_record
 
 from convcarbon.config import PROFILES, AtlasSettings, Profile, resolve_config
+from convcarbon.measure import atlas as atlas_module
 from convcarbon.measure import atlas_schema
-from convcarbon.measure.atlas import convolution_product, is_settled, middle_interval, sample_until_settled
+from convcarbon.measure.atlas import (
+    convolution_product,
+    is_settled,
+    merge_ceilings,
+    middle_interval,
+    recheck_beaten_ceilings,
+    sample_until_settled,
+    summarize_ceilings,
+)
 from convcarbon.measure.atlas_calibration import MAX_DRIFT, Calibrator, cpu_times, drifted, quietness
 from convcarbon.measure.atlas_grid import ATLAS_PROFILES, Shape, atlas_config, grid_shapes
 from convcarbon.measure.atlas_schema import atlas_record_problem
@@ -154,6 +163,56 @@ def test_the_convolution_shaped_product_is_the_layer_as_im2col_and_stays_bounded
     assert convolution_product(shape) == (8 * 14 * 14, 9 * 64, 128)
     m, k, n = convolution_product(Shape(512, 512, 7, 56, 56, "same", 256))
     assert (k, n) == (49 * 512, 512) and m * k * n <= 2 * 10**10
+
+
+def _library(library, macs_per_s, bytes_per_s):
+    return {
+        "library": library,
+        "matmul": [{"m": 64, "k": 64, "n": 64, "macs_per_s": macs_per_s}],
+        "copy": [{"bytes": 2**20, "bytes_per_s": bytes_per_s}],
+    }
+
+
+def test_the_roofline_draws_the_backends_best_and_the_machines_best_is_numpys():
+    before = summarize_ceilings(_library("tensorflow", 4e10, 1e10), _library("numpy", 6e10, 2e10))
+    after = summarize_ceilings(_library("tensorflow", 5e10, 0.8e10), _library("numpy", 5e10, 2.5e10))
+    merged = merge_ceilings(before, after)
+    assert (merged["matmul_macs_per_s"], merged["copy_bytes_per_s"]) == (5e10, 1e10)  # the best of both runs
+    assert (merged["machine_matmul_macs_per_s"], merged["machine_copy_bytes_per_s"]) == (6e10, 2.5e10)
+    assert len(merged["backend"]["matmul"]) == 2 and merged["machine"]["library"] == "numpy"
+
+
+class _FakeLibrary:
+    """Stands in for the backend: a product of the point's own size reaches 2e10 MAC/s, a copy 3e10 B/s."""
+
+    measured = []
+
+    def __init__(self, backend):
+        assert backend
+
+    def matmul(self, m, k, n):
+        self.measured.append(("matmul", m, k, n))
+        return {"m": m, "k": k, "n": n, "macs_per_s": 2e10}
+
+    def copy(self, values):
+        self.measured.append(("copy", values))
+        return {"bytes": 8 * values, "bytes_per_s": 3e10}
+
+
+def test_a_ceiling_that_a_point_beats_is_measured_again_at_that_points_size(monkeypatch):
+    monkeypatch.setattr(atlas_module, "_Library", _FakeLibrary)
+    _FakeLibrary.measured = []
+    ceilings = summarize_ceilings(_library("tensorflow", 1e10, 1e10), _library("numpy", 1e10, 1e10))
+    point = synthetic_record()["points"][0]
+    shape = Shape(**{key: point[key] for key in Shape.__dataclass_fields__})
+    slow = {**point, "median_s": point["macs"] / 1e9}  # 1e9 MAC/s and a few bytes per second: under both
+    assert recheck_beaten_ceilings(ceilings, [slow]) is ceilings and _FakeLibrary.measured == []
+    fast = {**point, "median_s": point["macs"] / 1.5e10}  # beats the 1e10 MAC/s product
+    fast["median_s"] = min(fast["median_s"], point["bytes"] / 1.2e10)  # and the copy
+    checked = recheck_beaten_ceilings(ceilings, [fast])
+    assert ("matmul", *convolution_product(shape)) in _FakeLibrary.measured
+    assert checked["matmul_macs_per_s"] == 2e10 and checked["copy_bytes_per_s"] == 3e10
+    assert checked["machine"] == ceilings["machine"]  # NumPy's measurements are left as they were
 
 
 # --- the record -------------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import re
 
+from ..safe import NO_CONTROL_PATTERN
 from .atlas_grid import ATLAS_PROFILES, LAYERS, PASSES, Shape, byte_count, macs
 from .schema import CREATED_UTC, GIT_COMMIT, HARDWARE, date_problem, exact_object  # as in a training record
 
@@ -28,7 +29,7 @@ MAX_BATCH = 65_536
 MAX_KERNEL = 31
 
 NAME = {"type": "string", "maxLength": 200}
-OPTIONAL_NAME = {"type": ["string", "null"], "maxLength": 200}
+OPTIONAL_NAME = {"type": ["string", "null"], "maxLength": 200, "pattern": NO_CONTROL_PATTERN}
 TEXT = {"type": "string", "maxLength": 600}
 SHA256 = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
 SECONDS = {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_SECONDS}
@@ -113,7 +114,7 @@ ATLAS_RECORD = exact_object(
             "type": "object",
             "maxProperties": 20,
             "propertyNames": {"pattern": "^[a-z_]{1,40}$"},
-            "additionalProperties": {"type": ["string", "null"], "maxLength": 60},
+            "additionalProperties": {"type": ["string", "null"], "maxLength": 60, "pattern": NO_CONTROL_PATTERN},
             "required": ["python", "keras", "keras_backend"],
         },
         "source_sha256": SHA256,

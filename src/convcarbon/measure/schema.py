@@ -19,6 +19,7 @@ from datetime import datetime, timedelta, timezone
 
 from ..architecture import ARCHITECTURES, DISPLAY_NAMES
 from ..config import MAX_PUE, MAX_REPEATS, PROFILES
+from ..safe import NO_CONTROL_PATTERN
 from .anatomy_schema import ANATOMY_KEYS, anatomy_problem, anatomy_properties
 
 MAX_RECORD_BYTES = 5 * 2**20
@@ -59,9 +60,10 @@ CLOCK_SKEW = timedelta(minutes=10)
 CREATED_UTC = {"type": "string", "pattern": r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$"}
 GIT_COMMIT = {"type": ["string", "null"], "pattern": "^[0-9a-f]{40}$"}
 
-NAME = {"type": "string", "maxLength": 200}
+# A name (a CPU, a country, a version) holds no control character, nothing that reorders or hides text.
+NAME = {"type": "string", "maxLength": 200, "pattern": NO_CONTROL_PATTERN}
 TEXT = {"type": "string", "maxLength": 600}
-OPTIONAL_NAME = {"type": ["string", "null"], "maxLength": 200}
+OPTIONAL_NAME = {"type": ["string", "null"], "maxLength": 200, "pattern": NO_CONTROL_PATTERN}
 OPTIONAL_TEXT = {"type": ["string", "null"], "maxLength": 600}
 SHA256 = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
 FLAG = {"type": "boolean"}
@@ -236,7 +238,8 @@ RECORD = exact_object(
         "versions": {
             "type": "object",
             "maxProperties": 20,
-            "additionalProperties": {"type": ["string", "null"], "maxLength": 60},
+            "propertyNames": {"pattern": NO_CONTROL_PATTERN},
+            "additionalProperties": {"type": ["string", "null"], "maxLength": 60, "pattern": NO_CONTROL_PATTERN},
             "required": ["python", "keras", "keras_backend", "codecarbon"],
         },
         "source_sha256": SHA256,

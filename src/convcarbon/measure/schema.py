@@ -221,10 +221,19 @@ CONFIG = {
         "pue": _bounded(1, MAX_PUE),
         "measure_power_secs": _bounded(MIN_DURATION_S, MAX_DURATION_S),
     },
-    "additionalProperties": {"type": ["string", "number", "boolean", "null"], "maxLength": 200},
+    "additionalProperties": {
+        "type": ["string", "number", "boolean", "null"],
+        "maxLength": 200,
+        "pattern": NO_CONTROL_PATTERN,
+    },
 }
 # The dataset is named by its file name or as the Keras download: never a path of the machine that made the record.
-DATASET_SOURCE = {"type": "string", "maxLength": 200, "pattern": "^[^/\\\\:~]+$"}
+DATASET_SOURCE = {
+    "type": "string",
+    "maxLength": 200,
+    "pattern": "^[^/\\\\:~]+$",
+    "allOf": [{"pattern": NO_CONTROL_PATTERN}],
+}
 RECORD = exact_object(
     {
         "schema_version": {"const": SCHEMA_VERSION},

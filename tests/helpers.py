@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -148,9 +149,19 @@ HOSTILE_RECORD = "seed-hostile-contributor"
 INVALID_RECORD = '<img src=x onerror="window.__pwned=3">'
 
 
+# Files outside the book that links in a committed record folder point at: never read, never published.
+LINKED_RECORD = "seed-linked-record"
+LINKED_SECRET = "runner-token-linked-csv-4242"
+LINKED_CPU = "Linked Record CPU 4242"
+
+
 def plant_hostile_records(records_dir: Path, created_utc: str | None = None) -> None:
     """Commit HOSTILE_RECORD (valid, markup everywhere) and INVALID_RECORD (invalid) under `records_dir`; with
-    `created_utc` (newer than every committed seed record), the hostile record becomes the book's reference."""
+    `created_utc` (newer than every committed seed record), the hostile record becomes the book's reference.
+
+    The hostile record's emissions.csv is a link to a file outside the book holding LINKED_SECRET, and
+    LINKED_RECORD's record.json a link to a valid record outside it (of LINKED_CPU, newer than the hostile one):
+    neither may be read, and so neither published."""
     hostile = hostile_record() if created_utc is None else {**hostile_record(), "created_utc": created_utc}
     for name, record in (
         (HOSTILE_RECORD, hostile),
@@ -158,6 +169,17 @@ def plant_hostile_records(records_dir: Path, created_utc: str | None = None) -> 
     ):
         (records_dir / name).mkdir(parents=True)
         (records_dir / name / "record.json").write_text(json.dumps(record))
+    book = records_dir.parents[1]
+    outside = book.parent / f"{book.name}-outside"  # beside the book's copy, not in it
+    outside.mkdir()
+    (outside / "linked-secret.csv").write_text(f"timestamp,energy_consumed\n{LINKED_SECRET},1\n")
+    (records_dir / HOSTILE_RECORD / "emissions.csv").symlink_to(outside / "linked-secret.csv")
+    linked = paired_record([0.01, 0.011, 0.012], [0.009, 0.0095, 0.01], cpu=LINKED_CPU, fingerprint="5e" * 32)
+    created = datetime.fromisoformat(hostile["created_utc"]) + timedelta(seconds=30)  # newer, not in the future
+    linked["created_utc"] = created.isoformat(timespec="seconds")
+    (outside / "linked-record.json").write_text(json.dumps(linked))
+    (records_dir / LINKED_RECORD).mkdir()
+    (records_dir / LINKED_RECORD / "record.json").symlink_to(outside / "linked-record.json")
 
 
 def write_record(root: Path, record: dict, name: str | None = None, csv: str | None = "timestamp,energy_consumed\n"):

@@ -61,12 +61,12 @@ def test_figure_text_escapes_mathtext():
 # ---- The terminal and CSV (issue 21): one type, every control and invisible character shown as its escape ----
 
 # ANSI (CSI, OSC), C0 and C1 controls, DEL, line breaks, bidirectional overrides and isolates, zero-width ones.
-TERMINAL_HOSTILE = "\x1b[31m\x1b]0;title\x07\x00\x08\x7f\x85\x9b\u202e\u2066\u200b\ufeff\r\n"
-TERMINAL_HOSTILE_SHOWN = "\\x1b[31m\\x1b]0;title\\x07\\x00\\x08\\x7f\\x85\\x9b\\u202e\\u2066\\u200b\\ufeff\\x0d\\x0a"
+CONTROLS = "\x1b[31m\x1b]0;title\x07\x00\x08\x7f\x85\x9b\u202e\u2066\u200b\ufeff\r\n"
+CONTROLS_SHOWN = "\\x1b[31m\\x1b]0;title\\x07\\x00\\x08\\x7f\\x85\\x9b\\u202e\\u2066\\u200b\\ufeff\\x0d\\x0a"
 
 
 def test_terminal_text_shows_every_control_and_invisible_character_as_its_escape():
-    assert terminal_text(TERMINAL_HOSTILE) == TERMINAL_HOSTILE_SHOWN
+    assert terminal_text(CONTROLS) == CONTROLS_SHOWN
     assert terminal_text("Intel(R) Xeon(R) — 2.2 GHz, Zürich") == "Intel(R) Xeon(R) — 2.2 GHz, Zürich"
     assert terminal_text("\U000e0041") == "\\U000e0041"  # an invisible tag character beyond the BMP
 
@@ -74,7 +74,7 @@ def test_terminal_text_shows_every_control_and_invisible_character_as_its_escape
 def test_terminal_text_is_cut_between_escapes_and_leaves_terminal_text_as_it_is():
     cut = terminal_text("x" * 8 + "\x1b" * 5, max_length=12)
     assert cut == "xxxxxxxx…" and len(cut) <= 12  # never half an escape
-    assert terminal_text(terminal_text(TERMINAL_HOSTILE)) == TERMINAL_HOSTILE_SHOWN
+    assert terminal_text(terminal_text(CONTROLS)) == CONTROLS_SHOWN
 
 
 def test_terminal_lines_let_no_string_start_a_line_of_its_own():
@@ -85,8 +85,8 @@ def test_terminal_lines_let_no_string_start_a_line_of_its_own():
 def test_only_terminal_text_is_printed(capsys):
     with pytest.raises(TypeError, match="only safe.TerminalText is printed"):
         show("a plain string")
-    show(terminal_text(TERMINAL_HOSTILE))
-    assert capsys.readouterr().out == TERMINAL_HOSTILE_SHOWN + "\n"
+    show(terminal_text(CONTROLS))
+    assert capsys.readouterr().out == CONTROLS_SHOWN + "\n"
 
 
 @pytest.mark.parametrize(

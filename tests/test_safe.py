@@ -117,7 +117,11 @@ def test_names_with_control_or_bidirectional_characters_are_refused_by_both_sche
     for value in ("CPU\x1b[31m", "CPU\u202e", "CPU\x85", "CPU\u2066"):
         record = valid_record()
         record["hardware"]["cpu_model"] = value
-        assert "does not match the record schema at hardware/cpu_model" in record_problem(record)
+        problem = record_problem(record)
+        assert problem == (
+            "does not match the record schema at hardware/cpu_model: "
+            "a name may hold no control character and nothing that reorders or hides text"
+        )
         record = valid_record()
         record["versions"]["keras_backend"] = value
         assert "does not match the record schema at versions/keras_backend" in record_problem(record)

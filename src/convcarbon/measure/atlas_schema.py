@@ -15,7 +15,14 @@ import re
 
 from ..safe import NO_CONTROL_PATTERN
 from .atlas_grid import ATLAS_PROFILES, LAYERS, PASSES, Shape, byte_count, macs
-from .schema import CREATED_UTC, GIT_COMMIT, HARDWARE, date_problem, exact_object  # as in a training record
+from .schema import (  # as in a training record
+    CREATED_UTC,
+    GIT_COMMIT,
+    HARDWARE,
+    date_problem,
+    exact_object,
+    short_message,
+)
 
 ATLAS_SCHEMA_VERSION = 1
 MAX_ATLAS_RECORD_BYTES = 4 * 2**20
@@ -140,8 +147,7 @@ def atlas_record_problem(record) -> str | None:
     error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(ATLAS_RECORD).iter_errors(record))
     if error is not None:
         where = "/".join(str(part) for part in error.absolute_path) or "the record"
-        message = error.message if len(error.message) <= 160 else error.message[:157] + "..."
-        return f"does not match the atlas record schema at {where[:80]}: {message}"
+        return f"does not match the atlas record schema at {where[:80]}: {short_message(error)}"
     return _consistency_problem(record)
 
 

@@ -278,12 +278,16 @@ def record_problem(record, now: datetime | None = None) -> str | None:
     error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(RECORD).iter_errors(record))
     if error is not None:
         where = "/".join(str(part) for part in error.absolute_path) or "the record"
-        return f"does not match the record schema at {where[:80]}: {_short(error)}"
+        return f"does not match the record schema at {where[:80]}: {short_message(error)}"
     return _consistency_problem(record) or _physics_problem(record) or date_problem(record, now)
 
 
-def _short(error) -> str:
-    """The validator's message without echoing a long or hostile value back at length."""
+def short_message(error) -> str:
+    """The validator's message without echoing a long or hostile value back at length, and in words where
+    a name holds a control character (the pattern itself says nothing to a reader).
+    Used here and by `atlas_schema`."""
+    if error.validator == "pattern" and error.validator_value == NO_CONTROL_PATTERN:
+        return "a name may hold no control character and nothing that reorders or hides text"
     message = error.message
     return message if len(message) <= 160 else message[:157] + "..."
 

@@ -9,8 +9,8 @@ that the separable/standard time ratios agree within 1.5x and the standard layer
 
     PYTHONPATH=src .venv/bin/python bench/atlas_agreement.py [--profile quick] [--out FILE]
 
-Not a test: it prints what agreed. The test suite runs `plain_time_s` on a few small shapes
-(tests/test_atlas_timing.py).
+Not a test: it prints what agreed. The test suite alternates `plain_sampler`'s blocks with the atlas's on
+a few small shapes (tests/test_atlas_timing.py).
 """
 
 from __future__ import annotations
@@ -72,22 +72,30 @@ def plain_function(shape, layer: str, pass_name: str):
     return forward if pass_name == "inference" else training
 
 
-def plain_time_s(shape, layer: str, pass_name: str, samples: int = 5, min_block_s: float = 0.02) -> float:
-    """The median over `samples` blocks of the seconds per call (after two discarded calls)."""
+def plain_sampler(shape, layer: str, pass_name: str, min_block_s: float = 0.02):
+    """A function that times one block of calls of the layer's pass and returns its seconds per call
+    (compiled and warmed up here: two discarded calls)."""
     call = plain_function(shape, layer, pass_name)
     for _ in range(2):
         _done(call())
     start = time.perf_counter()
     _done(call())
     count = max(1, int(min_block_s / max(time.perf_counter() - start, 1e-7)) + 1)
-    seconds = []
-    for _ in range(samples):
+
+    def sample() -> float:
         start = time.perf_counter()
         for _ in range(count):
             result = call()
         _done(result)
-        seconds.append((time.perf_counter() - start) / count)
-    return statistics.median(seconds)
+        return (time.perf_counter() - start) / count
+
+    return sample
+
+
+def plain_samples_s(shape, layer: str, pass_name: str, samples: int = 5) -> list[float]:
+    """The seconds per call of each of `samples` blocks of calls."""
+    sample = plain_sampler(shape, layer, pass_name)
+    return [sample() for _ in range(samples)]
 
 
 def _done(result) -> None:
@@ -155,7 +163,8 @@ def main(argv: list[str] | None = None) -> int:
     for shape in grid_shapes(arguments.profile):
         for pass_name in ("inference", "training"):
             plain[(_key(shape.to_dict()), pass_name)] = {
-                layer: plain_time_s(shape, layer, pass_name) for layer in ("Conv2D", "SeparableConv2D")
+                layer: statistics.median(plain_samples_s(shape, layer, pass_name))
+                for layer in ("Conv2D", "SeparableConv2D")
             }
         print(f"plain: {_key(shape.to_dict())}", file=sys.stderr, flush=True)
     result = {

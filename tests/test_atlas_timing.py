@@ -12,6 +12,7 @@ import pytest
 from test_atlas import synthetic_record
 
 from convcarbon.config import PROFILES, AtlasSettings, Profile, resolve_config
+from convcarbon.errors import ConfigError
 from convcarbon.measure import atlas as atlas_module
 from convcarbon.measure import atlas_schema
 from convcarbon.measure.atlas import (
@@ -296,6 +297,20 @@ def test_each_profile_is_one_typed_entry_holding_its_atlas_settings():
         assert jsonschema.Draft202012Validator(atlas_schema.CONFIG).is_valid(atlas)
     with pytest.raises(ValueError, match="unknown atlas profile 'huge'"):
         atlas_config("huge")
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (dict(first_samples=9, max_samples=3), "first_samples <= max_samples"),
+        (dict(first_samples=0), "first_samples <= max_samples"),
+        (dict(max_spread=0.9), "at least 1"),
+        (dict(point_budget_s=-1.0), "cannot be negative"),
+    ],
+)
+def test_impossible_atlas_settings_are_refused(change, message):
+    with pytest.raises(ConfigError, match=message):
+        replace(SETTINGS, **change)
 
 
 def test_a_change_to_a_profile_entry_changes_its_grid(monkeypatch):

@@ -24,6 +24,11 @@ MAX_IDLE_DURATION_S = 3600.0
 MAX_PUE = 3.0  # the least efficient data centres report about 2.5; a record's schema bounds it too
 
 
+def _check(condition: bool, message: str) -> None:
+    if not condition:
+        raise ConfigError(message)
+
+
 @dataclass(frozen=True)
 class ExperimentConfig:
     """Everything that decides what is trained and how it is measured."""
@@ -101,6 +106,17 @@ class AtlasSettings:
     min_block_s: float
     calibration_retries: int
     square_sizes: tuple[int, ...]  # the ceilings' matrix products, n x n by n x n (with a convolution-shaped one)
+
+    def __post_init__(self) -> None:
+        _check(
+            1 <= self.first_samples <= self.max_samples,
+            f"the atlas needs 1 <= first_samples <= max_samples, not {self.first_samples} and {self.max_samples}",
+        )
+        _check(self.max_spread >= 1.0, f"max_spread is highest / lowest, so at least 1, not {self.max_spread}")
+        _check(
+            self.point_budget_s >= 0 and self.min_block_s >= 0 and self.calibration_retries >= 0,
+            "the atlas's budget, block length and retries cannot be negative",
+        )
 
     def to_dict(self) -> dict:
         return {
@@ -231,11 +247,6 @@ def resolve_config(
     if idle_duration_s is not None:
         settings["idle_duration_s"] = idle_duration_s
     return ExperimentConfig(profile=profile_name, **settings)
-
-
-def _check(condition: bool, message: str) -> None:
-    if not condition:
-        raise ConfigError(message)
 
 
 def _check_country(code: str) -> None:

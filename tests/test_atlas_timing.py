@@ -24,7 +24,14 @@ from convcarbon.measure.atlas import (
     sample_until_settled,
     summarize_ceilings,
 )
-from convcarbon.measure.atlas_calibration import MAX_DRIFT, Calibrator, cpu_times, drifted, quietness
+from convcarbon.measure.atlas_calibration import (
+    CALIBRATION_PRODUCTS,
+    MAX_DRIFT,
+    Calibrator,
+    cpu_times,
+    drifted,
+    quietness,
+)
 from convcarbon.measure.atlas_grid import ATLAS_PROFILES, Shape, atlas_config, grid_shapes
 from convcarbon.measure.atlas_schema import atlas_record_problem
 from convcarbon.measure.atlas_store import scan_atlas_records
@@ -48,7 +55,9 @@ def fake_calibrator(product_s: list[float], load=0.1, cpu=None) -> Calibrator:
 
 
 def test_a_calibration_is_the_median_of_its_products_and_drift_is_from_the_first():
-    products = [1.0] * 7 + [1.05] * 7 + [1.3, 1.3, 1.3, 1.3, 9.0, 0.1, 0.1]  # the median ignores two outliers
+    n = CALIBRATION_PRODUCTS
+    busy = [1.3] * (n - 3) + [9.0, 0.1, 0.1]  # the median ignores the outliers
+    products = [1.0] * n + [1.05] * n + busy
     calibrator = fake_calibrator(products)
     first, steady, busy = (calibrator.calibrate(position) for position in ("before", "between", "after"))
     assert first["duration_s"] == pytest.approx(1.0) and first["drift"] == 0
@@ -59,7 +68,7 @@ def test_a_calibration_is_the_median_of_its_products_and_drift_is_from_the_first
 
 def test_steal_is_the_share_since_the_previous_calibration():
     # (steal, total) jiffies: 10 of 1000 stolen between the first and second reading, 0 of 500 after
-    calibrator = fake_calibrator([1.0] * 21, cpu=[(100, 10_000), (110, 11_000), (110, 11_500)])
+    calibrator = fake_calibrator([1.0] * 3 * CALIBRATION_PRODUCTS, cpu=[(100, 10_000), (110, 11_000), (110, 11_500)])
     readings = [calibrator.calibrate("between") for _ in range(3)]
     assert readings[0]["steal_fraction"] is None  # nothing to compare the first reading with
     assert readings[1]["steal_fraction"] == pytest.approx(0.01) and readings[2]["steal_fraction"] == 0

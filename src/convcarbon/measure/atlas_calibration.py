@@ -20,9 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
-CALIBRATION_SIZE = 256  # a 256x256 by 256x256 float32 product: 16.8 million multiply-accumulates, about a ms
-CALIBRATION_PRODUCTS = 7  # the median of these is one calibration's time: well under a second in all
+CALIBRATION_SIZE = 384  # a 384x384 by 384x384 float32 product: 57 million multiply-accumulates, a few ms
+CALIBRATION_PRODUCTS = 9  # the median of these is one calibration's time: well under a second in all
+CALIBRATION_WARM_UP_S = 0.3  # the product runs this long first: a cold thread pool would make a slow baseline
 MAX_DRIFT = 0.10  # a calibration more than 10% slower or faster than the first: the machine changed
+BUSY_LOAD_PER_CPU = 0.75  # a start load above this per logical CPU: other work ran (the atlas's own start adds some)
 MAX_STEAL = 0.02  # a hypervisor that took more than 2% of the processor time
 PROC_STAT = Path("/proc/stat")
 
@@ -30,7 +32,7 @@ PROC_STAT = Path("/proc/stat")
 def calibration_product(size: int = CALIBRATION_SIZE) -> Callable[[], object]:
     """The fixed product through the active backend, the path the points take (NumPy's own threads would
     compete with the backend's, which keep spinning a while after a layer's work), with its operands made
-    once (seeded): each call computes it again and waits for it. One discarded call compiles it."""
+    once (seeded): each call computes it again and waits for it. Discarded calls warm it up first."""
     import keras
 
     rng = np.random.default_rng(0)
@@ -39,7 +41,9 @@ def calibration_product(size: int = CALIBRATION_SIZE) -> Callable[[], object]:
     def product() -> object:
         return keras.ops.convert_to_numpy(keras.ops.matmul(a, b)[:1, :1])
 
-    product()
+    start = time.perf_counter()
+    while time.perf_counter() - start < CALIBRATION_WARM_UP_S:
+        product()
     return product
 
 
@@ -116,7 +120,7 @@ def quietness(readings: list[dict], cpu_count: int, remeasured_blocks: int) -> d
     if abs(worst) > MAX_DRIFT:
         reasons.append(f"the calibration drifted by up to {worst:+.0%} (bound {MAX_DRIFT:.0%})")
     start_load = readings[0]["load_average_1m"]
-    if start_load is not None and start_load > cpu_count / 2:
+    if start_load is not None and start_load > BUSY_LOAD_PER_CPU * cpu_count:
         reasons.append(f"the load average was {start_load:.1f} on {cpu_count} logical CPUs as the atlas began")
     steals = [reading["steal_fraction"] for reading in readings if reading["steal_fraction"] is not None]
     if steals and max(steals) > MAX_STEAL:

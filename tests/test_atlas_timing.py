@@ -33,6 +33,7 @@ from convcarbon.measure.atlas_calibration import (
     quietness,
 )
 from convcarbon.measure.atlas_grid import ATLAS_PROFILES, Shape, atlas_config, grid_shapes
+from convcarbon.measure.atlas_run import measurement_evidence
 from convcarbon.measure.atlas_schema import atlas_record_problem
 from convcarbon.measure.atlas_store import scan_atlas_records
 
@@ -264,8 +265,6 @@ def test_bad_version_2_records_are_refused(change, message):
 
 
 def test_the_committed_version_1_atlases_stay_readable_with_their_evidence_missing():
-    from convcarbon.measure.atlas_run import measurement_evidence  # here: its progress default is bound at import
-
     records, skipped = scan_atlas_records(Path(__file__).resolve().parents[1] / "book" / "records")
     assert not skipped and records and {record["schema_version"] for record in records} == {1}
     evidence = measurement_evidence(records[0])
@@ -277,8 +276,6 @@ def test_the_committed_version_1_atlases_stay_readable_with_their_evidence_missi
 
 
 def test_a_version_2_record_shows_its_evidence():
-    from convcarbon.measure.atlas_run import measurement_evidence
-
     evidence = measurement_evidence(synthetic_record())
     assert evidence["missing"] is None and evidence["quietness"]["quiet"]
     assert evidence["harness"]["training"]["median_s"] == pytest.approx(3e-4)

@@ -18,7 +18,6 @@ Used by: book/atlas.md
 from __future__ import annotations
 
 import statistics
-import sys
 import time
 from collections.abc import Callable
 
@@ -339,7 +338,7 @@ def time_grid(
     counter: EnergyCounter | None,
     calibrator: Calibrator,
     seed: int,
-    progress=sys.stderr,
+    progress,
 ) -> tuple[list[dict], dict, int]:
     """(points, harness, blocks measured again): every point of the grid, each shape a block followed by a
     calibration and measured again while the calibration has drifted (at most `calibration_retries` times),

@@ -90,8 +90,15 @@ def measurement_evidence(record: dict) -> dict:
     }
 
 
-def run_atlas(profile: str, store: AtlasStore, refresh: bool = False, progress=sys.stderr) -> tuple[dict, bool]:
-    """(record, reused): the stored atlas of this work, or a new one measured now and stored."""
+STDERR = object()  # the progress default: the standard error stream of the moment the atlas runs
+
+
+def run_atlas(profile: str, store: AtlasStore, refresh: bool = False, progress=STDERR) -> tuple[dict, bool]:
+    """(record, reused): the stored atlas of this work, or a new one measured now and stored. Progress lines
+    go to `progress` (None: silent), by default to sys.stderr as it is when this runs (a default bound at
+    import would keep whichever stream was current then, as a test's captured one)."""
+    if progress is STDERR:
+        progress = sys.stderr
     config = atlas_config(profile)
     hardware, found_versions, source = hardware_info(), atlas_versions(), source_sha256()
     fingerprint = atlas_fingerprint(config, source, found_versions, hardware)

@@ -1,4 +1,4 @@
-"""`python -m convcarbon costs | run | book | report | collect | atlas`.
+"""`python -m convcarbon costs | run | book | report | collect | atlas | counters`.
 
 Every problem the user can fix ends in one line on stderr and a non-zero
 exit, never a traceback; an interrupted run leaves nothing half-written.
@@ -72,6 +72,10 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"the records folder to add them to (default: {COMMITTED_RECORDS})",
     )
     _add_atlas_command(commands)
+    counters = commands.add_parser(
+        "counters", help="list this machine's energy counters, whether they can be read, and what run and atlas use"
+    )
+    counters.add_argument("--json", action="store_true", help="print JSON instead of text")
     return parser
 
 
@@ -331,6 +335,14 @@ def command_atlas(arguments) -> int:
     return 0
 
 
+def command_counters(arguments) -> int:
+    from .measure.counters import find_counters, format_report
+
+    report = find_counters()
+    print(json.dumps(report.to_dict(), indent=2) if arguments.json else format_report(report))
+    return 0
+
+
 # ----------------------------------------------------------------------------------------------------------------
 COMMANDS = {
     "costs": command_costs,
@@ -339,4 +351,5 @@ COMMANDS = {
     "report": command_report,
     "collect": command_collect,
     "atlas": command_atlas,
+    "counters": command_counters,
 }

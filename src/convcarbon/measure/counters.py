@@ -120,11 +120,8 @@ def rapl_counters(root: Path = POWERCAP_ROOT, readable: Callable[[Path], bool] =
             continue
         domain = _domain_name(folder)
         package = folder.name.startswith("intel-rapl:") and folder.name.count(":") == 1
-        counters.append(
-            _rapl_counter(
-                folder, domain, readable(energy), package, "package" in domain.lower() or folder.name[-2:] == ":0"
-            )
-        )
+        main_domain = "package" in domain.lower() or folder.name.endswith(":0")  # CodeCarbon's `_is_main_domain`
+        counters.append(_rapl_counter(folder, domain, readable(energy), package, main_domain))
     return counters
 
 

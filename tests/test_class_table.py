@@ -6,7 +6,7 @@ import json
 import os
 
 import pytest
-from synthetic import make_record, make_run, paired_record
+from synthetic import make_atlas, make_record, make_run, paired_record
 
 from convcarbon.analyze import classtable
 from convcarbon.cli import main
@@ -181,3 +181,75 @@ def test_unreadable_class_folder(capsys, monkeypatch, tmp_path):
 def test_empty_class_folder(capsys, tmp_path):
     code, _, err = run_cli(capsys, "report", "--class-table", str(tmp_path))
     assert code == 1 and err.strip() == f"convcarbon: error: no usable record in {tmp_path}"
+
+
+# --- atlas records (`atlas --profile quick` handed in) beside the training records -------------------------------
+def hand_in_atlas(folder, name, atlas):
+    return hand_in(folder, name, atlas)  # a folder <name>/record.json, as the atlas writes it
+
+
+def test_an_atlas_stands_beside_the_training_record_of_its_machine(capsys, class_folder):
+    hand_in_atlas(class_folder, "atlas-smoke-aaaaaaaaaaaaaaaa", make_atlas(cpu="CPU A"))  # alice's machine
+    hand_in_atlas(class_folder, "carol", make_atlas(cpu="CPU C", backend="jax"))  # no training record of it
+    code, out, err = run_cli(capsys, "report", "--class-table", str(class_folder), "--csv")
+    assert code == 0 and err == ""
+    rows = {row["record"] or row["atlas"]: row for row in csv.DictReader(io.StringIO(out))}
+    assert list(rows) == ["alice", "bob.json", "carol (smoke)"]
+    alice, bob, carol = rows.values()
+    assert alice["atlas"] == "atlas-smoke-aaaaaaaaaaaaaaaa (smoke)"
+    assert alice["crossover, training"] == "batch 8: 3x3 8" and alice["crossover, inference"] == "batch 1: 3x3 64"
+    assert bob["atlas"] == bob["crossover, training"] == ""  # a GPU machine with no atlas handed in
+    assert carol["backend"] == "jax" and carol["verdict"] == carol["energy ratio"] == ""
+    assert carol["machine"].startswith("CPU C (family 25") and carol["crossover, inference"] == "batch 1: 3x3 64"
+    _, text, _ = run_cli(capsys, "report", "--class-table", str(class_folder))
+    assert "crossover, training" in text.splitlines()[0] and "batch 1: 3x3 64" in text.splitlines()[3]
+    _, out, _ = run_cli(capsys, "report", "--class-table", str(class_folder), "--json")
+    assert json.loads(out) == list(rows.values())
+
+
+def test_the_newest_atlas_of_a_machine_is_beside_its_record_and_an_older_one_has_its_own_row(capsys, class_folder):
+    hand_in_atlas(class_folder, "alice-atlas-1", make_atlas(cpu="CPU A", created="2026-01-02T00:00:00+00:00"))
+    hand_in_atlas(class_folder, "alice-atlas-2", make_atlas(cpu="CPU A", created="2026-01-03T00:00:00+00:00"))
+    hand_in_atlas(class_folder, "alice-torch", make_atlas(cpu="CPU A", backend="torch"))  # another backend
+    _, out, _ = run_cli(capsys, "report", "--class-table", str(class_folder), "--csv")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [(row["record"], row["atlas"]) for row in rows] == [
+        ("alice", "alice-atlas-2 (smoke)"),
+        ("bob.json", ""),
+        ("", "alice-atlas-1 (smoke)"),
+        ("", "alice-torch (smoke)"),
+    ]
+    _, out, _ = run_cli(capsys, "report", "--class-table", str(class_folder), "--profile", "smoke", "--csv")
+    assert [row["atlas"] for row in csv.DictReader(io.StringIO(out))] == [
+        "alice-atlas-1 (smoke)",
+        "alice-atlas-2 (smoke)",
+        "alice-torch (smoke)",
+    ]
+
+
+def test_a_bad_atlas_is_skipped_by_the_reader_collect_uses(capsys, tmp_path):
+    forged = make_atlas()
+    forged["points"][0]["macs"] += 1  # a count that does not follow from its shape
+    hand_in_atlas(tmp_path, "forged", forged)
+    hand_in_atlas(tmp_path, "atlas-smoke-bbbbbbbbbbbbbbbb", "{not json")
+    hand_in(tmp_path, "loose.json", make_atlas())
+    (tmp_path / "atlas-linked").symlink_to(hand_in_atlas(tmp_path / "elsewhere", "real", make_atlas()).parent)
+    hand_in_atlas(tmp_path, "good", make_atlas())
+    code, out, err = run_cli(capsys, "report", "--class-table", str(tmp_path))
+    assert code == 0 and [line.split()[0] for line in out.splitlines()[1:]] == ["tensorflow"]  # good: no record
+    reasons = dict(line.removeprefix("convcarbon: skipped ").split(": ", 1) for line in err.splitlines())
+    assert set(reasons) == {"forged", "atlas-smoke-bbbbbbbbbbbbbbbb", "loose.json", "atlas-linked", "elsewhere"}
+    assert "counts do not follow from its shape" in reasons["forged"]
+    assert "not readable JSON" in reasons["atlas-smoke-bbbbbbbbbbbbbbbb"]
+    assert "hand it in as the folder the atlas wrote" in reasons["loose.json"]
+    assert "symbolic link" in reasons["atlas-linked"]
+
+
+def test_hostile_strings_of_an_atlas_reach_the_terminal_and_the_spreadsheet_inert(capsys, tmp_path):
+    hostile = "\x1b[2J\x1b]0;owned\x07CPU\u202e"
+    hand_in_atlas(tmp_path, "=cmd|' -C calc'!A0", make_atlas(cpu=hostile, backend="@SUM(1)"))
+    _, out, err = run_cli(capsys, "report", "--class-table", str(tmp_path))
+    assert err == "" and "\x1b" not in out and "\x07" not in out and "\u202e" not in out and "?[2J?]0;owned?CPU?" in out
+    _, out, _ = run_cli(capsys, "report", "--class-table", str(tmp_path), "--csv")
+    (row,) = csv.DictReader(io.StringIO(out))
+    assert row["atlas"].startswith("'=cmd") and row["backend"] == "'@SUM(1)"

@@ -57,7 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
     report_format.add_argument("--csv", action="store_true", help="print the class table as CSV")
     report.add_argument("--profile", help="only results of this profile")
     report.add_argument(
-        "--class-table", metavar="DIR", help="one row per record handed in to DIR, as <name>/record.json or <name>.json"
+        "--class-table",
+        metavar="DIR",
+        help="one row per record handed in to DIR, as <name>/record.json or <name>.json; atlases (<name>/record.json) "
+        "beside the training record of their machine",
     )
     _add_results_dir(report)
 
@@ -288,9 +291,7 @@ def command_class_table(arguments) -> int:
     from .safe import terminal_text
 
     found, skipped = classtable.collect(Path(arguments.class_table))
-    table = [
-        classtable.table_row(name, record) for name, record in found if arguments.profile in (None, record["profile"])
-    ]
+    table = classtable.class_rows(found, arguments.profile)
     for line in classtable.skipped_lines(skipped):
         print(f"convcarbon: {line}", file=sys.stderr)
     if not table:

@@ -253,3 +253,48 @@ def test_hostile_strings_of_an_atlas_reach_the_terminal_and_the_spreadsheet_iner
     _, out, _ = run_cli(capsys, "report", "--class-table", str(tmp_path), "--csv")
     (row,) = csv.DictReader(io.StringIO(out))
     assert row["atlas"].startswith("'=cmd") and row["backend"] == "'@SUM(1)"
+
+
+# --- the class figure (book/instructors.md) ------------------------------------------------------------------------
+def slower_separable_training(atlas):
+    """The atlas with the separable layer 100 times slower in training: its training crossover is 'never'."""
+    for point in atlas["points"]:
+        if point["layer"] == "SeparableConv2D" and point["pass"] == "training":
+            for field in ("median_s", "low_s", "high_s"):
+                point[field] *= 100
+    return atlas
+
+
+def test_the_class_figure_sets_every_atlas_side_by_side():
+    from convcarbon.publish import class_figure
+
+    atlases = [("alice", make_atlas(cpu="CPU A")), ("$\\alpha$ eve", slower_separable_training(make_atlas(cpu="$x$")))]
+    figure = class_figure.class_crossover_figure(atlases)
+    training, inference = figure.axes
+    assert [axes.get_title() for axes in figure.axes] == ["training, largest batch", "inference, batch 1"]
+    labels = [label.get_text() for label in training.get_yticklabels()]
+    assert labels[0].startswith("alice\nCPU A; tensorflow, smoke") and labels[1].startswith(r"\$\alpha\$ eve")
+    assert r"\$x\$" in labels[1]  # no mathtext from a record
+    never_at = 2 * 64  # twice the smoke grid's largest channel count
+    (alice_training,), (eve_training,) = ([c.get_offsets()[0][0]] for c in training.collections)
+    assert alice_training == 8 and eve_training == never_at
+    assert [c.get_offsets()[0][0] for c in inference.collections] == [64, 64]
+    assert [tick.get_text() for tick in training.get_xticklabels()][-1] == "never"
+
+
+def test_the_class_figure_without_an_atlas_says_so_and_the_page_glues_the_committed_ones(monkeypatch, tmp_path):
+    from helpers import REPO_ROOT
+
+    from convcarbon.measure.atlas_store import scan_atlas_records
+    from convcarbon.publish import class_figure
+
+    empty = class_figure.class_crossover_figure([])
+    assert [text.get_text() for text in empty.axes[0].texts] == ["No valid atlas record to show"]
+    glued = {}
+    monkeypatch.setattr("myst_nb.glue", lambda name, value, display: glued.update({name: value}))
+    records = REPO_ROOT / "book" / "records"
+    class_figure.glue_class_atlas(records)
+    assert glued["class_atlas_count"] == len(scan_atlas_records(records)[0]) > 0
+    assert len(glued["class_crossover_figure"].axes[0].get_yticklabels()) == glued["class_atlas_count"]
+    page = (REPO_ROOT / "book" / "instructors.md").read_text()
+    assert "{glue:text}`class_atlas_count`" in page and "```{glue:figure} class_crossover_figure" in page

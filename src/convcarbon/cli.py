@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import quiet
-from .analyze.machines import COMMITTED_RECORDS
 from .config import PROFILES, resolve_config
 from .errors import ConvCarbonError
+from .measure.store import COMMITTED_RECORDS
 
 EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 

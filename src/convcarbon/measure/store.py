@@ -23,6 +23,8 @@ from ..errors import StoreError
 from .schema import MAX_RECORD_BYTES, record_problem
 from .untrusted import read_untrusted_json, scan_folders
 
+COMMITTED_RECORDS = Path("book") / "records"  # the book's records, relative to the book's folder
+
 RECORD_FILE = "record.json"
 CODECARBON_CSV = "emissions.csv"
 STAGING_PREFIX = ".staging-"

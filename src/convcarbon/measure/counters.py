@@ -39,7 +39,7 @@ from pathlib import Path
 
 POWERCAP_ROOT = Path("/sys/class/powercap")
 RAPL_PATTERNS = ("intel-rapl*:*", "amd-rapl*:*")  # AMD CPUs are usually listed as intel-rapl too
-PROBE_TIMEOUT_S = 1.5  # nvidia-smi and sudo -n powermetrics: the whole answer stays under 2 s
+PROBE_TIMEOUT_S = 1.0  # nvidia-smi and sudo -n powermetrics: the whole answer stays under 2 s
 CODECARBON_RULES_READ = "3.3.2"  # the CodeCarbon whose choice of method the rules below follow
 POWERMETRICS_SUDOERS = Path("/etc/sudoers.d/convcarbon-powermetrics")
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from codecarbon.core import cpu as codecarbon_cpu
+from synthetic import make_atlas, paired_record
 
 from convcarbon.cli import main
 from convcarbon.measure import atlas_energy, counters
@@ -162,3 +163,38 @@ def test_counters_exit_codes(capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["counters", "--no-such-option"])
     assert exit_info.value.code == 2
+
+
+def rapl_record():
+    """A training record whose CPU energy was read on RAPL, as CodeCarbon writes it where the counter is readable."""
+    record = paired_record([0.010, 0.011, 0.012], [0.006, 0.0065, 0.007])
+    for run in record["runs"]:
+        run.update(cpu_tracking_method="measured: RAPL energy counters", cpu_energy_measured=True)
+    record["power_assumptions"].update(
+        cpu_power_model="counter", cpu_assumed_power_w=None, cpu_pinned_power_w=None, cpu_power_basis=None
+    )
+    return record
+
+
+def test_a_record_made_with_a_counter_says_measured_wherever_its_energy_is_named():
+    from convcarbon.analyze.machines import energy_method
+    from convcarbon.analyze.report import format_report, power_assumption_text
+    from convcarbon.publish.prose import energy_status_phrase
+
+    record = rapl_record()
+    assert energy_method(record).startswith("CPU measured (RAPL energy counters)")  # the class table's column
+    assert "no hardware energy counter was read" not in format_report(record)
+    assert "measured" in power_assumption_text(record) and "measured" in energy_status_phrase(record)
+
+
+def test_an_atlas_made_with_a_counter_says_measured_in_the_terminal_and_on_its_page():
+    from convcarbon.analyze.atlas import format_atlas
+    from convcarbon.publish.atlas_page import book_layers_table, provenance_note
+
+    atlas = make_atlas()
+    atlas["energy"].update(method="counter", counter="RAPL (1 CPU package(s), /sys/class/powercap)", note="read")
+    for point in atlas["points"]:
+        point["energy_j"] = 10 * point["median_s"]
+    assert "energy: measured, read" in format_atlas(atlas)
+    assert "measured, read on a hardware counter, RAPL" in provenance_note(atlas, measured=True).data
+    assert "measured energy ratio" in book_layers_table(atlas).data.columns

@@ -298,3 +298,17 @@ def test_the_class_figure_without_an_atlas_says_so_and_the_page_glues_the_commit
     assert len(glued["class_crossover_figure"].axes[0].get_yticklabels()) == glued["class_atlas_count"]
     page = (REPO_ROOT / "book" / "instructors.md").read_text()
     assert "{glue:text}`class_atlas_count`" in page and "```{glue:figure} class_crossover_figure" in page
+
+
+def test_the_instructors_page_shows_the_class_crossover_figure(built_book):
+    """The built page: the committed atlases' figure under its caption, and their count glued in the prose."""
+    from bs4 import BeautifulSoup
+
+    from convcarbon.measure.atlas_store import scan_atlas_records
+
+    soup = BeautifulSoup((built_book["html"] / "book" / "instructors.html").read_text(), "html.parser")
+    figure = soup.find(id="instructors-class-crossover")
+    assert figure is not None and figure.find("img") is not None and "one row per atlas" in figure.get_text()
+    section = soup.find(id="instructors-class-atlas").find_parent("section")
+    count = len(scan_atlas_records(built_book["root"] / "book" / "records")[0])  # the built copy's valid atlases
+    assert f"here the {count} atlases committed with the book" in " ".join(section.get_text().split())

@@ -24,6 +24,8 @@ What each command uses follows the code it runs, not what the machine could do:
 
 Everything the answer depends on (the powercap folder, the operating system, which programs are on PATH, how
 a file is read, NVML, running a program) can be passed in, so tests run on fake trees.
+
+Used by: book/instructors.md ("Measured or estimated on each student's machine"), .github/workflows/pages.yml
 """
 
 from __future__ import annotations

@@ -269,3 +269,48 @@ def bad_records() -> dict[str, tuple[str, str]]:
         "seed-with-a-home-path": (json.dumps(leaking), "does not match the record schema at dataset/source"),
         "seed-epochs-not-adding-up": (json.dumps(unsummed), "a run of SeparableConv2D lasted 100 s but its epochs"),
     }
+
+
+def make_atlas(cpu="CPU A", backend="tensorflow", profile="smoke", created="2026-01-02T00:00:00+00:00", **hardware):
+    """A valid atlas record of `profile`'s grid on `make_hardware(cpu, **hardware)`. Multiplications run at 10
+    billion per second, and a call costs 0.1 ms more (0.2 ms for the separable layer, two steps), so the
+    separable layer is faster only where the work is large: from 64 channels on in the smoke grid."""
+    from convcarbon.measure.atlas_grid import atlas_config, byte_count, grid_shapes, macs
+
+    points = []
+    for shape in grid_shapes(profile):
+        for pass_name in ("inference", "training"):
+            for layer in ("Conv2D", "SeparableConv2D"):
+                seconds = (2e-4 if layer == "SeparableConv2D" else 1e-4) + macs(shape, layer) / 1e10
+                points.append(
+                    {
+                        "layer": layer,
+                        **shape.to_dict(),
+                        "pass": pass_name,
+                        "macs": macs(shape, layer),
+                        "bytes": byte_count(shape, layer),
+                        "median_s": seconds,
+                        "low_s": seconds * 0.9,
+                        "high_s": seconds * 1.2,
+                        "samples": 3,
+                        "calls_per_sample": 2,
+                        "energy_j": None,
+                    }
+                )
+    return {
+        "kind": "atlas",
+        "schema_version": 1,
+        "fingerprint": "a" * 64,
+        "profile": profile,
+        "config": atlas_config(profile),
+        "created_utc": created,
+        "duration_s": 12.5,
+        "git_commit": "b" * 40,
+        "git_dirty": False,
+        "hardware": make_hardware(cpu, **hardware),
+        "versions": {"python": "3.12", "keras": "3", "keras_backend": backend},
+        "source_sha256": "c" * 64,
+        "energy": {"method": "none", "counter": None, "note": "no counter", "assumed_power_w": None},
+        "ceilings": {"matmul_size": 2048, "matmul_macs_per_s": 5e10, "copy_bytes": 2**28, "copy_bytes_per_s": 1e10},
+        "points": points,
+    }

@@ -1,4 +1,4 @@
-"""`python -m convcarbon costs | run | book | report | collect | atlas`.
+"""`python -m convcarbon costs | run | book | report | collect | atlas | counters`.
 
 Every problem the user can fix ends in one line on stderr and a non-zero
 exit, never a traceback; an interrupted run leaves nothing half-written.
@@ -18,9 +18,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import quiet
-from .analyze.machines import COMMITTED_RECORDS
 from .config import PROFILES, resolve_config
 from .errors import ConvCarbonError
+from .measure.store import COMMITTED_RECORDS
 from .safe import TerminalText, show, terminal_lines, terminal_text
 
 EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
@@ -61,7 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
     report_format.add_argument("--csv", action="store_true", help="print the class table as CSV")
     report.add_argument("--profile", help="only results of this profile")
     report.add_argument(
-        "--class-table", metavar="DIR", help="one row per record handed in to DIR, as <name>/record.json or <name>.json"
+        "--class-table",
+        metavar="DIR",
+        help="one row per record handed in to DIR, as <name>/record.json or <name>.json; atlases (<name>/record.json) "
+        "beside the training record of their machine",
     )
     _add_results_dir(report)
 
@@ -76,6 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
         f"{COMMITTED_RECORDS}, in the book that holds the working folder)",
     )
     _add_atlas_command(commands)
+    counters = commands.add_parser(
+        "counters", help="list this machine's energy counters, whether they can be read, and what run and atlas use"
+    )
+    counters.add_argument("--json", action="store_true", help="print JSON instead of text")
     return parser
 
 
@@ -292,9 +299,7 @@ def command_class_table(arguments) -> int:
     from .analyze import classtable
 
     found, skipped = classtable.collect(Path(arguments.class_table))
-    table = [
-        classtable.table_row(name, record) for name, record in found if arguments.profile in (None, record["profile"])
-    ]
+    table = classtable.class_rows(found, arguments.profile)
     for line in classtable.skipped_lines(skipped):
         show(terminal_text(f"convcarbon: {line}", 2000), file=sys.stderr)
     if not table:
@@ -357,6 +362,14 @@ def command_atlas(arguments) -> int:
     return 0
 
 
+def command_counters(arguments) -> int:
+    from .measure.counters import find_counters, format_report
+
+    report = find_counters()
+    show(json_text(report.to_dict(), indent=2) if arguments.json else format_report(report))
+    return 0
+
+
 # ----------------------------------------------------------------------------------------------------------------
 COMMANDS = {
     "costs": command_costs,
@@ -365,4 +378,5 @@ COMMANDS = {
     "report": command_report,
     "collect": command_collect,
     "atlas": command_atlas,
+    "counters": command_counters,
 }

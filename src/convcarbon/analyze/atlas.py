@@ -247,7 +247,7 @@ def format_atlas(record: dict) -> str:
         f"{hardware['cpu_count']} logical CPUs, Keras backend {terminal_text(record['versions']['keras_backend'])}",
         f"ceilings: matrix product {units.number(ceilings['matmul_macs_per_s'] / 1e9)} billion MACs/s, "
         f"copy {units.number(ceilings['copy_bytes_per_s'] / 1e9)} GB/s",
-        f"energy: {terminal_text(record['energy']['note'], 600)}",
+        f"energy: {'measured, ' if measured_energy else ''}{terminal_text(record['energy']['note'], 600)}",
         "",
         f"{'pass':<10} {'batch':>5} {'kernel':>6} {'channels':>9} {'picture':>8} "
         f"{'Conv2D':>10} {'Separable':>10} {'time ratio':>10} {'MAC ratio':>9}"

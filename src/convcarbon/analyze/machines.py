@@ -21,8 +21,6 @@ from .analysis import MODELS, VERDICTS, repeats, runs_of, saving_shown, separabl
 from .report import energy_missing_reasons, machine_label, mixed_power_assumptions
 from .tables import PAGE_BREAK, READINGS, page_table, summary_cell, without_repeats
 
-COMMITTED_RECORDS = Path("book") / "records"
-
 
 def book_records(results_root: Path, committed_root: Path) -> tuple[list[dict], list[tuple[Path, str]]]:
     """Every record the book can show, from the local results store and from the committed records

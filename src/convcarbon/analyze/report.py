@@ -93,7 +93,7 @@ def power_assumption_text(record: dict) -> str:
     """What CodeCarbon assumed for the CPU's power on this machine, in one line of plain text."""
     assumptions = record["power_assumptions"]
     if assumptions["cpu_power_model"] == "counter":
-        return "none: the CPU's energy was read from a hardware counter"
+        return "none: the CPU's energy was measured, read from a hardware counter"
     basis = assumptions["cpu_power_basis"] or "not known"
     ram_w = assumptions.get("ram_assumed_power_w")
     ram = f"; RAM modelled at {number(ram_w)} W" if ram_w is not None else ""

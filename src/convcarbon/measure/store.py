@@ -24,6 +24,8 @@ from ..safe import terminal_text
 from .schema import MAX_RECORD_BYTES, record_problem
 from .untrusted import read_untrusted_json, scan_folders
 
+COMMITTED_RECORDS = Path("book") / "records"  # the book's records, relative to the book's folder
+
 RECORD_FILE = "record.json"
 CODECARBON_CSV = "emissions.csv"
 MAX_CODECARBON_CSV_BYTES = 20 * 2**20  # far above any CodeCarbon CSV of a record

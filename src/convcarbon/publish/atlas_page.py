@@ -56,7 +56,7 @@ def provenance_note(record: dict, measured: bool) -> Markdown:
             + markdown_text(record["energy"]["note"], 600)
             + ". The time ratios below are the only measurement."
             if record["energy"]["method"] == "none"
-            else "read on a hardware counter, " + markdown_text(record["energy"]["counter"]) + "."
+            else "measured, read on a hardware counter, " + markdown_text(record["energy"]["counter"]) + "."
         ),
     ]
     return displayed(OwnMarkdown(":::{note}\n" + "\n".join(lines) + "\n:::"))  # record strings escaped above
@@ -157,7 +157,7 @@ def book_layers_table(record: dict) -> Styler:
             "MAC ratio": units.ratio(row["mac_ratio"]),
         }
         if record["energy"]["method"] != "none":
-            rows[label]["energy ratio"] = units.ratio(row["energy_ratio"])
+            rows[label]["measured energy ratio"] = units.ratio(row["energy_ratio"])
     return page_table(pd.DataFrame.from_dict(rows, orient="index"), corner="layer, pass")
 
 

@@ -30,8 +30,8 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
 
-from ..analyze.machines import COMMITTED_RECORDS
 from ..errors import ConfigError, ConvCarbonError
+from ..measure.store import COMMITTED_RECORDS
 
 RECORD_VARIABLE = "CONVCARBON_RECORD"
 ATLAS_VARIABLE = "CONVCARBON_ATLAS"

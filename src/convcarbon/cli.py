@@ -222,7 +222,7 @@ def command_book(arguments) -> int:
 def _book_summary(shown, root: Path) -> str:
     """What the pages show, in the terminal's words: the time and energy ratios with their intervals,
     the verdict, and where the site is."""
-    from .analyze.analysis import VERDICTS, repeats, saving_shown, separable_ratio_interval
+    from .analyze.analysis import energy_verdict, repeats, separable_ratio_interval
     from .analyze.report import machine_label
     from .safe import terminal_text
 
@@ -235,7 +235,7 @@ def _book_summary(shown, root: Path) -> str:
         f"Separable / standard, ratio of medians (95% interval), {repeats(record)} run(s) per model:",
         f"  training time  {separable_ratio_interval(record, 'duration').sentence()}",
         f"  energy         {energy.sentence()}",
-        f"  verdict        {VERDICTS[saving_shown(energy, repeats(record))].cell}",
+        f"  verdict        {energy_verdict(record).cell}",
         f"The site: {(root / '_build' / 'html' / 'index.html').resolve()}",
     ]
     return "\n".join(lines)

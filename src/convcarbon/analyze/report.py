@@ -208,9 +208,11 @@ ENERGY_PARTS = ("cpu", "gpu", "ram")
 
 def energy_shares(parts: list[dict]) -> dict[str, float]:
     """Each part's share (CPU, GPU, RAM) of the energy of `parts` (runs, or prediction windows' entries), from
-    their stored energies; NaN for every part when some part's energy is missing or the total is zero."""
+    their stored energies; NaN for every part when some measurement failed or the total is zero."""
     totals = {part: 0.0 for part in ENERGY_PARTS}
     for measurement in parts:
+        if measurement.get("energy_missing_reason"):
+            return dict.fromkeys(ENERGY_PARTS, math.nan)
         for part in ENERGY_PARTS:
             if measurement[f"{part}_energy_kwh"] is None:
                 return dict.fromkeys(ENERGY_PARTS, math.nan)

@@ -68,13 +68,17 @@ def test_trade_off_phrases_follow_the_signs():
 
     # Emissions are 0.4 kg per kWh in the synthetic runs: 0.01 kWh emits 4 g, 0.006 kWh 2.4 g.
     assert trade_off_phrases(record(0.963, 0.006)) == {
-        "mistakes_phrase": "about 170 more mistakes",
+        "mistakes_phrase": "about 170 more mistakes on the 10,000 test images",
         "emissions_difference_phrase": "1.60 g CO2eq less",
     }
     assert trade_off_phrases(record(0.983, 0.0125)) == {
-        "mistakes_phrase": "about 30 fewer mistakes",
+        "mistakes_phrase": "about 30 fewer mistakes on the 10,000 test images",
         "emissions_difference_phrase": "1.00 g CO2eq more",
     }
+    smoke = record(0.876, 0.006)
+    smoke["config"]["test_images"] = 1_000  # the smoke profile evaluates on 1,000: the count follows the record
+    assert trade_off_phrases(smoke)["mistakes_phrase"] == "about 104 more mistakes on the 1,000 test images"
+    assert trade_off_phrases(record(0.876, 0.006))["mistakes_phrase"].startswith("about 1,040 more")
     missing = record(0.98, 0.006)
     for run in missing["runs"]:
         run.update(emissions_kg=None, energy_missing_reason="CodeCarbon failed")

@@ -85,6 +85,11 @@ def test_records_differing_only_in_cpu_family_or_vector_extension_are_two_machin
         labels = [machine_label(record, **options) for record in (zen2, zen5, avx2_zen5)]
         assert len(set(labels)) == 3, options  # every label tells the three machines apart
         assert "family 23" in labels[0] and "AVX2" in labels[2]
+    xeons = [  # two Xeons that differ only by their model number, as two of the book's records do
+        paired_record([0.01] * 3, [0.009] * 3, hardware=make_hardware("Intel(R) Xeon(R)", cpu_model_number=number))
+        for number in (167, 207)
+    ]
+    assert len({machine_label(xeon, short=True, backend=True, profile=True) for xeon in xeons}) == 2
     shown = machine_records(zen5, [zen2, zen5, avx2_zen5])
     assert sorted(record["fingerprint"] for record in shown) == ["ab" * 32, "cd" * 32, "ef" * 32]
 

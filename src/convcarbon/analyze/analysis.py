@@ -145,7 +145,8 @@ class Verdict:
     phrase: str
 
 
-# The one wording table of the verdict: the terminal (report, classtable, the `book` command's summary),
+# The one wording table of the verdict, looked up for a record by `energy_verdict`: the terminal (report,
+# classtable, the `book` command's summary),
 # the tables (machines.summary_frame) and the prose (prose.saving_against_paper, prose.verdicts_markdown).
 VERDICTS = {
     "saved": Verdict("saved energy", "yes, it saved energy"),

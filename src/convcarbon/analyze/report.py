@@ -70,8 +70,8 @@ def ratio(numerator, denominator) -> float:
 def machine_label(record: dict, *, short: bool = False, backend: bool = False, profile: bool = False) -> str:
     """The one way a machine is named (a training record's or an atlas's), in words a reader can tell apart:
     "AMD EPYC (family 25, model 17; AVX-512), 2 logical CPUs, virtual machine, 23.5 GB RAM + NVIDIA H200
-    (139.8 GB, driver 570.1)". `short` for a figure or a legend: "AMD EPYC (family 25; AVX-512) + NVIDIA H200,
-    2 logical CPUs". `backend` and `profile` add the Keras backend and the profile.
+    (139.8 GB, driver 570.1)". `short` for a figure or a legend: "AMD EPYC (family 25, model 17; AVX-512)
+    + NVIDIA H200, 2 logical CPUs". `backend` and `profile` add the Keras backend and the profile.
 
     Plain text from an untrusted record: escape it (`safe`) wherever it is placed in Markdown, a figure or a terminal.
     Used by: every page, table and figure that names a machine, and the terminal's report.
@@ -79,7 +79,7 @@ def machine_label(record: dict, *, short: bool = False, backend: bool = False, p
     hardware = record["hardware"]
     details = [
         f"family {hardware['cpu_family']}" if hardware["cpu_family"] is not None else "",
-        f"model {hardware['cpu_model_number']}" if hardware["cpu_model_number"] is not None and not short else "",
+        f"model {hardware['cpu_model_number']}" if hardware["cpu_model_number"] is not None else "",
     ]
     cpu = ", ".join(part for part in details if part)
     if hardware["vector_extension"]:

@@ -74,20 +74,17 @@ def warm_up_reading(numbers: dict[str, units.Amount | RatioInterval]) -> OwnMark
     )
 
 
-# Mistakes are counted on this many test images: MNIST's test set.
-TEST_IMAGES = 10_000
-
-
 def trade_off_phrases(record: dict) -> dict[str, OwnMarkdown]:
-    """How many more (or fewer) mistakes the separable model made, and how much less (or more) its training
-    emitted (medians over the repeats): 'about 170 more mistakes', '50.0 mg CO2eq less'."""
+    """How many more (or fewer) mistakes the separable model made on the test images the record evaluated,
+    and how much less (or more) its training emitted (medians over the repeats): 'about 170 more mistakes
+    on the 10,000 test images', '50.0 mg CO2eq less'."""
     standard, separable = MODELS
-    mistakes = (summary(record, standard, "accuracy").median - summary(record, separable, "accuracy").median) * (
-        TEST_IMAGES
-    )
+    test_images = record["config"]["test_images"]
+    gap = summary(record, standard, "accuracy").median - summary(record, separable, "accuracy").median
+    mistakes = f"about {units.whole(abs(gap) * test_images)} {'more' if gap > 0 else 'fewer'} mistakes"
     saved_kg = summary(record, standard, "emissions").median - summary(record, separable, "emissions").median
     return {
-        "mistakes_phrase": OwnMarkdown(f"about {abs(mistakes):.0f} {'more' if mistakes > 0 else 'fewer'} mistakes"),
+        "mistakes_phrase": OwnMarkdown(f"{mistakes} on the {test_images:,} test images"),
         "emissions_difference_phrase": OwnMarkdown(
             "an amount that was not measured"
             if math.isnan(saved_kg)

@@ -113,14 +113,20 @@ RATIO_NUMBERS = {
     "throughput_ratio_text": "throughput",
     "multiplication_ratio": "multiplications",  # a ratio of counts: every resample agrees, so no interval shows
 }
-# glue name -> metric of `analysis.METRICS`: each model's median over the repeats, in the metric's own unit.
+# glue name -> (model, metric of `analysis.METRICS`): a model's median over the repeats, in the metric's own unit.
 MEDIAN_NUMBERS = {
-    "accuracy": "accuracy",
-    "energy_wh": "energy_consumed",
-    "first_epoch_s": "first epoch duration",
-    "later_epoch_s": "later epoch duration",
-    "clean_up_s": "clean-up after the epochs",
-    "throughput_g": "throughput",
+    "conv2d_accuracy": ("Conv2D", "accuracy"),
+    "separable_accuracy": ("SeparableConv2D", "accuracy"),
+    "conv2d_energy_wh": ("Conv2D", "energy_consumed"),
+    "separable_energy_wh": ("SeparableConv2D", "energy_consumed"),
+    "conv2d_first_epoch_s": ("Conv2D", "first epoch duration"),
+    "separable_first_epoch_s": ("SeparableConv2D", "first epoch duration"),
+    "conv2d_later_epoch_s": ("Conv2D", "later epoch duration"),
+    "separable_later_epoch_s": ("SeparableConv2D", "later epoch duration"),
+    "conv2d_clean_up_s": ("Conv2D", "clean-up after the epochs"),
+    "separable_clean_up_s": ("SeparableConv2D", "clean-up after the epochs"),
+    "conv2d_throughput_g": ("Conv2D", "throughput"),
+    "separable_throughput_g": ("SeparableConv2D", "throughput"),
 }
 
 
@@ -142,9 +148,8 @@ def key_numbers(record: dict) -> dict[str, units.Amount | RatioInterval]:
             run_of(record, standard)["carbon_intensity_g_per_kwh"], units.CARBON_INTENSITY_G_PER_KWH
         ),
     }
-    for name, metric in MEDIAN_NUMBERS.items():
-        for prefix, model in (("conv2d", standard), ("separable", separable)):
-            numbers[f"{prefix}_{name}"] = units.Amount(summary(record, model, metric).median, READINGS[metric].quantity)
+    for name, (model, metric) in MEDIAN_NUMBERS.items():
+        numbers[name] = units.Amount(summary(record, model, metric).median, READINGS[metric].quantity)
     numbers.update({name: separable_ratio_interval(record, metric) for name, metric in RATIO_NUMBERS.items()})
     clean_ups_s = [run["clean_up_duration_s"] for run in record["runs"]]
     above_idle_kwh = sum(summary(record, model, "energy above idle").median for model in MODELS)

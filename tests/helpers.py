@@ -189,3 +189,13 @@ def plant_bad_records(records_dir: Path) -> None:
         (records_dir / name / "record.json").write_text(text)
     (records_dir / "seed-mixed-wattages").mkdir()
     (records_dir / "seed-mixed-wattages" / "record.json").write_text(json.dumps(mixed_record()))
+
+
+def committed_reference_record() -> dict:
+    """The book's reference record, read as the book reads it (the newest committed `seed` record): real
+    numbers, with predictions and a breakdown."""
+    from convcarbon.analyze.machines import book_records
+    from convcarbon.publish.shown import committed_records_dir, reference_record
+
+    records, _skipped = book_records(REPO_ROOT / "no-results-here", committed_records_dir())
+    return reference_record(records)

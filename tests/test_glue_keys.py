@@ -5,7 +5,7 @@ made by the code that glues it. Nothing is glued that no chapter places."""
 import re
 
 import pytest
-from helpers import REPO_ROOT
+from helpers import REPO_ROOT, committed_reference_record
 
 from convcarbon.publish import anatomy, book, prose
 from convcarbon.publish.glue_keys import CHAPTER_GLUE_KEYS, chapter_glue_keys
@@ -24,16 +24,6 @@ def placed_keys(markdown: str) -> set[str]:
 
 def chapters() -> dict[str, str]:
     return {path.stem: path.read_text() for path in sorted((REPO_ROOT / "book").glob("*.md"))}
-
-
-def reference_record() -> dict:
-    """The book's reference record, read as the book reads it: it has predictions and a breakdown."""
-    from convcarbon.analyze.machines import book_records
-    from convcarbon.publish.shown import committed_records_dir
-    from convcarbon.publish.shown import reference_record as committed_reference
-
-    records, _skipped = book_records(REPO_ROOT / "no-results-here", committed_records_dir())
-    return committed_reference(records)
 
 
 def test_the_parser_finds_roles_with_formats_and_directives():
@@ -70,7 +60,7 @@ def made_for_chapters(record: dict) -> dict[str, set[str]]:
 
 
 def test_every_key_a_chapter_declares_is_made_by_its_glue_code():
-    made = made_for_chapters(reference_record())
+    made = made_for_chapters(committed_reference_record())
     texts = chapters()
     for chapter, keys in made.items():
         by_name = set(GLUED_BY_NAME.findall(texts[chapter]))
@@ -79,7 +69,7 @@ def test_every_key_a_chapter_declares_is_made_by_its_glue_code():
 
 
 def test_nothing_is_made_for_glue_that_no_chapter_places():
-    made = set().union(*made_for_chapters(reference_record()).values())
+    made = set().union(*made_for_chapters(committed_reference_record()).values())
     placed_anywhere = set().union(*CHAPTER_GLUE_KEYS.values())
     assert made <= placed_anywhere, made - placed_anywhere
 
@@ -91,7 +81,7 @@ def test_a_chapter_glues_only_its_own_keys(monkeypatch):
         glued[name] = getattr(value, "data", value)  # a text is glued as Markdown, a number as itself
 
     monkeypatch.setattr("myst_nb.glue", glue)
-    texts = prose.number_texts(book.key_numbers(reference_record()))
+    texts = prose.number_texts(book.key_numbers(committed_reference_record()))
     book.glue_texts(texts, chapter="experiment")
     assert set(glued) == chapter_glue_keys("experiment") & set(texts)
     assert "idle_share" in texts and "idle_share" not in glued  # made for results, not placed by experiment

@@ -7,13 +7,20 @@ import re
 from types import SimpleNamespace
 
 import pytest
-from helpers import REPO_ROOT
-from synthetic import make_hardware, paired_record
+from helpers import REPO_ROOT, committed_reference_record
+from synthetic import make_hardware, paired_record, with_inference
 
 from convcarbon.analyze import classtable, inference, machines
 from convcarbon.analyze.analysis import VERDICTS, energy_verdict, saving_verdict
 from convcarbon.analyze.report import ENERGY_WORDINGS, energy_reading, energy_shares, machine_label
 from convcarbon.publish import prose
+
+
+def predicting_record() -> dict:
+    """Training energy 0.01 kWh (standard) and 0.005 kWh (separable) in 100 s runs; predictions at 1e-8 and
+    5e-9 kWh each, 1 ms each."""
+    return with_inference(paired_record([0.01] * 3, [0.005] * 3), {"Conv2D": 1e-8, "SeparableConv2D": 5e-9})
+
 
 # --- the verdict -----------------------------------------------------------------------------------
 
@@ -64,11 +71,9 @@ def test_how_energy_was_obtained_is_worded_from_one_table_everywhere():
 
 
 def test_how_prediction_energy_was_obtained_comes_from_the_same_table():
-    from test_anatomy import anatomy_record
-
     from convcarbon.publish import anatomy
 
-    record = anatomy_record()
+    record = predicting_record()
     assert inference.inference_energy_reading(record) == "estimated"
     assert anatomy.inference_texts(record)["prediction_energy_kind"] == ENERGY_WORDINGS["estimated"].cell
     before = paired_record([0.01] * 3, [0.006] * 3)  # a record made before predictions were measured
@@ -104,9 +109,7 @@ def test_the_shares_name_the_wattage_each_part_was_assumed_to_draw():
 
 
 def test_the_shares_of_the_reference_record_follow_its_numbers():
-    from test_glue_keys import reference_record
-
-    record = reference_record()
+    record = committed_reference_record()
     runs = record["runs"]
     ram = sum(run["ram_energy_kwh"] for run in runs) / sum(
         run[f"{part}_energy_kwh"] for run in runs for part in ("cpu", "gpu", "ram")
@@ -118,9 +121,7 @@ def test_the_shares_of_the_reference_record_follow_its_numbers():
 
 
 def test_the_break_even_from_time_alone_assumes_no_wattage():
-    from test_anatomy import anatomy_record
-
-    record = anatomy_record()
+    record = predicting_record()
     from_time = inference.break_even_from_time(record, "Conv2D", 1)
     for run in record["runs"]:
         run["energy_consumed_kwh"] *= 3  # another assumed wattage triples the estimate ...
@@ -158,11 +159,9 @@ def test_one_builder_names_every_machine():
 
 
 def test_the_atlas_pages_name_machines_with_the_same_builder():
-    from test_glue_keys import reference_record
-
     from convcarbon.publish import atlas_figures, atlas_page
 
-    record = reference_record()  # an atlas's hardware and versions have the same fields
+    record = committed_reference_record()  # an atlas's hardware and versions have the same fields
     assert atlas_figures.record_label(record) == machine_label(record, short=True, backend=True, profile=True)
     assert atlas_page.machine_text(record).replace("\\", "") == machine_label(record, short=True, backend=True)
 

@@ -11,7 +11,17 @@ from __future__ import annotations
 import math
 
 from .. import units
-from ..analyze.analysis import MODELS, VERDICTS, energy_verdict, saving_shown, separable_ratio_interval, summary
+from ..analyze import inference
+from ..analyze.analysis import (
+    MODELS,
+    VERDICTS,
+    energy_verdict,
+    repeats,
+    saving_shown,
+    saving_verdict,
+    separable_ratio_interval,
+    summary,
+)
 from ..analyze.report import ENERGY_WORDINGS, energy_is_estimated, energy_reading, energy_shares, machine_label
 from ..analyze.stats import RatioInterval
 from ..safe import OwnMarkdown, markdown_text
@@ -41,7 +51,7 @@ def saving_against_paper(record: dict) -> OwnMarkdown:
     the saving on paper: "it saved energy, but much less than on paper"."""
     energy = separable_ratio_interval(record, "energy_consumed")
     paper = separable_ratio_interval(record, "multiplications").ratio
-    if saving_shown(energy, record["config"]["repeats"]) != "saved":
+    if saving_shown(energy, repeats(record)) != "saved":
         return OwnMarkdown(energy_verdict(record).phrase)
     if energy.ratio - paper > MUCH_LESS_THAN_PAPER:
         gap = "but much less than on paper"
@@ -142,8 +152,6 @@ def training_energy_shares(record: dict) -> OwnMarkdown:
 def prediction_energy_shares(record: dict) -> OwnMarkdown:
     """`energy_shares_phrase` for the prediction windows of a record; "not measured in this record" before
     predictions were measured."""
-    from ..analyze import inference
-
     if not inference.has_inference(record):
         return OwnMarkdown(ENERGY_WORDINGS["not in record"].cell)
     entries = record["inference"]
@@ -157,8 +165,6 @@ def _measured_parts(parts: list[dict]) -> dict[str, bool]:
 def verdicts_markdown(records: list[dict]) -> OwnMarkdown:
     """One bullet per machine: did the separable model save energy there, and was its energy measured.
     The table below the bullets says how, with the wattage assumed."""
-    from ..analyze.analysis import saving_verdict
-
     return OwnMarkdown(
         "\n".join(
             f"- On **{markdown_text(machine_label(record, backend=True))}** ({record['profile']} profile, energy "

@@ -281,7 +281,8 @@ def test_the_class_figure_sets_every_atlas_side_by_side():
     training, inference = figure.axes
     assert [axes.get_title() for axes in figure.axes] == ["training, largest batch", "inference, batch 1"]
     labels = [label.get_text() for label in training.get_yticklabels()]
-    assert labels[0].startswith("alice\nCPU A; tensorflow, smoke") and labels[1].startswith(r"\$\alpha\$ eve")
+    assert labels[0].startswith("alice\nCPU A") and labels[1].startswith(r"\$\alpha\$ eve")
+    assert "tensorflow" in labels[0] and "smoke" in labels[0]
     assert r"\$x\$" in labels[1]  # no mathtext from a record
     never_at = 2 * 64  # twice the smoke grid's largest channel count
     (alice_training,), (eve_training,) = ([c.get_offsets()[0][0]] for c in training.collections)

@@ -239,7 +239,7 @@ def command_book(arguments) -> int:
 def _book_summary(shown, root: Path) -> TerminalText:
     """What the pages show, in the terminal's words: the time and energy ratios with their intervals,
     the verdict, and where the site is."""
-    from .analyze.analysis import VERDICTS, repeats, saving_shown, separable_ratio_interval
+    from .analyze.analysis import energy_verdict, repeats, separable_ratio_interval
     from .analyze.report import machine_label
 
     record = shown.record
@@ -251,7 +251,7 @@ def _book_summary(shown, root: Path) -> TerminalText:
         f"Separable / standard, ratio of medians (95% interval), {repeats(record)} run(s) per model:",
         f"  training time  {separable_ratio_interval(record, 'duration').sentence()}",
         f"  energy         {energy.sentence()}",
-        f"  verdict        {VERDICTS[saving_shown(energy, repeats(record))].cell}",
+        f"  verdict        {energy_verdict(record).cell}",
         f"The site: {(root / '_build' / 'html' / 'index.html').resolve()}",
     ]
     return terminal_lines(lines)

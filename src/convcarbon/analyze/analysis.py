@@ -145,7 +145,8 @@ class Verdict:
     phrase: str
 
 
-# The one wording table of the verdict: the terminal (report, classtable, the `book` command's summary),
+# The one wording table of the verdict, looked up for a record by `energy_verdict`: the terminal (report,
+# classtable, the `book` command's summary),
 # the tables (machines.summary_frame) and the prose (prose.saving_against_paper, prose.verdicts_markdown).
 VERDICTS = {
     "saved": Verdict("saved energy", "yes, it saved energy"),
@@ -160,11 +161,17 @@ VERDICTS = {
 }
 
 
+def energy_verdict(record: dict) -> Verdict:
+    """The verdict on a record's energy ratio: the one lookup of `VERDICTS` for a record (the terminal's
+    summary, the class table, the machines' table and the prose)."""
+    return VERDICTS[saving_shown(separable_ratio_interval(record, "energy_consumed"), repeats(record))]
+
+
 def saving_verdict(record: dict) -> str:
     """Whether the separable model saved energy on this machine, read from the interval alone, in a
     phrase with the ratio: "yes, it saved energy; energy ratio 0.60 (95% interval 0.55 to 0.65)"."""
     interval = separable_ratio_interval(record, "energy_consumed")
-    verdict = VERDICTS[saving_shown(interval, repeats(record))]
+    verdict = energy_verdict(record)
     if math.isnan(interval.ratio):
         return verdict.phrase
     return f"{verdict.phrase}; energy ratio {interval.sentence()}"

@@ -32,7 +32,7 @@ from ..measure.store import RECORD_FILE, read_record_file
 from ..measure.untrusted import read_untrusted_json
 from ..safe import TerminalText, csv_cell, terminal_text
 from . import atlas as atlas_analysis
-from .analysis import VERDICTS, repeats, saving_shown, separable_ratio_interval
+from .analysis import energy_verdict, repeats, separable_ratio_interval
 from .machines import energy_method, machine_key, summary_problem
 from .report import machine_label
 from .tables import TERMINAL_BREAK
@@ -201,7 +201,7 @@ def table_row(name: str, record: dict) -> dict:
         "energy": energy_method(record),
         "time ratio": separable_ratio_interval(record, "duration").cell(TERMINAL_BREAK),
         "energy ratio": energy.cell(TERMINAL_BREAK),
-        "verdict": VERDICTS[saving_shown(energy, repeats(record))].cell,
+        "verdict": energy_verdict(record).cell,
     }
 
 

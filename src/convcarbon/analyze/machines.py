@@ -17,8 +17,8 @@ from pandas.io.formats.style import Styler
 from .. import units
 from ..measure.hardware import IDENTITY_FIELDS
 from ..measure.store import scan_records
-from .analysis import MODELS, VERDICTS, repeats, runs_of, saving_shown, separable_ratio_interval, summary
-from .report import energy_missing_reasons, machine_label, mixed_power_assumptions
+from .analysis import MODELS, energy_verdict, repeats, runs_of, separable_ratio_interval, summary
+from .report import ENERGY_WORDINGS, energy_missing_reasons, machine_label, mixed_power_assumptions
 from .tables import PAGE_BREAK, READINGS, page_table, summary_cell, without_repeats
 
 
@@ -76,26 +76,6 @@ def machine_key(record: dict) -> str:
     return json.dumps([identity, record["versions"]["keras_backend"]], sort_keys=True)
 
 
-def figure_label(record: dict) -> str:
-    """A short label for a figure's row: CPU, its family and vector extension, GPUs, backend and profile."""
-    hardware = record["hardware"]
-    cpu = hardware["cpu_model"] + "".join(
-        f", {part}"
-        for part in (
-            f"family {hardware['cpu_family']}" if hardware["cpu_family"] is not None else None,
-            hardware["vector_extension"],
-        )
-        if part
-    )
-    gpus = "".join(f" + {gpu['name']}" for gpu in hardware["gpus"][:2]) + (" ..." if len(hardware["gpus"]) > 2 else "")
-    return f"{cpu}{gpus}; {record['versions']['keras_backend']}, {record['profile']}"
-
-
-def machine_title(record: dict) -> str:
-    """The machine and framework in words (plain text from an untrusted record)."""
-    return f"{machine_label(record)}, Keras backend {record['versions']['keras_backend']}"
-
-
 # Rows of one hardware class stand together, in this order.
 HARDWARE_CLASSES = ("x86 CPU", "Arm CPU", "Apple silicon", "GPU")
 
@@ -137,7 +117,11 @@ def grouped(records: list[dict]) -> list[dict]:
     """Records ordered by hardware class, then by machine and framework."""
     return sorted(
         records,
-        key=lambda record: (HARDWARE_CLASSES.index(hardware_class(record)), machine_title(record), record["profile"]),
+        key=lambda record: (
+            HARDWARE_CLASSES.index(hardware_class(record)),
+            machine_label(record, backend=True),
+            record["profile"],
+        ),
     )
 
 
@@ -145,7 +129,7 @@ def energy_method(record: dict) -> str:
     """How each part of a record's energy was obtained, with the wattage CodeCarbon assumed, in a few words:
     "CPU estimated: load x 8 W (CodeCarbon's default for an unknown CPU); RAM estimated: 20 W model"."""
     if energy_missing_reasons(record):
-        return "not measured (CodeCarbon failed)"
+        return ENERGY_WORDINGS["not measured"].cell
     run, assumptions = runs_of(record, MODELS[0])[0], record["power_assumptions"]
     parts = []
     if run["gpu_energy_measured"]:
@@ -207,7 +191,7 @@ def summary_frame(records: list[dict], shown: dict) -> Styler:
                 "time ratio": separable_ratio_interval(record, "duration").cell(PAGE_BREAK),
                 "energy ratio": energy.cell(PAGE_BREAK)
                 + (f", {MIXED_MARK}" if mixed_power_assumptions(record) else ""),
-                "verdict": VERDICTS[saving_shown(energy, repeats(record))].cell,
+                "verdict": energy_verdict(record).cell,
             }
         )
     frame = pd.DataFrame(rows)
@@ -238,7 +222,7 @@ def spread_frame(records: list[dict]) -> Styler:
     frame = pd.DataFrame(
         {  # each record's machine and profile named once, above its two models
             "machine, profile": [
-                f"{machine_title(record)}; {record['profile']}" if model == MODELS[0] else ""
+                f"{machine_label(record, backend=True)}; {record['profile']}" if model == MODELS[0] else ""
                 for record in records
                 for model in MODELS
             ],
@@ -263,7 +247,7 @@ def analytic_frame(records: list[dict]) -> Styler:
     for index, record in enumerate(records):
         rows.append(
             {
-                "machine": machine_title(record),
+                "machine": machine_label(record, backend=True),
                 "later-epoch time ratio": separable_ratio_interval(record, "later epoch duration").cell(PAGE_BREAK),
                 "later-epoch energy ratio": separable_ratio_interval(record, "later epoch energy").cell(PAGE_BREAK),
                 **{

@@ -18,6 +18,7 @@ from pandas.io.formats.style import Styler
 from .. import units
 from ..analyze import breakdown, inference
 from ..analyze.analysis import MODELS, summary
+from ..analyze.report import ENERGY_WORDINGS
 from ..analyze.tables import page_table, without_repeats
 from ..reference import (
     TUTORIAL_EPOCH_S,
@@ -27,7 +28,11 @@ from ..reference import (
     tutorial_duration_s,
     tutorial_epoch_sum_error_s,
     tutorial_epoch_sum_s,
+    tutorial_outside_difference_share,
+    tutorial_outside_difference_share_range,
     tutorial_outside_epochs_s,
+    tutorial_steps_sum_error_s,
+    tutorial_steps_sum_s,
 )
 from ..safe import OwnMarkdown, markdown_text
 from .book import displayed
@@ -178,6 +183,9 @@ def inference_texts(record: dict) -> dict[str, OwnMarkdown]:
     def break_even(model: str, size: int) -> str:
         return inference.three_digits(inference.break_even_predictions(record, model, size))
 
+    def break_even_from_time(model: str, size: int) -> str:
+        return inference.three_digits(inference.break_even_from_time(record, model, size))
+
     def ratio(size: int, kind: str) -> str:
         return inference.per_prediction_ratio(record, size, kind).sentence()
 
@@ -185,13 +193,17 @@ def inference_texts(record: dict) -> dict[str, OwnMarkdown]:
         {
             "inference_batch_size": f"{batch:,}",
             "inference_test_images": f"{record['inference'][0]['test_images']:,}",
-            "prediction_energy_kind": inference.inference_energy_kind(record),
+            "prediction_energy_kind": ENERGY_WORDINGS[inference.inference_energy_reading(record)].cell,
             "conv2d_prediction_energy_b1": energy_b1("Conv2D"),
             "separable_prediction_energy_b1": energy_b1("SeparableConv2D"),
             "conv2d_break_even_b1": break_even("Conv2D", 1),
             "separable_break_even_b1": break_even("SeparableConv2D", 1),
             "conv2d_break_even_batch": break_even("Conv2D", batch),
             "separable_break_even_batch": break_even("SeparableConv2D", batch),
+            "conv2d_break_even_time_b1": break_even_from_time("Conv2D", 1),
+            "separable_break_even_time_b1": break_even_from_time("SeparableConv2D", 1),
+            "conv2d_break_even_time_batch": break_even_from_time("Conv2D", batch),
+            "separable_break_even_time_batch": break_even_from_time("SeparableConv2D", batch),
             "prediction_energy_ratio_b1": ratio(1, inference.ENERGY),
             "prediction_energy_ratio_batch": ratio(batch, inference.ENERGY),
             "prediction_time_ratio_b1": ratio(1, inference.TIME),
@@ -210,6 +222,10 @@ INFERENCE_KEYS = (
     "separable_break_even_b1",
     "conv2d_break_even_batch",
     "separable_break_even_batch",
+    "conv2d_break_even_time_b1",
+    "separable_break_even_time_b1",
+    "conv2d_break_even_time_batch",
+    "separable_break_even_time_batch",
     "prediction_energy_ratio_b1",
     "prediction_energy_ratio_batch",
     "prediction_time_ratio_b1",
@@ -245,6 +261,8 @@ def tutorial_texts(record: dict) -> dict[str, OwnMarkdown]:
     standard, separable = MODELS
     difference_s = tutorial_duration_s(standard) - tutorial_duration_s(separable)
     outside_difference_s = tutorial_outside_epochs_s(standard) - tutorial_outside_epochs_s(separable)
+    epoch_sum_difference_s = tutorial_epoch_sum_s(standard) - tutorial_epoch_sum_s(separable)
+    steps_difference_s = tutorial_steps_sum_s(standard) - tutorial_steps_sum_s(separable)
     source = f"{TUTORIAL_SOURCE['repository']}, {TUTORIAL_SOURCE['path']}, commit {TUTORIAL_SOURCE['commit'][:12]}"
     texts = {
         "tutorial_epoch_sum_error_s": units.DURATION_S.text(tutorial_epoch_sum_error_s(standard)),
@@ -269,8 +287,23 @@ def tutorial_texts(record: dict) -> dict[str, OwnMarkdown]:
         "tutorial_difference_s": units.DURATION_S.text(difference_s),
         "tutorial_epoch_sum_difference_s": f"{tutorial_epoch_sum_s(standard) - tutorial_epoch_sum_s(separable):,} s",
         "tutorial_outside_difference_share": units.percent(outside_difference_s / difference_s),
+        "tutorial_outside_difference_share_range": _share_range(
+            epoch_sum_difference_s, sum(tutorial_epoch_sum_error_s(model) for model in MODELS)
+        ),
+        "tutorial_steps_outside_difference_share": units.percent(tutorial_outside_difference_share(steps_difference_s)),
+        "tutorial_steps_outside_difference_share_range": _share_range(
+            steps_difference_s, sum(tutorial_steps_sum_error_s(model) for model in MODELS)
+        ),
+        "tutorial_conv2d_first_epoch_steps_s": units.DURATION_S.text(
+            TUTORIAL_MS_PER_STEP[standard][0] * TUTORIAL_STEPS_PER_EPOCH / 1000
+        ),
     }
     return {"tutorial_source": markdown_text(source), **_own(texts)}
+
+
+def _share_range(inside_difference_s: float, error_s: float) -> str:
+    """'34%–152%': the shares of the published difference outside the epochs that a rounding bound allows."""
+    return units.span(*tutorial_outside_difference_share_range(inside_difference_s, error_s), units.percent)
 
 
 def _median_s(record: dict, model: str, metric: str) -> str:

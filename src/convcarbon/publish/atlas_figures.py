@@ -15,6 +15,7 @@ from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from .. import units
 from ..analyze import atlas as analysis
+from ..analyze.report import machine_label
 from ..measure.atlas_grid import PASSES
 from ..safe import figure_text
 from .figures import COLOURS, finished_figure
@@ -29,9 +30,7 @@ FONT = 12  # the figures are drawn about 5.6 inches wide: this stays readable wh
 
 def record_label(record: dict) -> str:
     """CPU (and GPUs), Keras backend and profile of an untrusted record, safe for a matplotlib label."""
-    hardware = record["hardware"]
-    gpus = "".join(f" + {gpu['name']}" for gpu in hardware["gpus"][:2])
-    return figure_text(f"{hardware['cpu_model']}{gpus}; {record['versions']['keras_backend']}, {record['profile']}")
+    return figure_text(machine_label(record, short=True, backend=True, profile=True))
 
 
 def heat_map_figure(record: dict, batch: int):

@@ -18,6 +18,7 @@ from pandas.io.formats.style import Styler
 from .. import units
 from ..analyze import atlas as analysis
 from ..analyze.machines import HARDWARE_CLASSES, hardware_class
+from ..analyze.report import machine_label
 from ..analyze.tables import PAGE_BREAK, page_table
 from ..safe import OwnMarkdown, markdown_text
 from .book import displayed, glue_texts
@@ -27,12 +28,7 @@ GIGA = 1e9
 
 def machine_text(record: dict) -> str:
     """'<CPU> (+ GPUs), N logical CPUs, Keras backend B', as inert Markdown."""
-    hardware = record["hardware"]
-    gpus = "".join(f" + {gpu['name']}" for gpu in hardware["gpus"])
-    return markdown_text(
-        f"{hardware['cpu_model']}{gpus}, {hardware['cpu_count']} logical CPUs, "
-        f"Keras backend {record['versions']['keras_backend']}"
-    )
+    return markdown_text(machine_label(record, short=True, backend=True))
 
 
 def provenance_note(record: dict, measured: bool) -> Markdown:
@@ -178,8 +174,7 @@ def machines_legend(records: list[dict]) -> Styler:
         [
             {
                 "atlas": str(index),
-                "machine": f"{record['hardware']['cpu_model']}, {record['hardware']['cpu_count']} logical CPUs"
-                + "".join(f" + {gpu['name']}" for gpu in record["hardware"]["gpus"]),
+                "machine": machine_label(record, short=True),
                 "backend": record["versions"]["keras_backend"],
                 "profile": record["profile"] + (" (shown above)" if index == 1 else ""),
                 "made": record["created_utc"][:10],

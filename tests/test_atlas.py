@@ -190,7 +190,7 @@ def test_model_fit_on_a_record_predicts_its_own_synthetic_times():
     assert all(fit.median_error < 0.5 and fit.fixed_s >= 0 and fit.efficiency > 0 for fit in fits)
 
 
-def test_json_points_hold_exactly_the_issue_fields():
+def test_json_points_hold_exactly_the_issue_fields_and_the_work_as_it_ran():
     points = analysis.json_points(synthetic_record())
     assert set(points[0]) == {
         "layer",
@@ -207,6 +207,10 @@ def test_json_points_hold_exactly_the_issue_fields():
         "median_s",
         "low_s",
         "high_s",
+        "input_gradient",
+        "work_macs",
+        "work_bytes",
+        "intermediate_bytes",
     }
 
 
@@ -328,7 +332,9 @@ def test_smoke_atlas_end_to_end_then_reused(tmp_path, capsys):
 
     assert main(["atlas", "--profile", "smoke", "--json", "--results-dir", str(tmp_path)]) == 0
     first = capsys.readouterr()
-    points = json.loads(first.out)
+    printed = json.loads(first.out)
+    points = printed["points"]
+    assert printed["training_rule"] and len(printed["crossovers"]) == 4 and "violations" in printed["checks"]
     assert len(points) == len(grid_shapes("smoke")) * 4
     for point in points:
         assert point["low_s"] <= point["median_s"] <= point["high_s"] and point["median_s"] > 0
@@ -384,7 +390,7 @@ def test_the_atlas_chapter_is_in_the_built_book(built_book):
     text = " ".join(soup.get_text(" ", strip=True).split())
     assert "When a separable convolution pays" in text
     assert len(soup.select("article img")) >= 3  # two heat maps and the roofline
-    assert "separable faster from" in text and "the model predicts" in text  # the crossover table
+    assert "separable faster" in text and "fitted model (in-sample)" in text  # the crossover table
     assert "measured (or reused, when nothing had changed) for this build" in text
     assert "No atlas comes yet from" in text or "Every hardware class" in text
 

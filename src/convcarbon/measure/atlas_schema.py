@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import re
 
+from .atlas_checks import CHECKS
 from .atlas_grid import ATLAS_PROFILES, LAYERS, PASSES, Shape, byte_count, macs
 from .schema import CREATED_UTC, GIT_COMMIT, HARDWARE, date_problem, exact_object  # as in a training record
 
@@ -97,6 +98,20 @@ CEILINGS = exact_object(
         "copy_bytes_per_s": RATE,
     }
 )
+# What `atlas_checks.physical_checks` found when the atlas was made: the ceilings checked against, every violation.
+VIOLATION = exact_object(
+    {
+        "check": {"enum": list(CHECKS)},
+        "layer": {"enum": list(LAYERS)},
+        "pass": {"enum": list(PASSES)},
+        **{field: POINT["properties"][field] for field in Shape.__dataclass_fields__},
+        "measured_s": SECONDS,
+        "bound_s": {"type": "number", "minimum": 0, "maximum": MAX_SECONDS},
+    }
+)
+CHECKS_FOUND = exact_object(
+    {"ceilings": TEXT, "violations": {"type": "array", "maxItems": MAX_POINTS, "items": VIOLATION}}
+)
 ATLAS_RECORD = exact_object(
     {
         "kind": {"const": "atlas"},
@@ -120,8 +135,9 @@ ATLAS_RECORD = exact_object(
         "energy": ENERGY,
         "ceilings": CEILINGS,
         "points": {"type": "array", "minItems": 4, "maxItems": MAX_POINTS, "items": POINT},
+        "checks": CHECKS_FOUND,
     },
-    optional=("git_commit", "git_dirty"),
+    optional=("git_commit", "git_dirty", "checks"),
 )
 
 _ABSOLUTE_PATH = re.compile(r"^(/|\\|~|[A-Za-z]:[\\/])")

@@ -102,7 +102,7 @@ def test_which_records_timed_the_input_gradient():
     [
         ([1.2, 1.1, 0.7, 0.5], [1.5, 1.3, 0.9, 0.6], "between", 16, 32, "between 16 and 32 channels"),
         ([1.2, 0.9, 0.7, 0.5], [1.5, 1.3, 0.9, 0.6], "between", 8, 32, "between 8 and 32 channels"),
-        ([0.5, 0.6, 0.7, 0.8], [0.6, 0.7, 0.8, 0.9], "below the smallest", None, 8, "below the smallest"),
+        ([0.5, 0.6, 0.7, 0.8], [0.6, 0.7, 0.8, 0.9], "below the smallest", None, 8, "at or below 8 channels"),
         ([1.5, 1.4, 1.2, 1.1], [2.0, 1.9, 1.6, 1.5], "never", 64, None, "never (slower even at 64 channels)"),
         ([1.5, 1.4, 1.2, 0.9], [2.0, 1.9, 1.6, 1.5], "not resolved", None, None, "not resolved"),  # the largest
         ([0.8, 0.9, 0.5, 0.4], [1.1, 1.2, 0.9, 0.8], "not resolved", None, None, "not resolved"),  # none surely slower

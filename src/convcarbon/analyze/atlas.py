@@ -131,10 +131,18 @@ class Crossover:
         if self.kind == "between":
             return f"between {self.low_channels} and {self.high_channels} channels"
         if self.kind == "below the smallest":
-            return f"below the smallest count ({self.high_channels} channels)"
+            return f"at or below {self.high_channels} channels, the smallest count"
         if self.kind == NEVER:
             return f"never (slower even at {self.low_channels} channels)"
         return "not resolved"
+
+    def short(self) -> str:
+        """The crossover in a table cell whose row says "channels": '16–32', '≤ 8', 'never', 'not resolved'."""
+        if self.kind == "between":
+            return f"{self.low_channels}–{self.high_channels}"
+        if self.kind == "below the smallest":
+            return f"≤ {self.high_channels}"
+        return self.kind
 
     def holds(self, channels: int | None) -> bool | None:
         """Whether a crossover at `channels` (None: no crossover) agrees with this one; None where this one is not
@@ -214,15 +222,19 @@ def crossover_frame(record: dict) -> pd.DataFrame:
     return _ordered(pd.DataFrame(rows))
 
 
-def heat_map_values(record: dict, batch: int, pass_name: str) -> tuple[list[int], list[int], np.ndarray]:
-    """(channel counts, kernels, time ratios as a channels x kernels array; NaN where not measured)."""
+def heat_map_values(record: dict, batch: int, pass_name: str) -> tuple[list[int], list[int], np.ndarray, np.ndarray]:
+    """(channel counts, kernels, time ratios as a channels x kernels array with NaN where not measured, and whether
+    each ratio's interval straddles 1)."""
     pairs = pairs_frame(record)
     grid = pairs[(pairs["book_layer"] == "") & (pairs["batch"] == batch) & (pairs["pass"] == pass_name)]
     channels, kernels = sorted(grid["channels_in"].unique()), sorted(grid["kernel"].unique())
     values = np.full((len(channels), len(kernels)), np.nan)
-    for row in grid.itertuples():
-        values[channels.index(row.channels_in), kernels.index(row.kernel)] = row.time_ratio
-    return [int(c) for c in channels], [int(k) for k in kernels], values
+    straddling = np.zeros((len(channels), len(kernels)), bool)
+    for row in grid.to_dict("records"):
+        where = channels.index(row["channels_in"]), kernels.index(row["kernel"])
+        values[where] = row["time_ratio"]
+        straddling[where] = row["time_ratio_low"] <= 1 <= row["time_ratio_high"]
+    return [int(c) for c in channels], [int(k) for k in kernels], values, straddling
 
 
 def mac_ratio_values(channels: list[int], kernels: list[int]) -> np.ndarray:
@@ -291,12 +303,21 @@ def model_fits(record: dict) -> list[ModelFit]:
     return list(_fits_on(points_frame(record)).values())
 
 
-def fitted_crossover_frame(record: dict) -> pd.DataFrame:
-    """The crossover of the model fitted to every point (in-sample) for each kernel, batch and pass."""
-    fits = _fits_on(points_frame(record))
+def predicted_crossover_frame(record: dict) -> pd.DataFrame:
+    """For each kernel, batch and pass of the grid: the crossover the roofline alone predicts (no fit), and the one
+    of the model fitted to every point (in-sample: it describes the timings, it does not predict them)."""
+    frame = points_frame(record)
+    roofline = _predicted_crossovers(_grid(frame), None)
+    fitted = _predicted_crossovers(_grid(frame), _fits_on(frame))
     rows = [
-        {"kernel": kernel, "batch": batch, "pass": pass_name, "fitted_crossover_channels": channels}
-        for (kernel, batch, pass_name), channels in _predicted_crossovers(_grid(points_frame(record)), fits).items()
+        {
+            "kernel": kernel,
+            "batch": batch,
+            "pass": pass_name,
+            "roofline_crossover_channels": roofline[(kernel, batch, pass_name)],
+            "fitted_crossover_channels": fitted[(kernel, batch, pass_name)],
+        }
+        for kernel, batch, pass_name in roofline
     ]
     return pd.DataFrame(rows)
 

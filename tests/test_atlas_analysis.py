@@ -267,3 +267,49 @@ def test_committed_atlases_are_checked_and_their_checks_would_be_stored(path):
     counts = analysis.checks_summary(record)
     assert sum(counts.values()) == len(checks["violations"]) + counts[analysis.FIXED_COST_CHECK]
     assert len(analysis.crossover_frame(record)) == 12  # 3 kernels x 2 batches x 2 passes
+
+
+# --- the page -----------------------------------------------------------------------------------------------------
+
+
+def test_quietness_is_not_recorded_in_old_atlases_and_escaped_where_a_record_has_it():
+    from convcarbon.publish import atlas_page
+
+    record = synthetic_record()
+    assert atlas_page.quietness_text(record) == "not recorded"
+    record[atlas_page.QUIETNESS_FIELD] = {"summary": "quiet: calibration drift 2% *bold*"}
+    assert atlas_page.quietness_text(record) == r"quiet\: calibration drift 2\% \*bold\*"  # every punctuation escaped
+    record[atlas_page.QUIETNESS_FIELD] = {"summary": 5}  # not a sentence: shown as missing, never invented
+    assert atlas_page.quietness_text(record) == "not recorded"
+
+
+def test_prediction_texts_say_when_the_grid_has_one_kernel():
+    from convcarbon.publish import atlas_page
+
+    texts = atlas_page._prediction_texts(_modelled_record("smoke"))
+    assert texts["atlas_kernel_prediction_factor"] == "not made (the grid has one kernel)"
+    assert texts["atlas_batch_prediction_factor"] == "1.00"  # the synthetic times follow the model exactly
+
+
+@pytest.mark.parametrize("path", COMMITTED_ATLASES, ids=lambda path: path.parent.name)
+def test_the_page_tables_show_every_committed_atlas(path):
+    from convcarbon.publish import atlas_page
+
+    record = json.loads(path.read_text())
+    crossovers = atlas_page.crossover_table(record).data
+    assert "roofline alone (predicted, no fit)" in crossovers and "fitted model (in-sample)" in crossovers
+    violations = atlas_page.violations_table(record).data
+    assert len(violations) == max(1, sum(analysis.checks_summary(record).values()))
+    machines = atlas_page.machines_table([record]).data
+    assert machines.loc["quiet machine", "1"] == "not recorded"
+    assert machines.loc["violations: training faster than inference", "1"] == str(
+        analysis.checks_summary(record)[atlas_checks.TRAINING_FASTER]
+    )
+    assert list(atlas_page.predictions_table(record).data.index)[0] == "the roofline alone, no fit"
+
+
+def test_a_clean_atlas_says_it_has_no_violation():
+    from convcarbon.publish import atlas_page
+
+    table = atlas_page.violations_table(_modelled_record("smoke")).data
+    assert list(table["shape"]) == ["no violation"]

@@ -354,6 +354,7 @@ class Prediction:
     The error of one point is the factor between predicted and measured time (the larger over the smaller: 1 is
     exact). A crossover agrees when the predicted one lies within the measured crossover's interval."""
 
+    kind: str  # "roofline", "batch" or "kernel": what is held out
     name: str  # what it is made from, and what it predicts
     held_out_points: int
     median_factor: float
@@ -369,7 +370,7 @@ class Prediction:
         )
 
 
-def _prediction(name: str, record: dict, held_out: pd.DataFrame, fits: dict | None) -> Prediction:
+def _prediction(kind: str, name: str, record: dict, held_out: pd.DataFrame, fits: dict | None) -> Prediction:
     predicted_s = _predicted_s(held_out, fits)
     factors = np.maximum(predicted_s / held_out["median_s"], held_out["median_s"] / predicted_s)
     measured = {
@@ -378,6 +379,7 @@ def _prediction(name: str, record: dict, held_out: pd.DataFrame, fits: dict | No
     }
     verdicts = [measured[key].holds(found) for key, found in _predicted_crossovers(_grid(held_out), fits).items()]
     return Prediction(
+        kind,
         name,
         len(held_out),
         float(np.median(factors)),
@@ -393,17 +395,17 @@ def predictions(record: dict) -> list[Prediction]:
     training batch predicting batch 1, and, where the grid has several kernels, fitted on the smallest kernel
     predicting the others. The book's own layers are left out (they are neither)."""
     grid = _grid(points_frame(record))
-    made = [_prediction("the roofline alone, no fit", record, grid, None)]
+    made = [_prediction("roofline", "the roofline alone, no fit", record, grid, None)]
     batches, kernels = sorted(grid["batch"].unique()), sorted(grid["kernel"].unique())
     if len(batches) > 1:
         fitted = grid[grid["batch"] == batches[-1]]
         name = f"fitted at batch {batches[-1]}, predicting batch {batches[0]}"
-        made.append(_prediction(name, record, grid[grid["batch"] == batches[0]], _fits_on(fitted)))
+        made.append(_prediction("batch", name, record, grid[grid["batch"] == batches[0]], _fits_on(fitted)))
     if len(kernels) > 1:
         fitted = grid[grid["kernel"] == kernels[0]]
         others = " and ".join(f"{k}x{k}" for k in kernels[1:])
         name = f"fitted on {kernels[0]}x{kernels[0]} kernels, predicting {others}"
-        made.append(_prediction(name, record, grid[grid["kernel"] != kernels[0]], _fits_on(fitted)))
+        made.append(_prediction("kernel", name, record, grid[grid["kernel"] != kernels[0]], _fits_on(fitted)))
     return made
 
 

@@ -85,19 +85,25 @@ def _fits(record: dict) -> dict:
 
 
 def _prediction_texts(record: dict) -> dict[str, str]:
-    """The held-out predictions' errors and crossovers, under the literal keys the chapter places."""
-    made = analysis.predictions(record)
-    by_kind = {"roofline": made[0]}
-    for prediction in made[1:]:
-        by_kind["batch" if prediction.name.startswith("fitted at batch") else "kernel"] = prediction
-    texts = {}
-    for kind, key in (("roofline", "roofline"), ("batch", "batch"), ("kernel", "kernel")):
-        prediction = by_kind.get(kind)
-        texts[f"atlas_{key}_prediction_factor"] = (
-            units.number(prediction.median_factor) if prediction else "not made (the grid has one kernel)"
-        )
-        texts[f"atlas_{key}_prediction_crossovers"] = prediction.crossover_text() if prediction else "none"
-    return texts
+    """The held-out predictions' errors and crossovers, under the literal keys the chapter places; a grid with one
+    kernel has no kernel prediction."""
+    made = {prediction.kind: prediction for prediction in analysis.predictions(record)}
+    roofline, by_batch, by_kernel = made["roofline"], made.get("batch"), made.get("kernel")
+
+    def factor(prediction: analysis.Prediction | None) -> str:
+        return units.number(prediction.median_factor) if prediction else "not made (the grid has one kernel)"
+
+    def crossovers(prediction: analysis.Prediction | None) -> str:
+        return prediction.crossover_text() if prediction else "none"
+
+    return {
+        "atlas_roofline_prediction_factor": factor(roofline),
+        "atlas_roofline_prediction_crossovers": crossovers(roofline),
+        "atlas_batch_prediction_factor": factor(by_batch),
+        "atlas_batch_prediction_crossovers": crossovers(by_batch),
+        "atlas_kernel_prediction_factor": factor(by_kernel),
+        "atlas_kernel_prediction_crossovers": crossovers(by_kernel),
+    }
 
 
 def glue_atlas(record: dict) -> None:
@@ -106,6 +112,7 @@ def glue_atlas(record: dict) -> None:
     ceilings = record["ceilings"]
     book = analysis.book_layer_frame(record)
     crossovers = analysis.crossover_frame(record)
+    pairs = analysis.pairs_frame(record)
     fits = _fits(record)
     checks = analysis.checks_summary(record)
     training_batch = max(record["config"]["batches"])
@@ -162,6 +169,8 @@ def glue_atlas(record: dict) -> None:
         "atlas_separable_efficiency": units.percent(fits[("SeparableConv2D", "training")].efficiency, 1),
         "atlas_standard_efficiency": units.percent(fits[("Conv2D", "training")].efficiency, 1),
         "atlas_separable_inference_efficiency": units.percent(fits[("SeparableConv2D", "inference")].efficiency, 1),
+        "atlas_standard_inference_efficiency": units.percent(fits[("Conv2D", "inference")].efficiency, 1),
+        "atlas_below_mac_count": f"{int((pairs['time_ratio_high'] < pairs['mac_ratio']).sum())} of {len(pairs)}",
         "atlas_model_error": units.percent(max(fit.median_error for fit in fits.values())),
         "atlas_point_count": str(len(record["points"])),
         "atlas_training_faster_count": str(checks[TRAINING_FASTER]),

@@ -84,7 +84,7 @@ def pairs_frame(record: dict) -> pd.DataFrame:
     """One row per shape and pass: both layers' times, the time ratio (separable / standard) with its interval
     (`_ratio_interval`), the ratio of multiplications, and the energy ratio where a counter was read."""
     frame = points_frame(record).fillna({"book_layer": ""})
-    frame["point"] = [{**point, "book_layer": point["book_layer"] or ""} for point in record["points"]]
+    frame["point"] = record["points"]  # each point as stored, for its samples
     standard = frame[frame["layer"] == "Conv2D"].set_index(SHAPE_COLUMNS)
     separable = frame[frame["layer"] == "SeparableConv2D"].set_index(SHAPE_COLUMNS)
     pairs = pd.DataFrame(index=standard.index)
@@ -96,7 +96,6 @@ def pairs_frame(record: dict) -> pd.DataFrame:
     pairs["time_ratio_high"] = [high for _, high, _ in intervals]
     pairs["interval_kind"] = [kind for _, _, kind in intervals]
     pairs["mac_ratio"] = separable["macs"] / standard["macs"]
-    pairs["work_mac_ratio"] = separable["work_macs"] / standard["work_macs"]
     pairs["energy_ratio"] = separable["energy_j"] / standard["energy_j"]
     pairs["standard_macs"] = standard["macs"]
     return pairs.reset_index()
@@ -550,7 +549,7 @@ def format_atlas(record: dict) -> str:
         lines.append(
             f"{row['pass']:<10} {row['batch']:>5} {row['kernel']:>6} {name:>9} {picture:>8} "
             f"{units.DURATION_S.text(row['standard_s']):>10} {units.DURATION_S.text(row['separable_s']):>10} "
-            f"{units.ratio(row['time_ratio']):>10} {interval:>14} {units.ratio(row['work_mac_ratio']):>9}"
+            f"{units.ratio(row['time_ratio']):>10} {interval:>14} {units.ratio(row['mac_ratio']):>9}"
             + (f" {units.ratio(row['energy_ratio']):>12}" if measured_energy else "")
             + (f"  the book's {row['book_layer']}" if row["book_layer"] else "")
         )

@@ -313,3 +313,14 @@ def test_a_clean_atlas_says_it_has_no_violation():
 
     table = atlas_page.violations_table(_modelled_record("smoke")).data
     assert list(table["shape"]) == ["no violation"]
+
+
+def test_a_fit_with_no_roofline_term_has_no_share_of_the_roofline():
+    import pandas as pd
+
+    # every call takes 2 ms whatever its roofline time: the fit puts it all in the fixed cost
+    group = pd.DataFrame({"roofline_s": [1e-6, 1e-5, 1e-4, 1e-3], "median_s": [2e-3] * 4})
+    fit = analysis._fit("SeparableConv2D", "inference", group)
+    assert fit.fixed_s == pytest.approx(2e-3) and fit.efficiency == float("inf")
+    assert fit.efficiency_text() == "none (all fixed cost)"
+    assert fit.predict_s(1e-3) == pytest.approx(2e-3)

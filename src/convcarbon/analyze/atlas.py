@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .. import units
 from ..costs import separable_ratio
 from ..measure.atlas_checks import drawn_ceilings, physical_checks, point_work, violation_counts
 from ..measure.atlas_grid import LAYERS, PASSES, input_gradient_timed
@@ -247,7 +248,7 @@ class ModelFit:
 
     layer: str
     pass_name: str
-    efficiency: float  # the fraction of the roofline's rate the layer reaches (1 / slowdown)
+    efficiency: float  # the fraction of the roofline's rate the layer reaches (1 / slowdown); inf: no roofline term
     fixed_s: float  # fixed cost per call
     median_error: float  # median of |predicted - measured| / measured
     worst_error: float
@@ -255,6 +256,12 @@ class ModelFit:
 
     def predict_s(self, roofline_s) -> np.ndarray:
         return np.asarray(roofline_s) / self.efficiency + self.fixed_s
+
+    def efficiency_text(self) -> str:
+        """'42.6%', or why there is no share: the fit put all the time in the fixed cost."""
+        if math.isinf(self.efficiency):
+            return "none (all fixed cost)"
+        return units.percent(self.efficiency, 1)
 
 
 def fit_time_model(roofline_s: np.ndarray, measured_s: np.ndarray) -> tuple[float, float]:
@@ -274,7 +281,7 @@ def fit_time_model(roofline_s: np.ndarray, measured_s: np.ndarray) -> tuple[floa
     # On the boundary: either no fixed cost, or the roofline term as small as it may be.
     only_slowdown = float(design[:, 0] @ target / (design[:, 0] @ design[:, 0]))
     only_fixed = float(design[:, 1] @ target / (design[:, 1] @ design[:, 1]))
-    candidates = [(max(only_slowdown, 1e-9), 0.0), (1e-9, max(only_fixed, 0.0))]
+    candidates = [(max(only_slowdown, 1e-9), 0.0), (0.0, max(only_fixed, 0.0))]
     return min(candidates, key=lambda pair: loss(*pair))
 
 
@@ -283,7 +290,8 @@ def _fit(layer: str, pass_name: str, group: pd.DataFrame) -> ModelFit:
     slowdown, fixed_s = fit_time_model(group["roofline_s"], group["median_s"])
     predicted = group["roofline_s"] * slowdown + fixed_s
     errors = (predicted - group["median_s"]).abs() / group["median_s"]
-    return ModelFit(layer, pass_name, 1 / slowdown, fixed_s, float(errors.median()), float(errors.max()), len(group))
+    efficiency = 1 / slowdown if slowdown > 0 else math.inf  # no roofline term: every call its fixed cost
+    return ModelFit(layer, pass_name, efficiency, fixed_s, float(errors.median()), float(errors.max()), len(group))
 
 
 def _fits_on(frame: pd.DataFrame) -> dict[tuple[str, str], ModelFit]:
@@ -524,7 +532,6 @@ def crossover_text(channels: float | None) -> str:
 def format_atlas(record: dict) -> str:
     """The atlas for a terminal: machine, ceilings, every pair's times and ratios, the crossovers, the checks,
     the model and the predictions."""
-    from .. import units
     from ..safe import terminal_text
 
     hardware, ceilings = record["hardware"], record["ceilings"]
@@ -564,7 +571,7 @@ def format_atlas(record: dict) -> str:
     lines += ["", "model fitted to every point (in-sample): time = roofline time / efficiency + fixed cost per call"]
     for fit in model_fits(record):
         lines.append(
-            f"  {fit.layer:<16} {fit.pass_name:<10} efficiency {units.percent(fit.efficiency, 1)}, "
+            f"  {fit.layer:<16} {fit.pass_name:<10} efficiency {fit.efficiency_text()}, "
             f"fixed {units.DURATION_S.text(fit.fixed_s)}, median error {units.percent(fit.median_error)}"
         )
     lines += ["", "predictions, checked on held-out points only (factor: predicted vs measured time, 1 is exact)"]

@@ -166,10 +166,10 @@ def glue_atlas(record: dict) -> None:
         "atlas_standard_fixed": units.DURATION_S.text(fits[("Conv2D", "inference")].fixed_s),
         "atlas_fixed_ratio_inference": fixed_ratio("inference"),
         "atlas_fixed_ratio_training": fixed_ratio("training"),
-        "atlas_separable_efficiency": units.percent(fits[("SeparableConv2D", "training")].efficiency, 1),
-        "atlas_standard_efficiency": units.percent(fits[("Conv2D", "training")].efficiency, 1),
-        "atlas_separable_inference_efficiency": units.percent(fits[("SeparableConv2D", "inference")].efficiency, 1),
-        "atlas_standard_inference_efficiency": units.percent(fits[("Conv2D", "inference")].efficiency, 1),
+        "atlas_separable_efficiency": fits[("SeparableConv2D", "training")].efficiency_text(),
+        "atlas_standard_efficiency": fits[("Conv2D", "training")].efficiency_text(),
+        "atlas_separable_inference_efficiency": fits[("SeparableConv2D", "inference")].efficiency_text(),
+        "atlas_standard_inference_efficiency": fits[("Conv2D", "inference")].efficiency_text(),
         "atlas_below_mac_count": f"{int((pairs['time_ratio_high'] < pairs['mac_ratio']).sum())} of {len(pairs)}",
         "atlas_model_error": units.percent(max(fit.median_error for fit in fits.values())),
         "atlas_point_count": str(len(record["points"])),
@@ -211,7 +211,7 @@ def fit_table(record: dict) -> Styler:
     """The model fitted to every point of each layer kind and pass, and how far it falls from those same points."""
     rows = {
         f"{fit.layer}, {fit.pass_name}": {
-            "share of the roofline": units.percent(fit.efficiency, 1),
+            "share of the roofline": fit.efficiency_text(),
             "fixed cost per call": units.DURATION_S.text(fit.fixed_s),
             "median error (in-sample)": units.percent(fit.median_error),
             "worst error (in-sample)": units.percent(fit.worst_error),

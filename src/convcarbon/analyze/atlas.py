@@ -371,10 +371,11 @@ class Prediction:
     crossovers_unresolved: int  # held-out crossovers that the measurement does not resolve
 
     def crossover_text(self) -> str:
-        text = f"{self.crossovers_agreeing} of {self.crossovers_checked}"
-        return text + (
-            f" ({self.crossovers_unresolved} not resolved by the measurement)" if self.crossovers_unresolved else ""
-        )
+        """'2 of 3 checked (9 more not resolved by the measurement)'."""
+        text = f"{self.crossovers_agreeing} of {self.crossovers_checked} checked"
+        if self.crossovers_unresolved:
+            text += f" ({self.crossovers_unresolved} more not resolved by the measurement)"
+        return text
 
 
 def _prediction(kind: str, name: str, record: dict, held_out: pd.DataFrame, fits: dict | None) -> Prediction:

@@ -94,7 +94,7 @@ def _prediction_texts(record: dict) -> dict[str, str]:
         return units.number(prediction.median_factor) if prediction else "not made (the grid has one kernel)"
 
     def crossovers(prediction: analysis.Prediction | None) -> str:
-        return prediction.crossover_text() if prediction else "none"
+        return prediction.crossover_text() if prediction else "none made"
 
     return {
         "atlas_roofline_prediction_factor": factor(roofline),

@@ -287,7 +287,7 @@ def test_prediction_texts_say_when_the_grid_has_one_kernel():
     from convcarbon.publish import atlas_page
 
     texts = atlas_page._prediction_texts(_modelled_record("smoke"))
-    assert texts["atlas_kernel_prediction_factor"] == "not made (the grid has one kernel)"
+    assert texts["atlas_kernel_prediction_factor"] == "not made (the grid is too small for it)"
     assert texts["atlas_batch_prediction_factor"] == "1.00"  # the synthetic times follow the model exactly
 
 
@@ -324,3 +324,11 @@ def test_a_fit_with_no_roofline_term_has_no_share_of_the_roofline():
     assert fit.fixed_s == pytest.approx(2e-3) and fit.efficiency == float("inf")
     assert fit.efficiency_text() == "none (all fixed cost)"
     assert fit.predict_s(1e-3) == pytest.approx(2e-3)
+
+
+def test_no_held_out_fit_where_its_part_of_the_grid_has_one_point_per_layer_and_pass(monkeypatch):
+    from convcarbon.measure import atlas_grid
+
+    monkeypatch.setattr(atlas_grid, "CHANNEL_LEVELS", {**atlas_grid.CHANNEL_LEVELS, "smoke": ((8, 14),)})
+    record = _modelled_record("smoke")  # one channel count, one kernel: one grid point per batch, layer and pass
+    assert [prediction.kind for prediction in analysis.predictions(record)] == ["roofline"]

@@ -401,19 +401,22 @@ def _prediction(kind: str, name: str, record: dict, held_out: pd.DataFrame, fits
 def predictions(record: dict) -> list[Prediction]:
     """The roofline alone (counts and ceilings, no fit: every grid point is held out), then the model fitted at the
     training batch predicting batch 1, and, where the grid has several kernels, fitted on the smallest kernel
-    predicting the others. The book's own layers are left out (they are neither)."""
+    predicting the others; each where its fitted part has two points or more of each layer kind and pass. The
+    book's own layers are left out (they are neither)."""
     grid = _grid(points_frame(record))
     made = [_prediction("roofline", "the roofline alone, no fit", record, grid, None)]
     batches, kernels = sorted(grid["batch"].unique()), sorted(grid["kernel"].unique())
     if len(batches) > 1:
-        fitted = grid[grid["batch"] == batches[-1]]
+        fits = _fits_on(grid[grid["batch"] == batches[-1]])
         name = f"fitted at batch {batches[-1]}, predicting batch {batches[0]}"
-        made.append(_prediction("batch", name, record, grid[grid["batch"] == batches[0]], _fits_on(fitted)))
+        if len(fits) == len(LAYERS) * len(PASSES):  # two points or more of each layer kind and pass to fit
+            made.append(_prediction("batch", name, record, grid[grid["batch"] == batches[0]], fits))
     if len(kernels) > 1:
-        fitted = grid[grid["kernel"] == kernels[0]]
+        fits = _fits_on(grid[grid["kernel"] == kernels[0]])
         others = " and ".join(f"{k}x{k}" for k in kernels[1:])
         name = f"fitted on {kernels[0]}x{kernels[0]} kernels, predicting {others}"
-        made.append(_prediction("kernel", name, record, grid[grid["kernel"] != kernels[0]], _fits_on(fitted)))
+        if len(fits) == len(LAYERS) * len(PASSES):
+            made.append(_prediction("kernel", name, record, grid[grid["kernel"] != kernels[0]], fits))
     return made
 
 
@@ -422,7 +425,10 @@ def fixed_cost_violations(record: dict) -> pd.DataFrame:
     a fixed cost no call can have."""
     frame = points_frame(record)
     fits = _fits_on(frame)
-    fixed_s = [fits[(row["layer"], row["pass"])].fixed_s for row in frame.to_dict("records")]
+    fixed_s = [
+        fits[(row["layer"], row["pass"])].fixed_s if (row["layer"], row["pass"]) in fits else 0.0  # no fit: no bound
+        for row in frame.to_dict("records")
+    ]
     return frame[frame["median_s"] < np.array(fixed_s)].reset_index(drop=True)
 
 

@@ -91,7 +91,7 @@ def _prediction_texts(record: dict) -> dict[str, str]:
     roofline, by_batch, by_kernel = made["roofline"], made.get("batch"), made.get("kernel")
 
     def factor(prediction: analysis.Prediction | None) -> str:
-        return units.number(prediction.median_factor) if prediction else "not made (the grid has one kernel)"
+        return units.number(prediction.median_factor) if prediction else "not made (the grid is too small for it)"
 
     def crossovers(prediction: analysis.Prediction | None) -> str:
         return prediction.crossover_text() if prediction else "none made"

@@ -1,8 +1,30 @@
-"""Analytic multiplication and parameter counts, from layer shapes alone.
+"""Analytic multiplication and parameter counts, from layer shapes alone: the one place where work is counted.
 
 One multiplication is counted per multiply-accumulate. Bias additions,
 activations, pooling and dropout are not counted. No Keras is needed here;
-the tests check these counts against Keras's `count_params()`.
+the tests check these counts against Keras's `count_params()`, and the work of a
+pass by hand.
+
+Work counted as it runs. Inference is the forward pass. Training is, per part of
+a layer (a standard convolution or a dense layer is one part, a separable
+convolution two: depthwise, then pointwise), the forward pass, the gradient of
+the part's weights and the gradient of its input; each of the three does the
+part's forward multiply-accumulates (the weight gradient multiplies each input
+value by each output gradient it touched, the input gradient each weight by each
+output gradient) and touches the part's input, weights and output once (the
+forward pass reads input and weights and writes the output; the weight gradient
+reads input and output gradient and writes the weights' gradient; the input
+gradient reads output gradient and weights and writes the input's gradient). A
+layer whose input needs no gradient (the first layer of a model: its input is
+data) skips its first part's input gradient; a separable layer's pointwise part
+always computes its input gradient, since the depthwise weights' gradient needs
+it. So, per layer kind, with forward counts F (standard), D and P (depthwise,
+pointwise): training inside a model is 3F, or 3D + 3P; as a first layer 2F, or
+2D + 3P. A separable layer's bytes include its intermediate picture, written by
+the depthwise part and read by the pointwise part (the memory access cost of Ma
+et al. 2018, ShuffleNet V2).
+
+Used by: book/costs.md, book/results.md, book/atlas.md
 """
 
 from __future__ import annotations
@@ -199,20 +221,7 @@ def training_multiplications_per_epoch(
     return multiplications_per_image * ((1 + BACKWARD_TO_FORWARD_MULTIPLICATIONS) * trained + validated)
 
 
-# --- work counted as it runs: one pass of a layer, in multiply-accumulates and bytes --------------------------------
-#
-# Inference is the forward pass. Training is, per part of a layer (a standard convolution is one part, a separable
-# one two: depthwise, then pointwise), the forward pass, the gradient of the part's weights and the gradient of its
-# input; each of the three does the part's forward multiply-accumulates (the weight gradient multiplies each input
-# value by each output gradient it touched, the input gradient each weight by each output gradient) and touches its
-# input, weights and output once (the forward pass reads input and weights and writes the output; the weight gradient
-# reads input and output gradient and writes the weights' gradient; the input gradient reads output gradient and
-# weights and writes the input's gradient). A layer whose input needs no gradient (the first layer of a model: its
-# input is data) skips its first part's input gradient; a separable layer's pointwise part always computes its input
-# gradient, since the depthwise weights' gradient needs it. Bias additions and their gradients are not counted.
-#
-# A separable layer's bytes include its intermediate picture: written by the depthwise part, read by the pointwise
-# part (the memory access cost of Ma et al. 2018, ShuffleNet V2).
+# --- work counted as it runs: one pass of a layer, in multiply-accumulates and bytes (the rule: above) ---------
 
 BYTES_PER_VALUE = 4  # float32
 PASSES = ("inference", "training")

@@ -3,6 +3,7 @@
 Only tests use them; the book never shows a record that was not measured.
 """
 
+from convcarbon.measure.atlas_grid import atlas_config, byte_count, grid_shapes, macs
 from convcarbon.measure.schema import SCHEMA_VERSION
 
 MULTIPLICATIONS = {"Conv2D": 2_836_800, "SeparableConv2D": 722_536}
@@ -268,4 +269,65 @@ def bad_records() -> dict[str, tuple[str, str]]:
         "seed-from-the-future": (json.dumps(future), "it is dated 2099-01-01T00:00:00+00:00, in the future"),
         "seed-with-a-home-path": (json.dumps(leaking), "does not match the record schema at dataset/source"),
         "seed-epochs-not-adding-up": (json.dumps(unsummed), "a run of SeparableConv2D lasted 100 s but its epochs"),
+    }
+
+
+def make_atlas_record(standard_s=None, separable_s=None, profile="smoke") -> dict:
+    """A valid atlas record of the smoke grid, with times from the given functions of the shape."""
+    standard_s = standard_s or (lambda shape, pass_name: 1e-3 + macs(shape, "Conv2D") / 1e10)
+    separable_s = separable_s or (lambda shape, pass_name: 2e-3 + macs(shape, "SeparableConv2D") / 1e9)
+    points = []
+    for shape in grid_shapes(profile):
+        for pass_name in ("inference", "training"):
+            for layer, timing in (("Conv2D", standard_s), ("SeparableConv2D", separable_s)):
+                seconds = timing(shape, pass_name)
+                points.append(
+                    {
+                        "layer": layer,
+                        **shape.to_dict(),
+                        "pass": pass_name,
+                        "macs": macs(shape, layer),
+                        "bytes": byte_count(shape, layer),
+                        "median_s": seconds,
+                        "low_s": seconds * 0.9,
+                        "high_s": seconds * 1.2,
+                        "samples": 3,
+                        "calls_per_sample": 2,
+                        "energy_j": None,
+                    }
+                )
+    return {
+        "kind": "atlas",
+        "schema_version": 1,
+        "fingerprint": "a" * 64,
+        "profile": profile,
+        "config": atlas_config(profile),
+        "created_utc": "2026-11-30T10:00:00+00:00",
+        "duration_s": 12.5,
+        "git_commit": "b" * 40,
+        "git_dirty": False,
+        "hardware": {
+            "cpu_model": "Test CPU",
+            "cpu_vendor": "GenuineIntel",
+            "cpu_family": 6,
+            "cpu_model_number": 143,
+            "cpu_stepping": 8,
+            "vector_extension": "AVX-512",
+            "virtual_machine": True,
+            "cpu_count": 2,
+            "ram_total_gb": 7.8,
+            "gpus": [],
+            "machine": "x86_64",
+            "os": "Linux-6.1-x86_64",
+        },
+        "versions": {"python": "3.11.2", "keras": "3.15.1", "keras_backend": "tensorflow", "tensorflow": "2.21.0"},
+        "source_sha256": "c" * 64,
+        "energy": {"method": "none", "counter": None, "note": "no counter", "assumed_power_w": None},
+        "ceilings": {
+            "matmul_size": 2048,
+            "matmul_macs_per_s": 5e10,
+            "copy_bytes": 2**28,
+            "copy_bytes_per_s": 1e10,
+        },
+        "points": points,
     }

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 
 import numpy as np
 import pytest
+from synthetic import make_atlas_record as synthetic_record
 
 from convcarbon.analyze import atlas as analysis
 from convcarbon.measure.atlas_energy import EnergyCounter, measure_block, rapl_counter
@@ -95,69 +96,6 @@ def test_fit_keeps_the_fixed_cost_from_going_negative():
     roofline_s = np.array([1e-3, 2e-3, 4e-3])
     slowdown, fixed_s = analysis.fit_time_model(roofline_s, 3 * roofline_s - 1e-3)
     assert fixed_s == 0 and slowdown > 0
-
-
-def synthetic_record(standard_s=None, separable_s=None, profile="smoke") -> dict:
-    """A valid atlas record of the smoke grid, with times from the given functions of the shape."""
-    standard_s = standard_s or (lambda shape, pass_name: 1e-3 + macs(shape, "Conv2D") / 1e10)
-    separable_s = separable_s or (lambda shape, pass_name: 2e-3 + macs(shape, "SeparableConv2D") / 1e9)
-    points = []
-    for shape in grid_shapes(profile):
-        for pass_name in ("inference", "training"):
-            for layer, timing in (("Conv2D", standard_s), ("SeparableConv2D", separable_s)):
-                seconds = timing(shape, pass_name)
-                points.append(
-                    {
-                        "layer": layer,
-                        **shape.to_dict(),
-                        "pass": pass_name,
-                        "macs": macs(shape, layer),
-                        "bytes": byte_count(shape, layer),
-                        "median_s": seconds,
-                        "low_s": seconds * 0.9,
-                        "high_s": seconds * 1.2,
-                        "samples": 3,
-                        "calls_per_sample": 2,
-                        "energy_j": None,
-                    }
-                )
-    from convcarbon.measure.atlas_grid import atlas_config
-
-    return {
-        "kind": "atlas",
-        "schema_version": 1,
-        "fingerprint": "a" * 64,
-        "profile": profile,
-        "config": atlas_config(profile),
-        "created_utc": "2026-11-30T10:00:00+00:00",
-        "duration_s": 12.5,
-        "git_commit": "b" * 40,
-        "git_dirty": False,
-        "hardware": {
-            "cpu_model": "Test CPU",
-            "cpu_vendor": "GenuineIntel",
-            "cpu_family": 6,
-            "cpu_model_number": 143,
-            "cpu_stepping": 8,
-            "vector_extension": "AVX-512",
-            "virtual_machine": True,
-            "cpu_count": 2,
-            "ram_total_gb": 7.8,
-            "gpus": [],
-            "machine": "x86_64",
-            "os": "Linux-6.1-x86_64",
-        },
-        "versions": {"python": "3.11.2", "keras": "3.15.1", "keras_backend": "tensorflow", "tensorflow": "2.21.0"},
-        "source_sha256": "c" * 64,
-        "energy": {"method": "none", "counter": None, "note": "no counter", "assumed_power_w": None},
-        "ceilings": {
-            "matmul_size": 2048,
-            "matmul_macs_per_s": 5e10,
-            "copy_bytes": 2**28,
-            "copy_bytes_per_s": 1e10,
-        },
-        "points": points,
-    }
 
 
 def test_crossover_frame_on_synthetic_timings():

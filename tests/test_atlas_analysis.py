@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_atlas import synthetic_record
+from synthetic import make_atlas_record as synthetic_record
 
 from convcarbon import costs
 from convcarbon.analyze import atlas as analysis

@@ -29,14 +29,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-# Names that test modules used to import from conftest; new tests import them from helpers.
-from helpers import (  # noqa: F401
-    FRAMEWORK_LINE,
-    HOSTILE_RECORD,
-    INVALID_RECORD,
+from helpers import (
     NETWORK_GUARD,
-    REPO_ROOT,
     SMOKE_RUN_ARGUMENTS,
     STALE_RESULT,
     child_environment,
@@ -46,7 +40,6 @@ from helpers import (  # noqa: F401
     plant_hostile_records,
     run_book_command,
     stored_folders,
-    valid_mnist_arrays,
 )
 
 # The markers each shared fixture brings to every test that uses it, directly or through another fixture.
@@ -168,19 +161,7 @@ def built_book(tmp_path_factory, mnist_path) -> dict:
 @pytest.fixture(scope="session")
 def site(built_book):
     """The built book served on loopback, as a reader's browser would fetch it: its base URL."""
-    import functools
-    import http.server
-    import threading
-
-    class QuietHandler(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *arguments):
-            pass
-
-    handler = functools.partial(QuietHandler, directory=str(built_book["html"]))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    yield from _served(built_book["html"])
 
 
 @pytest.fixture(scope="session")
@@ -237,6 +218,7 @@ def hostile_reference_site(hostile_reference_book):
 
 
 def _served(html: Path):
+    """`html` served on loopback (a free port) while the generator is suspended: its base URL."""
     import functools
     import http.server
     import threading

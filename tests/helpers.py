@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -148,9 +149,19 @@ HOSTILE_RECORD = "seed-hostile-contributor"
 INVALID_RECORD = '<img src=x onerror="window.__pwned=3">'
 
 
+# Files outside the book that links in a committed record folder point at: never read, never published.
+LINKED_RECORD = "seed-linked-record"
+LINKED_SECRET = "runner-token-linked-csv-4242"
+LINKED_CPU = "Linked Record CPU 4242"
+
+
 def plant_hostile_records(records_dir: Path, created_utc: str | None = None) -> None:
     """Commit HOSTILE_RECORD (valid, markup everywhere) and INVALID_RECORD (invalid) under `records_dir`; with
-    `created_utc` (newer than every committed seed record), the hostile record becomes the book's reference."""
+    `created_utc` (newer than every committed seed record), the hostile record becomes the book's reference.
+
+    The hostile record's emissions.csv is a link to a file outside the book holding LINKED_SECRET, and
+    LINKED_RECORD's record.json a link to a valid record outside it (of LINKED_CPU, newer than the hostile one):
+    neither may be read, and so neither published."""
     hostile = hostile_record() if created_utc is None else {**hostile_record(), "created_utc": created_utc}
     for name, record in (
         (HOSTILE_RECORD, hostile),
@@ -158,6 +169,17 @@ def plant_hostile_records(records_dir: Path, created_utc: str | None = None) -> 
     ):
         (records_dir / name).mkdir(parents=True)
         (records_dir / name / "record.json").write_text(json.dumps(record))
+    book = records_dir.parents[1]
+    outside = book.parent / f"{book.name}-outside"  # beside the book's copy, not in it
+    outside.mkdir()
+    (outside / "linked-secret.csv").write_text(f"timestamp,energy_consumed\n{LINKED_SECRET},1\n")
+    (records_dir / HOSTILE_RECORD / "emissions.csv").symlink_to(outside / "linked-secret.csv")
+    linked = paired_record([0.01, 0.011, 0.012], [0.009, 0.0095, 0.01], cpu=LINKED_CPU, fingerprint="5e" * 32)
+    created = datetime.fromisoformat(hostile["created_utc"]) + timedelta(seconds=30)  # newer, not in the future
+    linked["created_utc"] = created.isoformat(timespec="seconds")
+    (outside / "linked-record.json").write_text(json.dumps(linked))
+    (records_dir / LINKED_RECORD).mkdir()
+    (records_dir / LINKED_RECORD / "record.json").symlink_to(outside / "linked-record.json")
 
 
 def write_record(root: Path, record: dict, name: str | None = None, csv: str | None = "timestamp,energy_consumed\n"):
@@ -189,3 +211,49 @@ def plant_bad_records(records_dir: Path) -> None:
         (records_dir / name / "record.json").write_text(text)
     (records_dir / "seed-mixed-wattages").mkdir()
     (records_dir / "seed-mixed-wattages" / "record.json").write_text(json.dumps(mixed_record()))
+
+
+# What a stranger could put in a string to take over a terminal or a spreadsheet: ANSI CSI and OSC sequences,
+# C0 and C1 controls, DEL, line breaks, a right-to-left override, an isolate, a zero-width space, a formula.
+TERMINAL_HOSTILE = "=1+\x1b[2J\x1b]0;owned\x07\x00\x08\x7f\x85\x9b\u202e\u2066\u200b\r\nx"
+RAW_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200b\ufeff]")  # not "\n"
+
+
+def string_fields(value, path=()):
+    """The path of every string in a record ("*" for every item of a list), once each."""
+    if isinstance(value, str):
+        yield path
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from string_fields(item, (*path, key))
+    elif isinstance(value, list) and value:
+        yield from dict.fromkeys(
+            found for index, item in enumerate(value) for found in string_fields(item, (*path, "*"))
+        )
+
+
+def with_field(record: dict, path: tuple, text: str) -> dict:
+    """A deep copy of `record` with `text` at `path` ("*": in every item of that list)."""
+    import copy
+
+    changed = copy.deepcopy(record)
+    parents = [changed]
+    for key in path[:-1]:
+        parents = [item for parent in parents for item in (parent if key == "*" else [parent[key]])]
+    for parent in parents:
+        parent[path[-1]] = text
+    return changed
+
+
+def terminal_hostile_records() -> dict[tuple, dict]:
+    """A valid record (with a GPU and every optional text filled) and, for every string field it holds, the
+    same record with TERMINAL_HOSTILE in that field: the free-text fields stay valid, the others are refused."""
+    base = valid_record()
+    base["hardware"] = make_hardware(gpus=["GPU A"])
+    base["power_assumptions"]["cpu_table_match"] = "AMD EPYC 7B13"
+    for part in (base["idle"], *base["runs"]):
+        part["codecarbon_gpu_model"] = "GPU A"
+    variants = {path: with_field(base, path, TERMINAL_HOSTILE) for path in string_fields(base)}
+    variants[("versions", "<key>")] = {**base, "versions": {**base["versions"], TERMINAL_HOSTILE: "1"}}
+    variants[("idle", "energy_missing_reason")] = with_field(base, ("idle", "energy_missing_reason"), TERMINAL_HOSTILE)
+    return variants

@@ -164,8 +164,9 @@ def test_a_result_this_version_cannot_read_is_said_once_and_never_fails_the_buil
     stderr = built_book["completed"].stderr
     assert stderr.count(f"skipping result {built_book['results_dir'] / STALE_RESULT}: written as record schema 2") == 1
     text = page(built_book, "reproducibility").get_text(" ", strip=True)
-    # The stale result, and the invalid record planted under book/records (conftest.plant_hostile_records).
-    assert "Not shown: 2 stored result(s) that this version cannot read or that fail validation." in text
+    # The stale result, and the invalid and the linked records planted under book/records
+    # (helpers.plant_hostile_records).
+    assert "Not shown: 3 stored result(s) that this version cannot read or that fail validation." in text
     assert STALE_RESULT in text and "does not match the record schema at profile" in text
 
 

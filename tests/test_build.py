@@ -45,3 +45,44 @@ def test_a_change_to_the_package_changes_the_build_key(tmp_path, monkeypatch):
     assert build_key(pages(tmp_path, measured=True)) != before  # measured or the reference: other pages
     monkeypatch.setattr("convcarbon.measure.provenance.source_sha256", lambda: "0" * 64)
     assert build.build_key(reference) != before
+
+
+# ---- The files a page offers for download are read as untrusted input (issue 21) ----
+
+
+def test_downloads_are_the_shown_record_s_own_files(tmp_path):
+    from convcarbon.publish.build import copy_downloads
+
+    folder = tmp_path / "seed-record"
+    folder.mkdir()
+    (folder / "record.json").write_text('{"a": 1}')
+    (folder / "emissions.csv").write_text("timestamp,energy_consumed\n")
+    copy_downloads(folder, tmp_path / "downloads")
+    assert (tmp_path / "downloads" / "record.json").read_text() == '{"a": 1}'
+    assert (tmp_path / "downloads" / "emissions.csv").read_text() == "timestamp,energy_consumed\n"
+    (folder / "emissions.csv").unlink()
+    copy_downloads(folder, tmp_path / "downloads")
+    assert "CodeCarbon wrote no output" in (tmp_path / "downloads" / "emissions.csv").read_text()
+
+
+def test_a_linked_or_odd_download_is_not_offered_and_the_build_says_why(tmp_path, caplog):
+    import os
+
+    from convcarbon.publish.build import copy_downloads
+
+    secret = tmp_path / "secret.txt"
+    secret.write_text("runner-token-123")
+    folder = tmp_path / "seed-record"
+    folder.mkdir()
+    (folder / "record.json").symlink_to(secret)
+    os.mkfifo(folder / "emissions.csv")  # would block a plain read for ever
+    target = tmp_path / "downloads"
+    copy_downloads(folder, target)
+    offered = {name: (target / name).read_text() for name in ("record.json", "emissions.csv")}
+    assert all("runner-token" not in text for text in offered.values())
+    assert json.loads(offered["record.json"]) == {
+        "note": "not offered for download: record.json is a symbolic link, which is refused"
+    }
+    assert offered["emissions.csv"] == "note\nnot offered for download: emissions.csv is not a regular file\n"
+    assert "the shown record's record.json is not offered for download: record.json is a symbolic link" in caplog.text
+    assert "the shown record's emissions.csv is not offered for download: emissions.csv is not a regular" in caplog.text

@@ -133,16 +133,19 @@ def test_a_record_whose_runs_do_not_match_its_configuration_is_skipped(capsys, t
 
 def test_hostile_strings_reach_the_terminal_inert(capsys, tmp_path):
     hostile = "\x1b[2J\x1b]0;owned\x07CPU\nwith a new line\u202e"
-    hand_in(tmp_path, "eve.json", paired_record(**SAVED, cpu=hostile, backend='=HYPERLINK("x")'))
+    hand_in(tmp_path, "eve" + hostile, paired_record(**SAVED, backend='=HYPERLINK("x")'))  # eve.../record.json
+    hand_in(tmp_path, "mallory.json", paired_record(**SAVED, cpu=hostile))  # a name with controls: refused
     hand_in(tmp_path, "\x1b[31mred.json", "{}")
     _, out, err = run_cli(capsys, "report", "--class-table", str(tmp_path))
     for text in (out, err):
         assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text
-    assert len(out.splitlines()) == 2 and "?[2J?]0;owned?CPU?with a new line?" in out
-    assert len(err.splitlines()) == 1 and "skipped ?[31mred.json" in err
+    assert len(out.splitlines()) == 2 and "\\x1b[2J\\x1b]0;owned\\x07CPU\\x0awith a new line\\u202e" in out
+    assert len(err.splitlines()) == 2 and "skipped \\x1b[31mred.json" in err
+    assert "skipped mallory.json: does not match the record schema at hardware/cpu_model" in err
     _, out, _ = run_cli(capsys, "report", "--class-table", str(tmp_path), "--csv")
     (row,) = csv.DictReader(io.StringIO(out))
     assert row["backend"] == '\'=HYPERLINK("x")'  # a spreadsheet shows it, never runs it
+    assert row["record"] == "eve\\x1b[2J\\x1b]0;owned\\x07CPU\\x0awith a new line\\u202e"
 
 
 def test_long_cells_but_the_machine_are_cut_in_the_terminal_table_only(capsys, tmp_path):

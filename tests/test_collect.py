@@ -40,7 +40,7 @@ def test_invalid_hostile_and_conflicting_folders_are_skipped_with_their_reason(t
     reasons = dict(collect(source, target).skipped)
     assert "written as record schema 2" in reasons["old"]
     assert reasons["renamed"] == "its folder name does not match its profile and fingerprint"
-    assert reasons["seed-c3c3c3c3c3c3c3c3"] == "its emissions.csv is not a plain file"
+    assert reasons["seed-c3c3c3c3c3c3c3c3"] == "its emissions.csv is a symbolic link, which is refused"
     assert "already holds a different record of that name; not overwritten" in reasons["seed-d4d4d4d4d4d4d4d4"]
     assert json.loads((target / "seed-d4d4d4d4d4d4d4d4" / "record.json").read_text())["created_utc"].startswith("2025")
     assert not (target / "seed-c3c3c3c3c3c3c3c3").exists()
@@ -55,7 +55,7 @@ def test_the_command_prints_each_skipped_folder_and_fails_when_nothing_is_valid(
         text=True,
     )
     assert completed.returncode == 1
-    assert "skipped bad?[31mname: written as record schema 2" in completed.stdout
+    assert "skipped bad\\x1b[31mname: written as record schema 2" in completed.stdout
     assert "\x1b" not in completed.stdout
     assert completed.stderr == f"convcarbon: error: no valid record in {source}; nothing was collected\n"
 
@@ -77,3 +77,27 @@ def test_one_bad_record_of_any_kind_is_refused_by_the_command_with_its_reason_an
     shutil.rmtree(good)
     only_bad = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert only_bad.returncode == 1 and "nothing was collected" in only_bad.stderr
+
+
+def test_without_into_the_records_go_into_the_book_that_holds_the_working_folder(tmp_path, monkeypatch, capsys):
+    """Run from any folder of a book, `collect` adds to that book's book/records, not to a new book/records
+    below the working folder; outside a book it asks for --into; a folder given with --into is taken relative
+    to the working folder, as every path on the command line."""
+    from helpers import copy_book
+
+    from convcarbon.cli import main
+
+    book = copy_book(tmp_path / "book")
+    source = tmp_path / "artifacts"
+    folder = write_record(source, machine_record("Subfolder CPU", "a7" * 32))
+    monkeypatch.chdir(book / "book")  # a chapter's folder, as after `cd book`
+    assert main(["collect", str(source)]) == 0
+    assert (book / "book" / "records" / folder.name / "record.json").is_file()
+    assert not (book / "book" / "book").exists()
+    assert f"into {book / 'book' / 'records'}" in capsys.readouterr().out
+    monkeypatch.chdir(tmp_path)
+    assert main(["collect", str(source)]) == 1
+    error = capsys.readouterr().err
+    assert "no convcarbon book (_config.yml) above" in error and "name the records folder with --into" in error
+    assert main(["collect", str(source), "--into", "records"]) == 0  # relative to the working folder
+    assert (tmp_path / "records" / folder.name / "record.json").is_file()

@@ -1,12 +1,13 @@
 """Records a stranger commits under book/records are shown as text on every page, never as markup.
 
 The built book (conftest.built_book) carries a valid record whose every text field holds HTML, script,
-event handlers, Markdown, MyST roles and TeX, and an invalid one in a folder named as markup.
+event handlers, Markdown, MyST roles and TeX, and an invalid one in a folder named as markup. Links in the
+committed folders (helpers.plant_hostile_records) point at files outside the book: never read, never published.
 """
 
 import re
 
-from helpers import HOSTILE_RECORD, INVALID_RECORD
+from helpers import HOSTILE_RECORD, INVALID_RECORD, LINKED_CPU, LINKED_RECORD, LINKED_SECRET
 
 
 def pages(built_book):
@@ -76,3 +77,18 @@ def test_a_hostile_reference_record_is_shown_as_text_on_every_page(hostile_refer
     for part in ("CPU", "GPU", "RAM"):
         assert f"{part}: <img src=x onerror=" in measuring
     assert measuring.count(shown_as_text) >= 3
+
+
+def test_no_file_a_link_points_at_is_published_and_the_build_says_why(hostile_reference_book):
+    """The shown record's emissions.csv is a link (to a runner's secret), and a newer record's record.json is
+    a link: the download says why it holds no CSV, the linked record is skipped, and neither target's content
+    is anywhere in the site."""
+    html, stderr = hostile_reference_book["html"], hostile_reference_book["completed"].stderr
+    for path in html.rglob("*"):
+        if path.is_file() and path.suffix in (".html", ".csv", ".json", ".txt", ".ipynb", ".js"):
+            content = path.read_text(errors="replace")
+            assert LINKED_SECRET not in content and LINKED_CPU not in content, path
+    (offered,) = html.rglob("_downloads/*/emissions.csv")
+    assert offered.read_text() == "note\nnot offered for download: emissions.csv is a symbolic link, which is refused\n"
+    assert "the shown record's emissions.csv is not offered for download: emissions.csv is a symbolic link" in stderr
+    assert f"{LINKED_RECORD}: record.json is a symbolic link, which is refused" in stderr

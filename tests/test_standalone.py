@@ -15,11 +15,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from helpers import REPO_ROOT
+from helpers import NETWORK_GUARD, REPO_ROOT
 
 from convcarbon.publish.notebooks import write_notebooks
 
-NETWORK_GUARD = Path(__file__).parent / "network_guard"
 CHAPTER_TIMEOUT_S = 300
 
 

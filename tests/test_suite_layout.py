@@ -25,3 +25,30 @@ def test_no_module_of_the_suite_imports_a_test_module():
         if imported_modules(path) & test_modules
     }
     assert importing == {}, "move what they share to helpers.py or synthetic.py"
+
+
+def constants(path: Path) -> set[str]:
+    """The upper-case names a module assigns at its top level."""
+    names = set()
+    for node in ast.parse(path.read_text(), filename=str(path)).body:
+        if isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update(target.id for target in targets if isinstance(target, ast.Name) and target.id.isupper())
+    return names
+
+
+def test_no_module_of_the_suite_defines_again_a_constant_that_helpers_share():
+    shared = constants(TESTS / "helpers.py") | constants(TESTS / "synthetic.py")
+    assert "NETWORK_GUARD" in shared  # the parse found them
+    again = {
+        path.name: sorted(constants(path) & shared)
+        for path in [*TESTS.glob("test_*.py"), TESTS / "conftest.py"]
+        if constants(path) & shared
+    }
+    assert again == {}, "import it from helpers.py or synthetic.py"
+
+
+def test_nothing_is_imported_from_conftest():
+    """conftest.py holds fixtures, which pytest hands to every test; shared names are imported from helpers.py."""
+    importing = [path.name for path in TESTS.glob("*.py") if "conftest" in imported_modules(path)]
+    assert importing == []

@@ -2,6 +2,9 @@
 
 Every problem the user can fix ends in one line on stderr and a non-zero
 exit, never a traceback; an interrupted run leaves nothing half-written.
+Everything is printed through `safe.show`, which prints only `safe.TerminalText`:
+a string from a record, an atlas, a hand-in or a folder name reaches the terminal
+only escaped (`safe.terminal_text`).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from . import quiet
 from .analyze.machines import COMMITTED_RECORDS
 from .config import PROFILES, resolve_config
 from .errors import ConvCarbonError
+from .safe import TerminalText, show, terminal_lines, terminal_text
 
 EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 
@@ -67,9 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     collect.add_argument(
         "--into",
-        default=str(COMMITTED_RECORDS),
         metavar="DIR",
-        help=f"the records folder to add them to (default: {COMMITTED_RECORDS})",
+        help=f"the records folder to add them to, relative to the working folder (default: the book's "
+        f"{COMMITTED_RECORDS}, in the book that holds the working folder)",
     )
     _add_atlas_command(commands)
     return parser
@@ -133,10 +137,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         with contextlib.nullcontext() if verbose else quiet.framework_logs_dropped():
             return COMMANDS[arguments.command](arguments)
     except ConvCarbonError as error:
-        print(f"convcarbon: error: {error}", file=sys.stderr)
+        show(terminal_text(f"convcarbon: error: {error}", 2000), file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
-        print("convcarbon: interrupted; no result was stored", file=sys.stderr)
+        show(terminal_text("convcarbon: interrupted; no result was stored"), file=sys.stderr)
         return EXIT_INTERRUPTED
 
 
@@ -150,22 +154,28 @@ def command_costs(arguments) -> int:
 
     tables = all_cost_rows()
     if arguments.json:
-        print(json.dumps({name: [row.to_dict() for row in rows] for name, rows in tables.items()}, indent=2))
+        show(json_text({name: [row.to_dict() for row in rows] for name, rows in tables.items()}, indent=2))
         return 0
+    lines = []
     for name, rows in tables.items():
-        print(f"\n{name}")
         header = f"{'model':<20} {'layer':<8} {'part':<10} {'input':>12} {'output':>12}"
-        print(f"  {header} {'parameters':>11} {'multiplications':>16}")
+        lines += ["", name, f"  {header} {'parameters':>11} {'multiplications':>16}"]
         for model, model_rows in rows_by_model(rows).items():
-            for row in model_rows:
-                print(
-                    f"  {row.model:<20} {row.layer:<8} {row.part:<10} {format_shape(row.input_shape):>12} "
-                    f"{format_shape(row.output_shape):>12} {row.parameters:>11,} {row.multiplications:>16,}"
-                )
-            print(
+            lines += [
+                f"  {row.model:<20} {row.layer:<8} {row.part:<10} {format_shape(row.input_shape):>12} "
+                f"{format_shape(row.output_shape):>12} {row.parameters:>11,} {row.multiplications:>16,}"
+                for row in model_rows
+            ]
+            lines.append(
                 f"  {model + ' total':<54} {total_parameters(model_rows):>11,} {total_multiplications(model_rows):>16,}"
             )
+    show(terminal_lines(lines))
     return 0
+
+
+def json_text(value, indent: int) -> TerminalText:
+    """JSON for the terminal: `json.dumps` writes every control and non-ASCII character as a \\u escape."""
+    return TerminalText(json.dumps(value, indent=indent, ensure_ascii=True))
 
 
 def _measure(arguments):
@@ -190,7 +200,7 @@ def command_run(arguments) -> int:
     from .analyze.report import format_report
 
     record, _ = _measure(arguments)
-    print(format_report(record))
+    show(format_report(record))
     return 0
 
 
@@ -212,19 +222,18 @@ def command_book(arguments) -> int:
     command = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(root), "-W", "-n", "--keep-going"]
     if not quiet.verbose_requested(arguments.verbose):
         command.append("-q")  # Sphinx's progress lines left out; its warnings and errors still show
-    print(f"Building the book: {' '.join(command[1:])}", file=sys.stderr, flush=True)
+    show(terminal_text(f"Building the book: {' '.join(command[1:])}", 2000), file=sys.stderr)
     returncode = subprocess.run(command, env=shown.build_environment(), cwd=root).returncode
     if returncode == 0:
-        print(_book_summary(shown, root))
+        show(_book_summary(shown, root))
     return returncode
 
 
-def _book_summary(shown, root: Path) -> str:
+def _book_summary(shown, root: Path) -> TerminalText:
     """What the pages show, in the terminal's words: the time and energy ratios with their intervals,
     the verdict, and where the site is."""
     from .analyze.analysis import VERDICTS, repeats, saving_shown, separable_ratio_interval
     from .analyze.report import machine_label
-    from .safe import terminal_text
 
     record = shown.record
     energy = separable_ratio_interval(record, "energy_consumed")
@@ -238,7 +247,7 @@ def _book_summary(shown, root: Path) -> str:
         f"  verdict        {VERDICTS[saving_shown(energy, repeats(record))].cell}",
         f"The site: {(root / '_build' / 'html' / 'index.html').resolve()}",
     ]
-    return "\n".join(lines)
+    return terminal_lines(lines)
 
 
 def command_report(arguments) -> int:
@@ -261,9 +270,10 @@ def command_report(arguments) -> int:
     if not records:
         raise ConvCarbonError(f"no stored results in {arguments.results_dir}; run `python -m convcarbon run` first")
     if arguments.json:
-        print(json.dumps([report_json(record) for record in records], indent=2))
+        show(json_text([report_json(record) for record in records], indent=2))
     else:
-        print("\n\n".join(f"== {record['path']}\n{format_report(record)}" for record in records))
+        reports = [terminal_lines([f"== {record['path']}", format_report(record)]) for record in records]
+        show(TerminalText("\n\n".join(reports)))  # each report already TerminalText
     return 0
 
 
@@ -271,42 +281,54 @@ def _summarisable(record: dict) -> bool:
     """False, with the reason on stderr, for a valid record that cannot be summarised: one bad record never
     stops the report of the others."""
     from .analyze.machines import summary_problem
-    from .safe import terminal_text
 
     problem = summary_problem(record)
     if problem:
-        print(f"skipping result {terminal_text(record['path'])}: {problem}", file=sys.stderr)
+        show(terminal_text(f"skipping result {record['path']}: {problem}", 2000), file=sys.stderr)
     return problem is None
 
 
 def command_class_table(arguments) -> int:
     from .analyze import classtable
-    from .safe import terminal_text
 
     found, skipped = classtable.collect(Path(arguments.class_table))
     table = [
         classtable.table_row(name, record) for name, record in found if arguments.profile in (None, record["profile"])
     ]
     for line in classtable.skipped_lines(skipped):
-        print(f"convcarbon: {line}", file=sys.stderr)
+        show(terminal_text(f"convcarbon: {line}", 2000), file=sys.stderr)
     if not table:
         wanted = f" of profile {arguments.profile}" if arguments.profile else ""
         raise ConvCarbonError(f"no usable record{wanted} in {terminal_text(arguments.class_table)}")
     if arguments.json:
-        print(json.dumps(table, indent=2))
+        show(json_text(table, indent=2))
     else:
-        print(classtable.format_csv(table) if arguments.csv else classtable.format_text(table), end="")
+        show(classtable.format_csv(table) if arguments.csv else classtable.format_text(table), end="")
     return 0
 
 
 def command_collect(arguments) -> int:
-    from .measure.collect import collect, summary_lines
+    from .measure.collect import collect, summary_text
 
-    collection = collect(arguments.source, arguments.into)
-    print("\n".join(summary_lines(collection, arguments.source, arguments.into)))
+    into = Path(arguments.into) if arguments.into else _book_records()
+    collection = collect(arguments.source, into)
+    show(summary_text(collection, arguments.source, into))
     if not collection.added and not collection.already_there:
         raise ConvCarbonError(f"no valid record in {arguments.source}; nothing was collected")
     return 0
+
+
+def _book_records() -> Path:
+    """The book's `book/records`, in the book that holds the working folder, wherever in it `collect` runs."""
+    from .publish.shown import book_root
+
+    root = book_root()
+    if root is None:
+        raise ConvCarbonError(
+            f"no convcarbon book (_config.yml) above {Path.cwd()}: run collect inside the book, or name the "
+            "records folder with --into"
+        )
+    return root / COMMITTED_RECORDS
 
 
 # --- the crossover atlas (book/atlas.md) -------------------------------------------------------------------------
@@ -331,7 +353,9 @@ def command_atlas(arguments) -> int:
 
     profile = resolve_config(arguments.profile).profile  # the same profiles and default as training
     record, _ = run_atlas(profile, AtlasStore(arguments.results_dir), refresh=arguments.refresh)
-    print(json.dumps(atlas_json(record), indent=1) if arguments.json else format_atlas(record))
+    show(
+        json_text(atlas_json(record), indent=1) if arguments.json else terminal_lines(format_atlas(record).splitlines())
+    )
     return 0
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ..errors import ConvCarbonError
 from ..measure.store import RECORD_FILE, read_record_file
-from ..safe import terminal_text
+from ..safe import TerminalText, csv_cell, terminal_text
 from .analysis import VERDICTS, repeats, saving_shown, separable_ratio_interval
 from .machines import energy_method, summary_problem
 from .report import machine_label
@@ -35,7 +35,6 @@ COLUMNS = (
     "machine",
 )
 CELL_LIMIT = 60  # characters of a cell of the terminal table before the last one
-SPREADSHEET_FORMULA_STARTS = ("=", "+", "-", "@")
 
 
 def collect(root: Path) -> tuple[list[tuple[str, dict]], list[tuple[str, str]]]:
@@ -87,28 +86,26 @@ def table_row(name: str, record: dict) -> dict:
     }
 
 
-def format_text(table: list[dict]) -> str:
+def format_text(table: list[dict]) -> TerminalText:
     """A plain text table, one line per record, columns padded to their widest cell."""
     cells = [list(COLUMNS)] + [
         [terminal_text(row[column], CELL_LIMIT) for column in COLUMNS[:-1]] + [terminal_text(row[COLUMNS[-1]])]
         for row in table
     ]
     widths = [max(len(line[index]) for line in cells) for index in range(len(COLUMNS))]
-    return "".join("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip() + "\n" for line in cells)
+    lines = ("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip() + "\n" for line in cells)
+    return TerminalText("".join(lines))  # every cell through terminal_text
 
 
-def format_csv(table: list[dict]) -> str:
-    """The same table as CSV. A cell that a spreadsheet would run as a formula gets a leading quote."""
+def format_csv(table: list[dict]) -> TerminalText:
+    """The same table as CSV, every cell through `safe.csv_cell`: controls escaped, and a cell that a
+    spreadsheet would run as a formula gets a leading quote."""
     output = io.StringIO()
     writer = csv.DictWriter(output, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()
     for row in table:
-        writer.writerow({column: _spreadsheet_cell(terminal_text(row[column])) for column in COLUMNS})
-    return output.getvalue()
-
-
-def _spreadsheet_cell(text: str) -> str:
-    return "'" + text if text.startswith(SPREADSHEET_FORMULA_STARTS) else text
+        writer.writerow({column: csv_cell(row[column]) for column in COLUMNS})
+    return TerminalText(output.getvalue())
 
 
 def skipped_lines(skipped: list[tuple[str, str]]) -> list[str]:

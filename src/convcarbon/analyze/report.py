@@ -1,4 +1,6 @@
-"""The comparison table of the two models over their repeats, plus provenance, for the terminal and JSON."""
+"""The comparison table of the two models over their repeats, plus provenance, for the terminal and JSON.
+
+The terminal gets `safe.TerminalText` (`format_report`): every line, a record's strings in it, escaped."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ import math
 import pandas as pd
 
 from ..costs import images_text
-from ..safe import plain_text
+from ..safe import TerminalText, plain_text, terminal_lines
 from ..units import number
 from .analysis import METRICS, MODELS, Metric, idle_power_w, repeats, separable_ratio_interval, summary
 from .stats import RatioInterval, Summary
@@ -195,22 +197,17 @@ def idle_line(record: dict) -> str:
     return f"idle: {power_w:.1f} W at rest, measured for {record['idle']['duration_s']:.0f} s before the runs"
 
 
-def format_report(record: dict) -> str:
-    """Provenance, then the book's headline and detail tables, each cell on one line, then the verdict."""
+def format_report(record: dict) -> TerminalText:
+    """Provenance, then the book's headline and detail tables, each cell on one line, then the verdict; every
+    line escaped for the terminal (`safe.terminal_lines`), so a record's string cannot reach it raw."""
     from .analysis import saving_verdict
     from .tables import DETAIL_METRICS, HEADLINE_METRICS, TERMINAL_BREAK, comparison_frame
 
-    tables = [
-        comparison_frame(record, metrics, TERMINAL_BREAK).to_string() for metrics in (HEADLINE_METRICS, DETAIL_METRICS)
-    ]
-    verdict = f"Did the separable model save energy? {saving_verdict(record)}."
-    return (
-        "\n".join(plain_text(line, 2000) for line in provenance_lines(record))
-        + "\n\n"
-        + "\n\n".join(tables)
-        + "\n\n"
-        + verdict
-    )
+    lines = provenance_lines(record)
+    for metrics in (HEADLINE_METRICS, DETAIL_METRICS):
+        lines += ["", *comparison_frame(record, metrics, TERMINAL_BREAK).to_string().splitlines()]
+    lines += ["", f"Did the separable model save energy? {saving_verdict(record)}."]
+    return terminal_lines(lines)
 
 
 def report_json(record: dict) -> dict:

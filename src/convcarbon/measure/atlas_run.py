@@ -16,6 +16,7 @@ import time
 from datetime import datetime, timezone
 from importlib import metadata
 
+from ..safe import terminal_text
 from .atlas import best_ceilings, machine_ceilings, time_grid
 from .atlas_checks import physical_checks
 from .atlas_energy import NO_COUNTER_NOTE, find_counter
@@ -65,7 +66,11 @@ def run_atlas(profile: str, store: AtlasStore, refresh: bool = False, progress=s
                     print(f"atlas: reusing {store.folder(profile, fingerprint)}", file=progress, flush=True)
                 return record, True
             if problem and progress is not None:
-                print(f"atlas: the stored atlas is unusable ({problem}); measuring again", file=progress, flush=True)
+                print(
+                    f"atlas: the stored atlas is unusable ({terminal_text(problem)}); measuring again",
+                    file=progress,
+                    flush=True,
+                )
         counter, commit = find_counter(), git_commit()  # the commit as the run starts, before any later edit
         start = time.perf_counter()
         try:

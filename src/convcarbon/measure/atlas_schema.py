@@ -13,9 +13,17 @@ from __future__ import annotations
 import math
 import re
 
+from ..safe import NO_CONTROL_PATTERN
 from .atlas_checks import CHECKS
 from .atlas_grid import ATLAS_PROFILES, LAYERS, PASSES, Shape, byte_count, macs
-from .schema import CREATED_UTC, GIT_COMMIT, HARDWARE, date_problem, exact_object  # as in a training record
+from .schema import (  # as in a training record
+    CREATED_UTC,
+    GIT_COMMIT,
+    HARDWARE,
+    date_problem,
+    exact_object,
+    short_message,
+)
 
 ATLAS_SCHEMA_VERSION = 1
 MAX_ATLAS_RECORD_BYTES = 4 * 2**20
@@ -29,7 +37,7 @@ MAX_BATCH = 65_536
 MAX_KERNEL = 31
 
 NAME = {"type": "string", "maxLength": 200}
-OPTIONAL_NAME = {"type": ["string", "null"], "maxLength": 200}
+OPTIONAL_NAME = {"type": ["string", "null"], "maxLength": 200, "pattern": NO_CONTROL_PATTERN}
 TEXT = {"type": "string", "maxLength": 600}
 SHA256 = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
 SECONDS = {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_SECONDS}
@@ -128,7 +136,7 @@ ATLAS_RECORD = exact_object(
             "type": "object",
             "maxProperties": 20,
             "propertyNames": {"pattern": "^[a-z_]{1,40}$"},
-            "additionalProperties": {"type": ["string", "null"], "maxLength": 60},
+            "additionalProperties": {"type": ["string", "null"], "maxLength": 60, "pattern": NO_CONTROL_PATTERN},
             "required": ["python", "keras", "keras_backend"],
         },
         "source_sha256": SHA256,
@@ -155,8 +163,7 @@ def atlas_record_problem(record) -> str | None:
     error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(ATLAS_RECORD).iter_errors(record))
     if error is not None:
         where = "/".join(str(part) for part in error.absolute_path) or "the record"
-        message = error.message if len(error.message) <= 160 else error.message[:157] + "..."
-        return f"does not match the atlas record schema at {where[:80]}: {message}"
+        return f"does not match the atlas record schema at {where[:80]}: {short_message(error)}"
     return _consistency_problem(record)
 
 

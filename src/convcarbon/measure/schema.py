@@ -19,6 +19,7 @@ from datetime import datetime, timedelta, timezone
 
 from ..architecture import ARCHITECTURES, DISPLAY_NAMES
 from ..config import MAX_PUE, MAX_REPEATS, PROFILES
+from ..safe import NO_CONTROL_PATTERN
 from .anatomy_schema import ANATOMY_KEYS, anatomy_problem, anatomy_properties
 
 MAX_RECORD_BYTES = 5 * 2**20
@@ -59,9 +60,10 @@ CLOCK_SKEW = timedelta(minutes=10)
 CREATED_UTC = {"type": "string", "pattern": r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$"}
 GIT_COMMIT = {"type": ["string", "null"], "pattern": "^[0-9a-f]{40}$"}
 
-NAME = {"type": "string", "maxLength": 200}
+# A name (a CPU, a country, a version) holds no control character, nothing that reorders or hides text.
+NAME = {"type": "string", "maxLength": 200, "pattern": NO_CONTROL_PATTERN}
 TEXT = {"type": "string", "maxLength": 600}
-OPTIONAL_NAME = {"type": ["string", "null"], "maxLength": 200}
+OPTIONAL_NAME = {"type": ["string", "null"], "maxLength": 200, "pattern": NO_CONTROL_PATTERN}
 OPTIONAL_TEXT = {"type": ["string", "null"], "maxLength": 600}
 SHA256 = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
 FLAG = {"type": "boolean"}
@@ -219,10 +221,19 @@ CONFIG = {
         "pue": _bounded(1, MAX_PUE),
         "measure_power_secs": _bounded(MIN_DURATION_S, MAX_DURATION_S),
     },
-    "additionalProperties": {"type": ["string", "number", "boolean", "null"], "maxLength": 200},
+    "additionalProperties": {
+        "type": ["string", "number", "boolean", "null"],
+        "maxLength": 200,
+        "pattern": NO_CONTROL_PATTERN,
+    },
 }
 # The dataset is named by its file name or as the Keras download: never a path of the machine that made the record.
-DATASET_SOURCE = {"type": "string", "maxLength": 200, "pattern": "^[^/\\\\:~]+$"}
+DATASET_SOURCE = {
+    "type": "string",
+    "maxLength": 200,
+    "pattern": "^[^/\\\\:~]+$",
+    "allOf": [{"pattern": NO_CONTROL_PATTERN}],
+}
 RECORD = exact_object(
     {
         "schema_version": {"const": SCHEMA_VERSION},
@@ -236,7 +247,8 @@ RECORD = exact_object(
         "versions": {
             "type": "object",
             "maxProperties": 20,
-            "additionalProperties": {"type": ["string", "null"], "maxLength": 60},
+            "propertyNames": {"pattern": NO_CONTROL_PATTERN},
+            "additionalProperties": {"type": ["string", "null"], "maxLength": 60, "pattern": NO_CONTROL_PATTERN},
             "required": ["python", "keras", "keras_backend", "codecarbon"],
         },
         "source_sha256": SHA256,
@@ -266,12 +278,16 @@ def record_problem(record, now: datetime | None = None) -> str | None:
     error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(RECORD).iter_errors(record))
     if error is not None:
         where = "/".join(str(part) for part in error.absolute_path) or "the record"
-        return f"does not match the record schema at {where[:80]}: {_short(error)}"
+        return f"does not match the record schema at {where[:80]}: {short_message(error)}"
     return _consistency_problem(record) or _physics_problem(record) or date_problem(record, now)
 
 
-def _short(error) -> str:
-    """The validator's message without echoing a long or hostile value back at length."""
+def short_message(error) -> str:
+    """The validator's message without echoing a long or hostile value back at length, and in words where
+    a name holds a control character (the pattern itself says nothing to a reader).
+    Used here and by `atlas_schema`."""
+    if error.validator == "pattern" and error.validator_value == NO_CONTROL_PATTERN:
+        return "a name may hold no control character and nothing that reorders or hides text"
     message = error.message
     return message if len(message) <= 160 else message[:157] + "..."
 

@@ -20,11 +20,13 @@ from pathlib import Path
 from filelock import FileLock
 
 from ..errors import StoreError
+from ..safe import terminal_text
 from .schema import MAX_RECORD_BYTES, record_problem
 from .untrusted import read_untrusted_json, scan_folders
 
 RECORD_FILE = "record.json"
 CODECARBON_CSV = "emissions.csv"
+MAX_CODECARBON_CSV_BYTES = 20 * 2**20  # far above any CodeCarbon CSV of a record
 STAGING_PREFIX = ".staging-"
 ATLAS_FOLDER_PREFIX = "atlas-"  # atlas records (`atlas_store`) share the folder; not training records
 
@@ -72,10 +74,16 @@ class ResultStore:
         if problem is None and record["fingerprint"] != fingerprint:
             problem = "its fingerprint does not match its folder"
         if problem:
-            logger.warning("ignoring damaged result %s: %s; measuring again", folder, problem)
+            logger.warning(
+                "ignoring damaged result %s: %s; measuring again",
+                terminal_text(folder, 1000),
+                terminal_text(problem, 1000),
+            )
             return None
         if any(part and part.get("energy_missing_reason") for part in (record["idle"], *record["runs"])):
-            logger.warning("the stored result %s has no energy measurement; measuring again", folder)
+            logger.warning(
+                "the stored result %s has no energy measurement; measuring again", terminal_text(folder, 1000)
+            )
             return None
         return record
 
@@ -112,8 +120,9 @@ def read_records(root: Path) -> list[dict]:
 
 
 def log_skipped(skipped: list[tuple[Path, str]]) -> None:
+    """One warning per folder skipped; its name and the reason escaped for the terminal (`safe.terminal_text`)."""
     for folder, problem in skipped:
-        logger.warning("skipping result %s: %s", folder, problem)
+        logger.warning("skipping result %s: %s", terminal_text(folder, 1000), terminal_text(problem, 1000))
 
 
 def scan_records(root: Path) -> tuple[list[dict], list[tuple[Path, str]]]:

@@ -30,7 +30,8 @@ from ..reference import (
     tutorial_outside_epochs_s,
 )
 from ..safe import OwnMarkdown, markdown_text
-from .figures import _finished
+from .book import displayed
+from .figures import finished_figure
 
 NOT_IN_RECORD = "not measured in this record"
 GROUP_COLOURS = ("#1b9e77", "#a6cee3", "#7570b3", "#e6ab02", "#e7298a", "#999999")
@@ -139,7 +140,7 @@ def breakdown_figure(record: dict):
     if any(entry is None for entry in entries.values()):
         axes.axis("off")
         axes.text(0.5, 0.5, "The time of each layer was not measured in this record", ha="center", va="center")
-        return _finished(figure)
+        return finished_figure(figure)
     positions = range(len(MODELS))
     bottoms = [0.0] * len(MODELS)
     groups = [breakdown.group_times_s(entries[model]) for model in MODELS]
@@ -156,7 +157,7 @@ def breakdown_figure(record: dict):
     axes.set_xlabel(f"time of one training step of {record['breakdown']['batch_size']:,} images (ms)")
     axes.grid(True, axis="x", alpha=0.3)
     axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=3, fontsize="small", frameon=False)
-    return _finished(figure)
+    return finished_figure(figure)
 
 
 # --- what a prediction costs ---------------------------------------------------------------------
@@ -227,9 +228,11 @@ def inference_frame(record: dict) -> Styler | Markdown:
 
 
 def _not_in_record(what: str) -> Markdown:
-    return Markdown(
-        f"```{{note}}\n{what} {NOT_IN_RECORD}, which was made before this book measured it. "
-        "A build that trains measures it.\n```"
+    return displayed(
+        OwnMarkdown(
+            f"```{{note}}\n{what} {NOT_IN_RECORD}, which was made before this book measured it. "
+            "A build that trains measures it.\n```"
+        )
     )
 
 

@@ -20,7 +20,7 @@ from ..analyze import atlas as analysis
 from ..measure.atlas_checks import drawn_ceilings
 from ..measure.atlas_grid import PASSES
 from ..safe import figure_text
-from .figures import COLOURS, _finished
+from .figures import COLOURS, finished_figure
 
 MARKERS = {"Conv2D": "o", "SeparableConv2D": "^"}
 RATIO_LIMITS = (0.1, 10.0)  # the colour scale: ten times faster to ten times slower, 1 (no change) in the middle
@@ -146,4 +146,4 @@ def roofline_figure(record: dict):
     axes_column[0].legend(loc="lower right", fontsize=FONT - 2)
     axes_column[-1].set_xlabel("arithmetic intensity (MACs per byte)", fontsize=FONT - 1)
     figure.suptitle(f"{record_label(record)}\n{ceilings_label(record)}", fontsize=FONT - 3)
-    return _finished(figure)
+    return finished_figure(figure)

@@ -10,14 +10,22 @@ and every chapter runs again when it changes.
 from __future__ import annotations
 
 import hashlib
+import json
+import logging
 from pathlib import Path
 
-from ..measure.store import CODECARBON_CSV, RECORD_FILE, log_skipped
+from ..measure.schema import MAX_RECORD_BYTES
+from ..measure.store import CODECARBON_CSV, MAX_CODECARBON_CSV_BYTES, RECORD_FILE, log_skipped
+from ..measure.untrusted import read_untrusted_bytes
+from ..safe import csv_cell, terminal_text
 from .shown import Shown
 
 BUILD_KEY_FILE = ".convcarbon-build-key"
 CHAPTERS_DIR = Path("book")
 DOWNLOADS_DIR = CHAPTERS_DIR / "_generated"
+OFFERED_FILES = {RECORD_FILE: MAX_RECORD_BYTES, CODECARBON_CSV: MAX_CODECARBON_CSV_BYTES}
+
+logger = logging.getLogger(__name__)
 
 
 def build_key(shown: Shown) -> str:
@@ -43,16 +51,27 @@ def build_key(shown: Shown) -> str:
 def copy_downloads(folder: Path, target: Path) -> None:
     """The shown record's files, where the reproducibility chapter links them for download.
 
-    When CodeCarbon failed before writing anything, the CSV offered says so instead.
+    Each is read as untrusted input (`read_untrusted_bytes`: a regular file of limited size, never through a
+    link), since a record committed to book/records is shown as it is. A file refused is not offered: the file
+    offered in its place says why, and so does the build, on stderr. When CodeCarbon failed before writing
+    anything, the CSV offered says so instead.
     """
     target.mkdir(parents=True, exist_ok=True)
-    csv = folder / CODECARBON_CSV
-    contents = {
-        RECORD_FILE: (folder / RECORD_FILE).read_bytes(),
-        CODECARBON_CSV: csv.read_bytes()
-        if csv.exists()
-        else b"note\nCodeCarbon wrote no output in this build; see record.json\n",
-    }
+    contents = {name: _offered(folder / name, max_bytes) for name, max_bytes in OFFERED_FILES.items()}
     for name, content in contents.items():
         if not (target / name).exists() or (target / name).read_bytes() != content:  # else Sphinx re-reads the page
             (target / name).write_bytes(content)
+
+
+def _offered(path: Path, max_bytes: int) -> bytes:
+    """The file's bytes, or a note in the file's own format saying why they are not offered."""
+    if path.name == CODECARBON_CSV and not path.exists() and not path.is_symlink():
+        return b"note\nCodeCarbon wrote no output in this build; see record.json\n"
+    content, problem = read_untrusted_bytes(path, max_bytes)
+    if problem is None:
+        return content
+    logger.warning("the shown record's %s is not offered for download: %s", path.name, terminal_text(problem))
+    note = f"not offered for download: {problem}"
+    if path.name == CODECARBON_CSV:
+        return f"note\n{csv_cell(note)}\n".encode()
+    return json.dumps({"note": note}).encode()

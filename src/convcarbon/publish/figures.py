@@ -38,7 +38,7 @@ def ratio_figure(kernel_sizes=(3, 5, 7), max_filters=512):
     axes.set_ylabel("separable / standard multiplications")
     axes.grid(True, alpha=0.3)
     axes.legend()
-    return _finished(figure)
+    return finished_figure(figure)
 
 
 def layer_multiplications_figure():
@@ -57,7 +57,7 @@ def layer_multiplications_figure():
     axes.set_ylabel("multiplications per image (millions)")
     axes.legend()
     axes.grid(True, axis="y", alpha=0.3)
-    return _finished(figure)
+    return finished_figure(figure)
 
 
 def training_curves_figure(record: dict):
@@ -90,7 +90,7 @@ def training_curves_figure(record: dict):
         axes.grid(True, alpha=0.3)
         axes.xaxis.get_major_locator().set_params(integer=True)
     accuracy_axes.legend(fontsize="small")
-    return _finished(figure)
+    return finished_figure(figure)
 
 
 def epochs_figure(record: dict):
@@ -121,7 +121,7 @@ def epochs_figure(record: dict):
         axes.grid(True, alpha=0.3)
         axes.xaxis.get_major_locator().set_params(integer=True)
     axes_pair[0][0].legend(fontsize="small")
-    return _finished(figure)
+    return finished_figure(figure)
 
 
 def energy_accuracy_figure(record: dict):
@@ -158,7 +158,7 @@ def energy_accuracy_figure(record: dict):
     axes.grid(True, alpha=0.3)
     axes.margins(0.3)
     axes.legend(fontsize="small")
-    return _finished(figure)
+    return finished_figure(figure)
 
 
 def energy_split_figure(record: dict):
@@ -175,7 +175,7 @@ def energy_split_figure(record: dict):
     axes.set_ylabel(f"energy ({scale.symbol}, median of the repeats)")
     axes.legend()
     axes.grid(True, axis="y", alpha=0.3)
-    return _finished(figure)
+    return finished_figure(figure)
 
 
 def grid_emissions_figure(record: dict, countries=COMPARISON_COUNTRIES):
@@ -208,7 +208,7 @@ def grid_emissions_figure(record: dict, countries=COMPARISON_COUNTRIES):
     axes.set_ylabel(f"{scale.symbol} per training run (median)")
     axes.legend()
     axes.grid(True, axis="y", alpha=0.3)
-    return _finished(figure)
+    return finished_figure(figure)
 
 
 # (metric, label) of the ratios drawn per machine, with their intervals.
@@ -246,7 +246,7 @@ def ratio_intervals_figure(records: list[dict]):
     axes.set_xlabel("separable / standard (median ratio, 95% bootstrap interval)")
     axes.grid(True, axis="x", alpha=0.3)
     axes.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    return _finished(figure)
+    return finished_figure(figure)
 
 
 def _energy_missing(record: dict) -> bool:
@@ -265,14 +265,15 @@ def _not_measured_figure():
         va="center",
         fontsize="large",
     )
-    return _finished(figure)
+    return finished_figure(figure)
 
 
-def _finished(figure):
+def finished_figure(figure):
     """Lay out and detach from pyplot, so a notebook shows the returned figure exactly once.
 
     Linear axes never show scientific notation or an offset such as "1e-5" or "+9.8e-1": every
-    figure's values are already in a unit scaled to them."""
+    figure's values are already in a unit scaled to them. Used by every figure of the book (here, in
+    `atlas_figures` and in `anatomy`)."""
     for axes in figure.axes:
         for axis in (axes.xaxis, axes.yaxis):
             formatter = axis.get_major_formatter()

@@ -18,6 +18,7 @@ from pathlib import Path
 from sphinx.errors import SphinxError
 
 from ..errors import ConvCarbonError
+from ..safe import terminal_text
 from .build import BUILD_KEY_FILE, CHAPTERS_DIR, DOWNLOADS_DIR, build_key, copy_downloads
 from .notebooks import write_notebooks
 from .shown import prepare_build
@@ -39,7 +40,7 @@ def _prepare(state: BuildState, app) -> None:
     try:
         shown = prepare_build(root)
     except ConvCarbonError as error:
-        raise ResultsError(str(error)) from None
+        raise ResultsError(terminal_text(str(error), 2000)) from None  # Sphinx prints it on the terminal
     copy_downloads(shown.folder, root / DOWNLOADS_DIR)
     write_notebooks(root / CHAPTERS_DIR)
     build_dir = Path(app.outdir).parent

@@ -3,6 +3,7 @@
 Only tests use them; the book never shows a record that was not measured.
 """
 
+from convcarbon.measure.atlas_grid import atlas_config, byte_count, grid_shapes, macs
 from convcarbon.measure.schema import SCHEMA_VERSION
 
 MULTIPLICATIONS = {"Conv2D": 2_836_800, "SeparableConv2D": 722_536}
@@ -271,17 +272,26 @@ def bad_records() -> dict[str, tuple[str, str]]:
     }
 
 
-def make_atlas(cpu="CPU A", backend="tensorflow", profile="smoke", created="2026-01-02T00:00:00+00:00", **hardware):
-    """A valid atlas record of `profile`'s grid on `make_hardware(cpu, **hardware)`. Multiplications run at 10
-    billion per second, and a call costs 0.1 ms more (0.2 ms for the separable layer, two steps), so the
-    separable layer is faster only where the work is large: from 64 channels on in the smoke grid."""
-    from convcarbon.measure.atlas_grid import atlas_config, byte_count, grid_shapes, macs
-
+def make_atlas(
+    cpu="CPU A",
+    backend="tensorflow",
+    profile="smoke",
+    created="2026-01-02T00:00:00+00:00",
+    standard_s=None,
+    separable_s=None,
+    **hardware,
+):
+    """A valid atlas record of `profile`'s grid on `make_hardware(cpu, **hardware)`, with times from the given
+    functions of (shape, pass). By default multiplications run at 10 billion per second, and a call costs 0.1 ms
+    more (0.2 ms for the separable layer, two steps), so the separable layer is faster only where the work is
+    large: from 64 channels on in the smoke grid."""
+    standard_s = standard_s or (lambda shape, pass_name: 1e-4 + macs(shape, "Conv2D") / 1e10)
+    separable_s = separable_s or (lambda shape, pass_name: 2e-4 + macs(shape, "SeparableConv2D") / 1e10)
     points = []
     for shape in grid_shapes(profile):
         for pass_name in ("inference", "training"):
-            for layer in ("Conv2D", "SeparableConv2D"):
-                seconds = (2e-4 if layer == "SeparableConv2D" else 1e-4) + macs(shape, layer) / 1e10
+            for layer, timing in (("Conv2D", standard_s), ("SeparableConv2D", separable_s)):
+                seconds = timing(shape, pass_name)
                 points.append(
                     {
                         "layer": layer,
@@ -314,3 +324,15 @@ def make_atlas(cpu="CPU A", backend="tensorflow", profile="smoke", created="2026
         "ceilings": {"matmul_size": 2048, "matmul_macs_per_s": 5e10, "copy_bytes": 2**28, "copy_bytes_per_s": 1e10},
         "points": points,
     }
+
+
+def make_atlas_record(standard_s=None, separable_s=None, profile="smoke") -> dict:
+    """A valid atlas record of `profile`'s grid on a test CPU, with times from the given functions of the shape
+    (by default the separable layer's multiplications run 10 times slower, after 2 ms against 1 ms)."""
+    return make_atlas(
+        cpu="Test CPU",
+        profile=profile,
+        created="2026-11-30T10:00:00+00:00",
+        standard_s=standard_s or (lambda shape, pass_name: 1e-3 + macs(shape, "Conv2D") / 1e10),
+        separable_s=separable_s or (lambda shape, pass_name: 2e-3 + macs(shape, "SeparableConv2D") / 1e9),
+    )

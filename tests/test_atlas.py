@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 
 import numpy as np
 import pytest
+from synthetic import make_atlas_record as synthetic_record
 
 from convcarbon.analyze import atlas as analysis
 from convcarbon.measure.atlas_energy import EnergyCounter, measure_block, rapl_counter
@@ -97,69 +98,6 @@ def test_fit_keeps_the_fixed_cost_from_going_negative():
     assert fixed_s == 0 and slowdown > 0
 
 
-def synthetic_record(standard_s=None, separable_s=None, profile="smoke") -> dict:
-    """A valid atlas record of the smoke grid, with times from the given functions of the shape."""
-    standard_s = standard_s or (lambda shape, pass_name: 1e-3 + macs(shape, "Conv2D") / 1e10)
-    separable_s = separable_s or (lambda shape, pass_name: 2e-3 + macs(shape, "SeparableConv2D") / 1e9)
-    points = []
-    for shape in grid_shapes(profile):
-        for pass_name in ("inference", "training"):
-            for layer, timing in (("Conv2D", standard_s), ("SeparableConv2D", separable_s)):
-                seconds = timing(shape, pass_name)
-                points.append(
-                    {
-                        "layer": layer,
-                        **shape.to_dict(),
-                        "pass": pass_name,
-                        "macs": macs(shape, layer),
-                        "bytes": byte_count(shape, layer),
-                        "median_s": seconds,
-                        "low_s": seconds * 0.9,
-                        "high_s": seconds * 1.2,
-                        "samples": 3,
-                        "calls_per_sample": 2,
-                        "energy_j": None,
-                    }
-                )
-    from convcarbon.measure.atlas_grid import atlas_config
-
-    return {
-        "kind": "atlas",
-        "schema_version": 1,
-        "fingerprint": "a" * 64,
-        "profile": profile,
-        "config": atlas_config(profile),
-        "created_utc": "2026-11-30T10:00:00+00:00",
-        "duration_s": 12.5,
-        "git_commit": "b" * 40,
-        "git_dirty": False,
-        "hardware": {
-            "cpu_model": "Test CPU",
-            "cpu_vendor": "GenuineIntel",
-            "cpu_family": 6,
-            "cpu_model_number": 143,
-            "cpu_stepping": 8,
-            "vector_extension": "AVX-512",
-            "virtual_machine": True,
-            "cpu_count": 2,
-            "ram_total_gb": 7.8,
-            "gpus": [],
-            "machine": "x86_64",
-            "os": "Linux-6.1-x86_64",
-        },
-        "versions": {"python": "3.11.2", "keras": "3.15.1", "keras_backend": "tensorflow", "tensorflow": "2.21.0"},
-        "source_sha256": "c" * 64,
-        "energy": {"method": "none", "counter": None, "note": "no counter", "assumed_power_w": None},
-        "ceilings": {
-            "matmul_size": 2048,
-            "matmul_macs_per_s": 5e10,
-            "copy_bytes": 2**28,
-            "copy_bytes_per_s": 1e10,
-        },
-        "points": points,
-    }
-
-
 def test_crossover_frame_on_synthetic_timings():
     # The separable layer costs 4 ms more per call and its multiplications run at a quarter of the rate: it wins
     # only where the standard layer's work is large, at 64 channels and batch 8 in the smoke grid.
@@ -190,7 +128,7 @@ def test_model_fit_on_a_record_predicts_its_own_synthetic_times():
     assert all(fit.median_error < 0.5 and fit.fixed_s >= 0 and fit.efficiency > 0 for fit in fits)
 
 
-def test_json_points_hold_exactly_the_issue_fields():
+def test_json_points_hold_exactly_the_issue_fields_and_the_work_as_it_ran():
     points = analysis.json_points(synthetic_record())
     assert set(points[0]) == {
         "layer",
@@ -207,6 +145,10 @@ def test_json_points_hold_exactly_the_issue_fields():
         "median_s",
         "low_s",
         "high_s",
+        "input_gradient",
+        "work_macs",
+        "work_bytes",
+        "intermediate_bytes",
     }
 
 
@@ -328,7 +270,9 @@ def test_smoke_atlas_end_to_end_then_reused(tmp_path, capsys):
 
     assert main(["atlas", "--profile", "smoke", "--json", "--results-dir", str(tmp_path)]) == 0
     first = capsys.readouterr()
-    points = json.loads(first.out)
+    printed = json.loads(first.out)
+    points = printed["points"]
+    assert printed["training_rule"] and len(printed["crossovers"]) == 4 and "violations" in printed["checks"]
     assert len(points) == len(grid_shapes("smoke")) * 4
     for point in points:
         assert point["low_s"] <= point["median_s"] <= point["high_s"] and point["median_s"] > 0
@@ -384,7 +328,7 @@ def test_the_atlas_chapter_is_in_the_built_book(built_book):
     text = " ".join(soup.get_text(" ", strip=True).split())
     assert "When a separable convolution pays" in text
     assert len(soup.select("article img")) >= 3  # two heat maps and the roofline
-    assert "separable faster from" in text and "the model predicts" in text  # the crossover table
+    assert "separable faster" in text and "fitted model (in-sample)" in text  # the crossover table
     assert "measured (or reused, when nothing had changed) for this build" in text
     assert "No atlas comes yet from" in text or "Every hardware class" in text
 

@@ -342,22 +342,24 @@ def _add_atlas_command(commands) -> None:
 
     atlas = commands.add_parser("atlas", help="time one Conv2D and one SeparableConv2D layer over a grid of shapes")
     atlas.add_argument("--profile", help=f"one of {', '.join(ATLAS_PROFILES)} (default: $CONVCARBON_PROFILE or seed)")
-    atlas.add_argument("--json", action="store_true", help="print one JSON object per point and layer")
+    atlas.add_argument(
+        "--json",
+        action="store_true",
+        help="print the atlas as one JSON object: the record, the work rule, every point, the crossovers, the checks",
+    )
     atlas.add_argument("--refresh", action="store_true", help="measure again even if a stored atlas matches")
     _add_results_dir(atlas)
 
 
 def command_atlas(arguments) -> int:
-    from .analyze.atlas import format_atlas, json_points
+    from .analyze.atlas import atlas_json, format_atlas
     from .measure.atlas_run import run_atlas
     from .measure.atlas_store import AtlasStore
 
     profile = resolve_config(arguments.profile).profile  # the same profiles and default as training
     record, _ = run_atlas(profile, AtlasStore(arguments.results_dir), refresh=arguments.refresh)
     show(
-        json_text(json_points(record), indent=1)
-        if arguments.json
-        else terminal_lines(format_atlas(record).splitlines())
+        json_text(atlas_json(record), indent=1) if arguments.json else terminal_lines(format_atlas(record).splitlines())
     )
     return 0
 

@@ -18,6 +18,7 @@ from importlib import metadata
 
 from ..safe import terminal_text
 from .atlas import best_ceilings, machine_ceilings, time_grid
+from .atlas_checks import physical_checks
 from .atlas_energy import NO_COUNTER_NOTE, find_counter
 from .atlas_grid import atlas_config, grid_shapes
 from .atlas_schema import ATLAS_SCHEMA_VERSION, atlas_record_problem
@@ -102,6 +103,7 @@ def run_atlas(profile: str, store: AtlasStore, refresh: bool = False, progress=s
             "ceilings": ceilings,
             "points": points,
         }
+        record["checks"] = physical_checks(record)
         if record["git_commit"] is None:
             del record["git_commit"], record["git_dirty"]
         problem = atlas_record_problem(record)

@@ -14,6 +14,7 @@ import math
 import re
 
 from ..safe import NO_CONTROL_PATTERN
+from .atlas_checks import CHECKS
 from .atlas_grid import ATLAS_PROFILES, LAYERS, PASSES, Shape, byte_count, macs
 from .schema import (  # as in a training record
     CREATED_UTC,
@@ -105,6 +106,20 @@ CEILINGS = exact_object(
         "copy_bytes_per_s": RATE,
     }
 )
+# What `atlas_checks.physical_checks` found when the atlas was made: the ceilings checked against, every violation.
+VIOLATION = exact_object(
+    {
+        "check": {"enum": list(CHECKS)},
+        "layer": {"enum": list(LAYERS)},
+        "pass": {"enum": list(PASSES)},
+        **{field: POINT["properties"][field] for field in Shape.__dataclass_fields__},
+        "measured_s": SECONDS,
+        "bound_s": {"type": "number", "minimum": 0, "maximum": MAX_SECONDS},
+    }
+)
+CHECKS_FOUND = exact_object(
+    {"ceilings": TEXT, "violations": {"type": "array", "maxItems": MAX_POINTS, "items": VIOLATION}}
+)
 ATLAS_RECORD = exact_object(
     {
         "kind": {"const": "atlas"},
@@ -128,8 +143,9 @@ ATLAS_RECORD = exact_object(
         "energy": ENERGY,
         "ceilings": CEILINGS,
         "points": {"type": "array", "minItems": 4, "maxItems": MAX_POINTS, "items": POINT},
+        "checks": CHECKS_FOUND,
     },
-    optional=("git_commit", "git_dirty"),
+    optional=("git_commit", "git_dirty", "checks"),
 )
 
 _ABSOLUTE_PATH = re.compile(r"^(/|\\|~|[A-Za-z]:[\\/])")

@@ -433,7 +433,9 @@ def test_the_build_hands_no_stale_atlas_to_its_chapters(tmp_path, monkeypatch):
     monkeypatch.setenv("CONVCARBON_MEASURE", "no")
     monkeypatch.setenv("CONVCARBON_RESULTS", str(tmp_path / "results"))
     monkeypatch.delenv("CONVCARBON_RECORD", raising=False)
-    page = shown_module.prepare_build(shown_module.repository_root())
+    from convcarbon.publish.sphinx_results import prepare_build
+
+    page = prepare_build(shown_module.repository_root())
     assert page.atlas_folder is None and not page.atlas_measured
     assert page.atlas["profile"] == "seed" and page.atlas["versions"]["keras_backend"] == "tensorflow"
     environment = page.build_environment({"CONVCARBON_ATLAS": "elsewhere"})

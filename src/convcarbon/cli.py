@@ -169,10 +169,8 @@ def command_costs(arguments) -> int:
 
 
 def _measure(arguments):
-    """Run or reuse the experiment the arguments describe; return (record, store)."""
-    from .data import resolve_mnist_path
-    from .measure.experiment import run_experiment
-    from .measure.store import ResultStore
+    """Run or reuse the experiment the arguments describe (`reuse.measure_or_reuse`)."""
+    from .measure.reuse import Training, measure_or_reuse
 
     config = resolve_config(
         arguments.profile,
@@ -181,16 +179,13 @@ def _measure(arguments):
         repeats=arguments.repeats,
         idle_duration_s=arguments.idle_duration_s,
     )
-    store = ResultStore(arguments.results_dir)
-    record, _ = run_experiment(config, store, resolve_mnist_path(arguments.mnist), refresh=arguments.refresh)
-    return record, store
+    return measure_or_reuse(Training(config, arguments.mnist), arguments.results_dir, refresh=arguments.refresh)
 
 
 def command_run(arguments) -> int:
     from .analyze.report import format_report
 
-    record, _ = _measure(arguments)
-    print(format_report(record))
+    print(format_report(_measure(arguments).record))
     return 0
 
 
@@ -203,10 +198,7 @@ def command_book(arguments) -> int:
     from .publish.shown import Shown, committed_records_dir, measuring, repository_root
 
     root = repository_root()  # checked before training, so a wrong folder fails at once
-    measured = None
-    if measuring() and not arguments.no_measure:
-        record, store = _measure(arguments)
-        measured = store.folder(record["profile"], record["fingerprint"])
+    measured = _measure(arguments).folder if measuring() and not arguments.no_measure else None
     # Without training this fails here in one line, not inside jupyter-book, when there is no record to show.
     shown = Shown.assemble(measured, Path(arguments.results_dir), committed_records_dir())
     command = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(root), "-W", "-n", "--keep-going"]
@@ -322,11 +314,10 @@ def _add_atlas_command(commands) -> None:
 
 def command_atlas(arguments) -> int:
     from .analyze.atlas import format_atlas, json_points
-    from .measure.atlas_run import run_atlas
-    from .measure.atlas_store import AtlasStore
+    from .measure.reuse import Atlas, measure_or_reuse
 
     profile = resolve_config(arguments.profile).profile  # the same profiles and default as training
-    record, _ = run_atlas(profile, AtlasStore(arguments.results_dir), refresh=arguments.refresh)
+    record = measure_or_reuse(Atlas(profile), arguments.results_dir, refresh=arguments.refresh).record
     print(json.dumps(json_points(record), indent=1) if arguments.json else format_atlas(record))
     return 0
 

@@ -47,15 +47,12 @@ def measure_this_machine(
     Used by: book/index.md, book/experiment.md (a chapter run on its own, in Colab or a reader's Jupyter).
     """
     from ..config import resolve_config
-    from ..data import resolve_mnist_path
-    from ..measure.experiment import run_experiment
-    from ..measure.store import ResultStore
+    from ..measure.reuse import Training, measure_or_reuse
 
-    store = ResultStore(results_dir())
     config = resolve_config(profile, country, repeats=repeats, idle_duration_s=idle_seconds)
-    record, _ = run_experiment(config, store, resolve_mnist_path(None), refresh=refresh, log=sys.stdout)
-    show_in_this_kernel(store.folder(record["profile"], record["fingerprint"]))
-    return record
+    measured = measure_or_reuse(Training(config), results_dir(), refresh=refresh, log=sys.stdout)
+    show_in_this_kernel(measured.folder)
+    return measured.record
 
 
 def current_record() -> dict:

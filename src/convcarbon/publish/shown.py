@@ -147,7 +147,7 @@ class Shown:
             record = {**reference_record(records), "shown_as_reference": True}
             folder = Path(record["path"])
         else:
-            record, folder = _measured_record(measured_folder), Path(measured_folder)
+            record, folder = measured_record(measured_folder), Path(measured_folder)
         return cls(
             record=record,
             folder=folder,
@@ -176,7 +176,7 @@ class Shown:
         to jupyter-book): the results store, and the record measured for it or no training at all."""
         environment = {**environ, RESULTS_VARIABLE: str(self.results_dir.resolve())}
         environment.pop(RECORD_VARIABLE, None)
-        environment.pop(ATLAS_VARIABLE, None)  # the build runs or reuses its own atlas (`prepare_build`)
+        environment.pop(ATLAS_VARIABLE, None)  # the build runs or reuses its own atlas (`sphinx_results.prepare_build`)
         if self.measured:
             environment[RECORD_VARIABLE] = str(self.folder.resolve())
         else:
@@ -184,7 +184,8 @@ class Shown:
         return environment
 
 
-def _measured_record(folder: Path) -> dict:
+def measured_record(folder: Path) -> dict:
+    """The record measured for this build, in `folder`; one clear error when it is unusable."""
     from ..measure.store import read_record
 
     record, problem = read_record(folder)
@@ -210,40 +211,36 @@ def show_in_this_kernel(folder: Path) -> None:
     os.environ[RECORD_VARIABLE] = str(folder.resolve())
 
 
-def prepare_build(book_folder: Path) -> Shown:
-    """At the start of a build (the Sphinx extension): the record named by the command that started it,
-    else measured or reused now under the profile of the environment (training progress on the
-    terminal, not in a chapter's kernel), else, with CONVCARBON_MEASURE=no, the reference record.
-    Hands the results store and the record to the chapters' kernels."""
-    results_root = Path(os.environ.get(RESULTS_VARIABLE) or book_folder / DEFAULT_RESULTS_DIR).resolve()
-    os.environ[RESULTS_VARIABLE] = str(results_root)
-    if not measuring():
-        os.environ.pop(RECORD_VARIABLE, None)  # each chapter finds the same reference record and atlas
-        os.environ.pop(ATLAS_VARIABLE, None)
-    elif not os.environ.get(RECORD_VARIABLE):
-        from ..config import resolve_config
-        from ..data import resolve_mnist_path
-        from ..measure.experiment import run_experiment
-        from ..measure.store import ResultStore
+@dataclass(frozen=True)
+class BuildStart:
+    """What a build was started with, read from the variables once at its start (`build_start`)."""
 
-        store = ResultStore(results_root)
-        record, _ = run_experiment(resolve_config(), store, resolve_mnist_path(None))
-        os.environ[RECORD_VARIABLE] = str(store.folder(record["profile"], record["fingerprint"]).resolve())
+    results_root: Path
+    measuring: bool  # False with CONVCARBON_MEASURE=no: nothing trains, the pages show the reference record
+    record_folder: Path | None  # the record named by the command that started the build (measuring only)
+
+
+def build_start(book_folder: Path) -> BuildStart:
+    """The results store of a build (CONVCARBON_RESULTS, else `results/` in the book's folder), whether it
+    measures, and the record the command that started it named, if any."""
     named = os.environ.get(RECORD_VARIABLE)
-    if named:  # the atlas of this build: run or reused on its training record's profile
-        from ..measure.atlas_run import run_atlas
-        from ..measure.atlas_store import AtlasStore
-
-        atlas_store = AtlasStore(results_root)
-        atlas, _ = run_atlas(_measured_record(Path(named))["profile"], atlas_store)  # measured now or reused
-        os.environ[ATLAS_VARIABLE] = str(atlas_store.folder(atlas["profile"], atlas["fingerprint"]).resolve())
-    atlas_named = os.environ.get(ATLAS_VARIABLE)
-    return Shown.assemble(
-        Path(named) if named else None,
-        results_root,
-        book_folder / COMMITTED_RECORDS,
-        Path(atlas_named) if atlas_named else None,
+    return BuildStart(
+        results_root=Path(os.environ.get(RESULTS_VARIABLE) or book_folder / DEFAULT_RESULTS_DIR).resolve(),
+        measuring=measuring(),
+        record_folder=Path(named) if named and measuring() else None,
     )
+
+
+def show_in_build(book_folder: Path, start: BuildStart, record_folder: Path | None, atlas_folder: Path | None) -> Shown:
+    """The pages of a build: the record and atlas measured (or reused) for it, or, when None, the reference
+    ones; handed with the results store to every chapter's kernel, which then resolves the same `Shown`."""
+    os.environ[RESULTS_VARIABLE] = str(start.results_root)
+    for variable, folder in ((RECORD_VARIABLE, record_folder), (ATLAS_VARIABLE, atlas_folder)):
+        if folder is None:
+            os.environ.pop(variable, None)  # each chapter finds the same reference record and atlas
+        else:
+            os.environ[variable] = str(Path(folder).resolve())
+    return Shown.assemble(record_folder, start.results_root, book_folder / COMMITTED_RECORDS, atlas_folder)
 
 
 def atlas_records(results_root: Path, committed_root: Path) -> list[dict]:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import quiet
-from .analyze.machines import COMMITTED_RECORDS
+from .analyze.discovery import COMMITTED_RECORDS
 from .config import PROFILES, resolve_config
 from .errors import ConvCarbonError
 
@@ -40,15 +40,15 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="train both models under CodeCarbon, or reuse a stored result")
     _add_run_options(run)
 
-    from .publish.shown import MEASURE_VARIABLE
+    from .publish.shown import MEASURE_VARIABLE, REFERENCE_PROFILE
 
     book = commands.add_parser("book", help="measure (or reuse), then build the Jupyter Book into _build/html")
     _add_run_options(book)
     book.add_argument(
         "--no-measure",
         action="store_true",
-        help="train nothing: the pages show the book's reference record, the newest stored seed record, "
-        f"else the newest record (as {MEASURE_VARIABLE}=no)",
+        help=f"train nothing: the pages show the book's reference record, the newest stored {REFERENCE_PROFILE} "
+        f"record, else the newest record (as {MEASURE_VARIABLE}=no)",
     )
 
     report = commands.add_parser("report", help="print the comparison tables of stored results")
@@ -262,7 +262,7 @@ def command_report(arguments) -> int:
 def _summarisable(record: dict) -> bool:
     """False, with the reason on stderr, for a valid record that cannot be summarised: one bad record never
     stops the report of the others."""
-    from .analyze.machines import summary_problem
+    from .analyze.discovery import summary_problem
     from .safe import terminal_text
 
     problem = summary_problem(record)

@@ -3,7 +3,7 @@
 Students hand in their records as `<name>/record.json` folders or as loose
 `<name>.json` files, in one folder. Every file is untrusted: it goes through
 `store.read_record_file` (no links, regular files of limited size, the record
-schema) and must be one that can be summarised (`machines.summary_problem`);
+schema) and must be one that can be summarised (`discovery.summary_problem`);
 anything else is skipped with its reason. Strings from records
 and file names are printed only after `safe.terminal_text` has made them inert.
 """
@@ -18,7 +18,8 @@ from ..errors import ConvCarbonError
 from ..measure.store import RECORD_FILE, read_record_file
 from ..safe import terminal_text
 from .analysis import VERDICTS, repeats, saving_shown, separable_ratio_interval
-from .machines import energy_method, summary_problem
+from .discovery import summary_problem
+from .machines import energy_method
 from .report import machine_label
 from .tables import TERMINAL_BREAK
 

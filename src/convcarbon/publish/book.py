@@ -28,7 +28,7 @@ from ..analyze.report import (
 from ..analyze.tables import RATIO_COLUMN
 from ..costs import images_text
 from ..safe import OwnMarkdown, markdown_text
-from .shown import current, results_dir, show_in_this_kernel
+from .shown import REFERENCE_PROFILE, current, of_reference_protocol, results_dir, show_in_this_kernel
 
 
 def measure_this_machine(
@@ -69,7 +69,7 @@ def all_records() -> list[dict]:
 
 def compared_records() -> list[dict]:
     """The record this page shows and the best record of every other machine and framework, grouped by
-    hardware class (`machines.machine_records`). Used by: book/results.md."""
+    hardware class (`shown.machine_records`). Used by: book/results.md."""
     return list(current().compared)
 
 
@@ -252,11 +252,12 @@ def provenance_note(record: dict) -> Markdown:
             "**Energy here is estimated, not measured:** this machine has no energy counter that "
             "CodeCarbon could read, so its figures come from a power model and an assumed wattage.",
         ]
-    if record["profile"] != "seed":
+    if not of_reference_protocol(record):
         lines += [
             "",
             f"**These numbers come from the `{record['profile']}` profile, not the original protocol "
-            "(`seed`: 25 epochs on all data).** Its numbers are smaller and noisier than the original's.",
+            f"(`{REFERENCE_PROFILE}`: 25 epochs on all data).** "
+            "Its numbers are smaller and noisier than the original's.",
         ]
     if missing:
         lines += [
@@ -265,7 +266,7 @@ def provenance_note(record: dict) -> Markdown:
             + markdown_text("; ".join(missing), 1000)
             + ". They show as *not measured*; no number stands in for them.",
         ]
-    kind = "danger" if missing else "warning" if estimated or record["profile"] != "seed" else "note"
+    kind = "danger" if missing else "warning" if estimated or not of_reference_protocol(record) else "note"
     body = "\n".join(lines)
     return displayed(OwnMarkdown(f"```{{admonition}} Where these numbers come from\n:class: {kind}\n\n{body}\n```"))
 

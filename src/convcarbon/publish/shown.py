@@ -266,11 +266,11 @@ class BuildStart:
 def build_start(book_folder: Path) -> BuildStart:
     """The results store of a build (CONVCARBON_RESULTS, else `results/` in the book's folder), whether it
     measures, and the record the command that started it named, if any."""
-    named = os.environ.get(RECORD_VARIABLE)
+    named, measures = os.environ.get(RECORD_VARIABLE), measuring()
     return BuildStart(
         results_root=Path(os.environ.get(RESULTS_VARIABLE) or book_folder / DEFAULT_RESULTS_DIR).resolve(),
-        measuring=measuring(),
-        record_folder=Path(named) if named and measuring() else None,
+        measuring=measures,
+        record_folder=Path(named) if named and measures else None,
     )
 
 

@@ -34,7 +34,7 @@ ATLAS_FOLDER_PREFIX = "atlas-"  # atlas records (`atlas_store`) share the folder
 
 logger = logging.getLogger(__name__)
 
-Reader = Callable[[Path], "tuple[dict | None, str | None]"]
+Reader = Callable[[Path], tuple[dict | None, str | None]]
 
 
 @dataclass(frozen=True)

@@ -262,7 +262,7 @@ def terminal_hostile_records() -> dict[tuple, dict]:
 def committed_reference_record() -> dict:
     """The book's reference record, read as the book reads it (the newest committed `seed` record): real
     numbers, with predictions and a breakdown."""
-    from convcarbon.analyze.machines import book_records
+    from convcarbon.analyze.discovery import book_records
     from convcarbon.publish.shown import committed_records_dir, reference_record
 
     records, _skipped = book_records(REPO_ROOT / "no-results-here", committed_records_dir())

@@ -237,6 +237,12 @@ def test_markup_in_strings_is_stored_but_shown_as_text():
     assert r"\$x\$" in atlas_figures.record_label(record)
 
 
+def committed(store, record):
+    """Store a record as a run does: under the store's lock, through a staging folder."""
+    with store.locked(), store.staging() as staging:
+        return store.commit(staging, record)
+
+
 def _write(folder, text):
     folder.mkdir(parents=True)
     (folder / "record.json").write_text(text)
@@ -251,7 +257,7 @@ def test_nan_in_a_record_file_is_refused(tmp_path):
 
 def test_store_skips_damaged_and_linked_atlas_folders_and_the_training_store_ignores_them(tmp_path):
     good = synthetic_record()
-    AtlasStore(tmp_path).commit(good)
+    committed(AtlasStore(tmp_path), good)
     _write(tmp_path / "atlas-smoke-bbbbbbbbbbbbbbbb", "{not json")
     (tmp_path / "atlas-smoke-cccccccccccccccc").symlink_to(tmp_path / folder_name("smoke", good["fingerprint"]))
     records, skipped = scan_atlas_records(tmp_path)
@@ -353,7 +359,7 @@ def test_the_page_shows_the_build_atlas_else_the_reference_else_says_why(tmp_pat
     with pytest.raises(ConvCarbonError, match="no atlas record to show"):
         shown_module.reference_atlas([])
 
-    folder = AtlasStore(tmp_path).commit(smoke_newest)
+    folder = committed(AtlasStore(tmp_path), smoke_newest)
     measured = shown_module.page_atlas(folder, [tensorflow, jax_newer])
     assert measured["fingerprint"] == smoke_newest["fingerprint"]  # measured for this build
     assert shown_module.page_atlas(None, [tensorflow, jax_newer]) is tensorflow  # else the reference atlas
@@ -371,7 +377,9 @@ def test_the_build_hands_no_stale_atlas_to_its_chapters(tmp_path, monkeypatch):
     monkeypatch.setenv("CONVCARBON_MEASURE", "no")
     monkeypatch.setenv("CONVCARBON_RESULTS", str(tmp_path / "results"))
     monkeypatch.delenv("CONVCARBON_RECORD", raising=False)
-    page = shown_module.prepare_build(shown_module.repository_root())
+    from convcarbon.publish.sphinx_results import prepare_build
+
+    page = prepare_build(shown_module.repository_root())
     assert page.atlas_folder is None and not page.atlas_measured
     assert page.atlas["profile"] == "seed" and page.atlas["versions"]["keras_backend"] == "tensorflow"
     environment = page.build_environment({"CONVCARBON_ATLAS": "elsewhere"})
@@ -414,7 +422,7 @@ def test_collect_validates_atlases_as_it_validates_training_records(tmp_path):
 
     source = tmp_path / "runner-records"
     good = synthetic_record()
-    good_folder = AtlasStore(source).commit(good)
+    good_folder = committed(AtlasStore(source), good)
     hostile = synthetic_record()
     hostile["points"][0]["median_s"] = 1e308
     _write(source / "atlas-smoke-bbbbbbbbbbbbbbbb", json.dumps(hostile))
@@ -423,3 +431,25 @@ def test_collect_validates_atlases_as_it_validates_training_records(tmp_path):
     assert [name for name, _ in collection.skipped] == ["atlas-smoke-bbbbbbbbbbbbbbbb"]
     assert read_atlas_record(tmp_path / "book-records" / good_folder.name)[1] is None
     assert not (tmp_path / "book-records" / "atlas-smoke-bbbbbbbbbbbbbbbb").exists()
+
+
+def test_training_records_and_atlases_share_one_store_each_kind_seeing_its_own(tmp_path):
+    """One folder store told two kinds: the same lock, staging and commit, each kind's folders named by its prefix
+    and read by its reader only."""
+    from synthetic import paired_record
+
+    from convcarbon.measure.store import ResultStore, read_record
+
+    training, atlases = ResultStore(tmp_path), AtlasStore(tmp_path)
+    record, atlas = paired_record([0.01], [0.009], fingerprint="b" * 64), synthetic_record()
+    trained_folder, atlas_folder = committed(training, record), committed(atlases, atlas)
+    assert atlas_folder.name == folder_name("smoke", atlas["fingerprint"]) == "atlas-smoke-" + "a" * 16
+    assert trained_folder.name == ResultStore.key(record["profile"], record["fingerprint"])
+    assert sorted(path.name for path in tmp_path.iterdir()) == [".lock", atlas_folder.name, trained_folder.name]
+    assert [one["fingerprint"] for one in scan_records(tmp_path)[0]] == ["b" * 64]
+    assert [one["fingerprint"] for one in scan_atlas_records(tmp_path)[0]] == ["a" * 64]
+    assert training.load(record["profile"], record["fingerprint"]) == (record, None)
+    assert atlases.load("smoke", atlas["fingerprint"]) == (atlas, None)
+    # each reader refuses the other kind's record, with the reason
+    assert read_atlas_record(trained_folder)[0] is None and "atlas schema" in read_atlas_record(trained_folder)[1]
+    assert read_record(atlas_folder)[0] is None and "record schema" in read_record(atlas_folder)[1]

@@ -44,15 +44,15 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="train both models under CodeCarbon, or reuse a stored result")
     _add_run_options(run)
 
-    from .publish.shown import MEASURE_VARIABLE
+    from .publish.shown import MEASURE_VARIABLE, REFERENCE_PROFILE
 
     book = commands.add_parser("book", help="measure (or reuse), then build the Jupyter Book into _build/html")
     _add_run_options(book)
     book.add_argument(
         "--no-measure",
         action="store_true",
-        help="train nothing: the pages show the book's reference record, the newest stored seed record, "
-        f"else the newest record (as {MEASURE_VARIABLE}=no)",
+        help=f"train nothing: the pages show the book's reference record, the newest stored {REFERENCE_PROFILE} "
+        f"record, else the newest record (as {MEASURE_VARIABLE}=no)",
     )
 
     report = commands.add_parser("report", help="print the comparison tables of stored results")
@@ -186,10 +186,8 @@ def json_text(value, indent: int) -> TerminalText:
 
 
 def _measure(arguments):
-    """Run or reuse the experiment the arguments describe; return (record, store)."""
-    from .data import resolve_mnist_path
-    from .measure.experiment import run_experiment
-    from .measure.store import ResultStore
+    """Run or reuse the experiment the arguments describe (`reuse.measure_or_reuse`)."""
+    from .measure.reuse import Training, measure_or_reuse
 
     config = resolve_config(
         arguments.profile,
@@ -198,16 +196,13 @@ def _measure(arguments):
         repeats=arguments.repeats,
         idle_duration_s=arguments.idle_duration_s,
     )
-    store = ResultStore(arguments.results_dir)
-    record, _ = run_experiment(config, store, resolve_mnist_path(arguments.mnist), refresh=arguments.refresh)
-    return record, store
+    return measure_or_reuse(Training(config, arguments.mnist), arguments.results_dir, refresh=arguments.refresh)
 
 
 def command_run(arguments) -> int:
     from .analyze.report import format_report
 
-    record, _ = _measure(arguments)
-    show(format_report(record))
+    show(format_report(_measure(arguments).record))
     return 0
 
 
@@ -220,10 +215,7 @@ def command_book(arguments) -> int:
     from .publish.shown import Shown, committed_records_dir, measuring, repository_root
 
     root = repository_root()  # checked before training, so a wrong folder fails at once
-    measured = None
-    if measuring() and not arguments.no_measure:
-        record, store = _measure(arguments)
-        measured = store.folder(record["profile"], record["fingerprint"])
+    measured = _measure(arguments).folder if measuring() and not arguments.no_measure else None
     # Without training this fails here in one line, not inside jupyter-book, when there is no record to show.
     shown = Shown.assemble(measured, Path(arguments.results_dir), committed_records_dir())
     command = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(root), "-W", "-n", "--keep-going"]
@@ -287,7 +279,7 @@ def command_report(arguments) -> int:
 def _summarisable(record: dict) -> bool:
     """False, with the reason on stderr, for a valid record that cannot be summarised: one bad record never
     stops the report of the others."""
-    from .analyze.machines import summary_problem
+    from .analyze.discovery import summary_problem
 
     problem = summary_problem(record)
     if problem:
@@ -353,11 +345,10 @@ def _add_atlas_command(commands) -> None:
 
 def command_atlas(arguments) -> int:
     from .analyze.atlas import atlas_json, format_atlas
-    from .measure.atlas_run import run_atlas
-    from .measure.atlas_store import AtlasStore
+    from .measure.reuse import Atlas, measure_or_reuse
 
     profile = resolve_config(arguments.profile).profile  # the same profiles and default as training
-    record, _ = run_atlas(profile, AtlasStore(arguments.results_dir), refresh=arguments.refresh)
+    record = measure_or_reuse(Atlas(profile), arguments.results_dir, refresh=arguments.refresh).record
     show(
         json_text(atlas_json(record), indent=1) if arguments.json else terminal_lines(format_atlas(record).splitlines())
     )

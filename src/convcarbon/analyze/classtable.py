@@ -6,7 +6,7 @@ folder the atlas wrote (`atlas-<profile>-<fingerprint>/record.json`) or any fold
 holding its `record.json`, all in one folder. Every file is untrusted: a training
 record goes through `store.read_record_file` (no links, regular files of limited
 size, the record schema) and must be one that can be summarised
-(`machines.summary_problem`); an atlas goes through `atlas_store.read_atlas_record`,
+(`discovery.summary_problem`); an atlas goes through `atlas_store.read_atlas_record`,
 the reader `collect` uses; anything else is skipped with its reason. Each atlas's
 crossovers stand beside the training record of the same machine and backend
 (`machines.machine_key`), or on a row of their own. Strings from records and file
@@ -33,7 +33,8 @@ from ..measure.untrusted import read_untrusted_json
 from ..safe import TerminalText, csv_cell, terminal_text
 from . import atlas as atlas_analysis
 from .analysis import energy_verdict, repeats, separable_ratio_interval
-from .machines import energy_method, machine_key, summary_problem
+from .discovery import summary_problem
+from .machines import energy_method, machine_key
 from .report import machine_label
 from .tables import TERMINAL_BREAK
 

@@ -2,71 +2,22 @@
 
 The book shows the record of its own build and, for every other machine, the
 newest record found in the local results store or committed under
-`book/records/` (records made elsewhere, such as on a GPU machine).
+`book/records/` (records made elsewhere, such as on a GPU machine). Which records
+exist and can be shown is `discovery`'s; this module builds their labels and tables.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-from pathlib import Path
 
 import pandas as pd
 from pandas.io.formats.style import Styler
 
 from .. import units
 from ..measure.hardware import IDENTITY_FIELDS
-from ..measure.store import scan_records
 from .analysis import MODELS, energy_verdict, repeats, runs_of, separable_ratio_interval, summary
 from .report import ENERGY_WORDINGS, energy_missing_reasons, machine_label, mixed_power_assumptions
 from .tables import PAGE_BREAK, READINGS, page_table, summary_cell, without_repeats
-
-
-def book_records(results_root: Path, committed_root: Path) -> tuple[list[dict], list[tuple[Path, str]]]:
-    """Every record the book can show, from the local results store and from the committed records
-    (`book/records/`, or the copy installed with the package), oldest first, and every folder it
-    skips, with the reason: invalid, or valid but impossible to summarise (`summary_problem`)."""
-    local, local_skipped = scan_records(results_root)
-    committed, committed_skipped = scan_records(committed_root)
-    shown, unsummarised = [], []
-    for record in local + committed:
-        problem = summary_problem(record)
-        if problem:
-            unsummarised.append((Path(record["path"]), problem))
-        else:
-            shown.append(record)
-    return sorted(shown, key=lambda record: record["created_utc"]), local_skipped + committed_skipped + unsummarised
-
-
-def summary_problem(record: dict) -> str | None:
-    """Why a record that passed the schema still cannot be summarised, in one line; None when it can.
-
-    The schema's bounds should leave nothing that a page cannot compute, but a page must never be the
-    first to find out: this computes every summary a page builds from one record (its tables, the
-    machines' tables, the terminal report) and names the first failure, so the book skips the record
-    with its reason instead of failing to build.
-
-    Used by: every chapter that shows a record (through `book_records`; skipped ones: book/reproducibility.md)."""
-    key = hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()
-    if key not in _SUMMARY_PROBLEMS:  # a chapter reads the same records more than once
-        _SUMMARY_PROBLEMS[key] = _try_summaries(record)
-    return _SUMMARY_PROBLEMS[key]
-
-
-_SUMMARY_PROBLEMS: dict[str, str | None] = {}
-
-
-def _try_summaries(record: dict) -> str | None:
-    from .report import format_report
-
-    try:
-        format_report(record)
-        summary_frame([record], record)
-        spread_frame([record])
-        analytic_frame([record])
-    except Exception as error:  # any failure: the record is skipped, named with it, and the book still builds
-        return f"it cannot be summarised ({type(error).__name__}: {str(error)[:120]})"
-    return None
 
 
 def machine_key(record: dict) -> str:
@@ -87,30 +38,6 @@ def hardware_class(record: dict) -> str:
     if hardware["cpu_vendor"] == "Apple":
         return "Apple silicon"
     return "Arm CPU" if hardware["vector_extension"] in ("NEON", "SVE", "SVE2") else "x86 CPU"
-
-
-def machine_records(shown: dict, candidates: list[dict]) -> list[dict]:
-    """The record this build shows, and for every machine and framework its best record: the
-    original protocol (`seed`) first, then the most runs, then the newest. A record of the build's own
-    machine stays beside the build's record when it is of another profile, so a quick or smoke build
-    still shows the original protocol's verdicts. Grouped by hardware class (`grouped`)."""
-    best: dict[tuple, tuple] = {}
-    for record in candidates:
-        if record["fingerprint"] == shown["fingerprint"]:
-            continue
-        key = (machine_key(record), record["profile"] == "seed")
-        rank = (repeats(record), record["created_utc"])
-        if key not in best or rank > best[key][0]:
-            best[key] = (rank, record)
-    others = {}
-    for (machine, is_seed), (_rank, record) in best.items():
-        seed_of_same = best.get((machine, True))
-        if not is_seed and seed_of_same is not None:
-            continue  # the machine's original-protocol record speaks for it
-        if machine == machine_key(shown) and record["profile"] == shown["profile"]:
-            continue  # the build's own record supersedes an older one of the same kind
-        others[machine, is_seed] = record
-    return grouped([shown, *others.values()])
 
 
 def grouped(records: list[dict]) -> list[dict]:

@@ -109,7 +109,8 @@ def run_atlas(profile: str, store: AtlasStore, refresh: bool = False, progress=s
         problem = atlas_record_problem(record)
         if problem:  # a measurement this code cannot store is a bug here, not the user's fault
             raise RuntimeError(f"the atlas just measured fails its own schema: {problem}")
-        folder = store.commit(record)
+        with store.staging() as staging:
+            folder = store.commit(staging, record)
         record["path"] = str(folder)
         if progress is not None:
             print(f"atlas: stored {folder}", file=progress, flush=True)

@@ -48,7 +48,7 @@ def run_experiment(
     )
     with store.locked():
         if not refresh:
-            record = store.load(config.profile, result_fingerprint)
+            record = store.reusable(config.profile, result_fingerprint)
             if record is not None:
                 print(
                     f"Reusing the stored result {store.key(config.profile, result_fingerprint)} "

@@ -293,17 +293,6 @@ def book_layers_table(record: dict) -> Styler:
     return page_table(pd.DataFrame.from_dict(rows, orient="index"), corner="layer, pass")
 
 
-def compared_atlases(records: list[dict], shown: dict) -> list[dict]:
-    """The shown atlas first, then the newest atlas of every other machine, backend and profile."""
-    from ..analyze.machines import machine_key
-
-    newest: dict[tuple, dict] = {}
-    for record in records:  # oldest first: a newer atlas of the same kind replaces an older one
-        newest[(machine_key(record), record["profile"])] = record
-    others = [record for record in newest.values() if record["fingerprint"] != shown["fingerprint"]]
-    return [shown] + sorted(others, key=lambda record: (record["profile"] != "seed", record["created_utc"]))
-
-
 def machines_legend(records: list[dict]) -> Styler:
     """What each numbered column of `machines_table` is: machine, backend, profile, date."""
     rows = pd.DataFrame(

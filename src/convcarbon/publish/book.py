@@ -30,7 +30,7 @@ from ..analyze.tables import RATIO_COLUMN, READINGS
 from ..costs import images_text
 from ..safe import OwnMarkdown, markdown_text
 from .glue_keys import chapter_glue_keys
-from .shown import current, results_dir, show_in_this_kernel
+from .shown import REFERENCE_PROFILE, current, of_reference_protocol, results_dir, show_in_this_kernel
 
 
 def measure_this_machine(
@@ -49,15 +49,12 @@ def measure_this_machine(
     Used by: book/index.md, book/experiment.md (a chapter run on its own, in Colab or a reader's Jupyter).
     """
     from ..config import resolve_config
-    from ..data import resolve_mnist_path
-    from ..measure.experiment import run_experiment
-    from ..measure.store import ResultStore
+    from ..measure.reuse import Training, measure_or_reuse
 
-    store = ResultStore(results_dir())
     config = resolve_config(profile, country, repeats=repeats, idle_duration_s=idle_seconds)
-    record, _ = run_experiment(config, store, resolve_mnist_path(None), refresh=refresh, log=sys.stdout)
-    show_in_this_kernel(store.folder(record["profile"], record["fingerprint"]))
-    return record
+    measured = measure_or_reuse(Training(config), results_dir(), refresh=refresh, log=sys.stdout)
+    show_in_this_kernel(measured.folder)
+    return measured.record
 
 
 def current_record() -> dict:
@@ -74,7 +71,7 @@ def all_records() -> list[dict]:
 
 def compared_records() -> list[dict]:
     """The record this page shows and the best record of every other machine and framework, grouped by
-    hardware class (`machines.machine_records`). Used by: book/results.md."""
+    hardware class (`shown.machine_records`). Used by: book/results.md."""
     return list(current().compared)
 
 
@@ -264,11 +261,12 @@ def provenance_note(record: dict) -> Markdown:
             "**Energy here is estimated, not measured:** this machine has no energy counter that "
             "CodeCarbon could read, so its figures come from a power model and an assumed wattage.",
         ]
-    if record["profile"] != "seed":
+    if not of_reference_protocol(record):
         lines += [
             "",
             f"**These numbers come from the `{record['profile']}` profile, not the original protocol "
-            "(`seed`: 25 epochs on all data).** Its numbers are smaller and noisier than the original's.",
+            f"(`{REFERENCE_PROFILE}`: 25 epochs on all data).** "
+            "Its numbers are smaller and noisier than the original's.",
         ]
     if missing:
         lines += [
@@ -277,7 +275,7 @@ def provenance_note(record: dict) -> Markdown:
             + markdown_text("; ".join(missing), 1000)
             + ". They show as *not measured*; no number stands in for them.",
         ]
-    kind = "danger" if missing else "warning" if estimated or record["profile"] != "seed" else "note"
+    kind = "danger" if missing else "warning" if estimated or not of_reference_protocol(record) else "note"
     body = "\n".join(lines)
     return displayed(OwnMarkdown(f"```{{admonition}} Where these numbers come from\n:class: {kind}\n\n{body}\n```"))
 

@@ -10,6 +10,7 @@ from ..costs import images_text
 from ..safe import plain_text
 from ..units import number
 from .analysis import METRICS, MODELS, Metric, idle_power_w, repeats, separable_ratio_interval, summary
+from .epoch_speeds import has_two_speeds, two_speeds_phrase
 from .stats import RatioInterval, Summary
 
 METHODS = ("cpu_tracking_method", "gpu_tracking_method", "ram_tracking_method")
@@ -183,6 +184,8 @@ def provenance_lines(record: dict) -> list[str]:
         lines.append(f"WARNING: {mixed}; the energy ratio mixes these assumptions.")
     for reason in energy_missing_reasons(record):
         lines.append(f"WARNING: energy and emissions were not measured ({reason}).")
+    if has_two_speeds(record):
+        lines.append(f"WARNING: later epochs ran at {two_speeds_phrase(record)} (epoch_speeds.two_speeds).")
     return lines
 
 

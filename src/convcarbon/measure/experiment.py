@@ -170,5 +170,6 @@ def train_one(
         "epoch_energy_kwh": meter.energies_kwh,
         "clean_up_duration_s": meter.clean_up_duration_s,
         "clean_up_energy_kwh": meter.clean_up_energy_kwh,
+        "epoch_steps": meter.steps,
         **energy,
     }

@@ -9,10 +9,16 @@ the wait before the first step, the first step, the median step, the sum of the 
 their count and the validation. A record then shows whether an epoch was slow in all
 its steps or in one moment (issue 20: the stall at an epoch's first step, found to be
 the teardown of an unused tf.data iterator, `bench/epoch_stall_probe.py`).
+
+That stall is tf.data's, not the model's: the iterator's destructor waits for the
+autotuning thread of tf.data, and with autotuning off no epoch stalled
+(BENCHMARKS.md). Training therefore runs inside `input_without_autotuning()`, which
+changes no image, batch or order (tests/test_training.py compares the losses step by step).
 """
 
 from __future__ import annotations
 
+import contextlib
 import statistics
 import time
 
@@ -83,6 +89,37 @@ class EpochMeter(keras.callbacks.Callback):
     def end_of_fit(self) -> None:
         """Close the last window: from the end of the last epoch until `fit` returned."""
         self.clean_up_duration_s, self.clean_up_energy_kwh = self._windows.cut()
+
+
+@contextlib.contextmanager
+def input_without_autotuning():
+    """Within the block, the tf.data pipeline that Keras builds from numpy arrays (training and validation
+    alike) runs with tf.data's autotuning off.
+
+    Keras makes two input iterators per epoch and throws one away unused at the next epoch's first step;
+    tearing it down waited 1 to 10 s, in 3 of 8 epochs, for tf.data's autotuning thread
+    (`bench/epoch_stall_probe.py`). Keras offers no way to set the options of the pipeline it builds, so its
+    builder (`ArrayDataAdapter.get_tf_dataset`, Keras 3) is wrapped for the block and restored after it. Options
+    change how the pipeline runs, never what it yields: the same images, in the same batches and order. Other
+    backends than TensorFlow build no tf.data pipeline and are left alone."""
+    if keras.backend.backend() != "tensorflow":
+        yield
+        return
+    import tensorflow as tf
+    from keras.src.trainers.data_adapters.array_data_adapter import ArrayDataAdapter
+
+    keras_builder = ArrayDataAdapter.get_tf_dataset
+
+    def without_autotuning(adapter):
+        options = tf.data.Options()
+        options.autotune.enabled = False
+        return keras_builder(adapter).with_options(options)
+
+    ArrayDataAdapter.get_tf_dataset = without_autotuning
+    try:
+        yield
+    finally:
+        ArrayDataAdapter.get_tf_dataset = keras_builder
 
 
 def step_account(epoch_begin: float, step_begin: list[float], step_end: list[float], validation: list[float]) -> dict:

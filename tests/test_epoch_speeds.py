@@ -185,7 +185,7 @@ def test_the_budget_adds_the_breakdowns_steps_to_the_measured_parts():
     assert budget.rest_s == pytest.approx(0.15 * 8.99)
     assert budget.budget_s == pytest.approx(192 * 0.04 + 0.01 + 1.0 + 0.15 * 8.99)
     assert budget.difference == pytest.approx(budget.budget_s / 10.0 - 1)
-    assert budget.adds_up  # 7.68 s of steps against 7.64 s measured
+    assert budget.adds_up  # 7.68 s of steps against 7.64 s timed in training
     separable = epoch_budget(record, "SeparableConv2D")
     assert separable.difference == pytest.approx((192 * 0.03 + 0.01 + 1.0 + 0.15 * 8.99) / 10.0 - 1)
     assert not separable.adds_up  # 5.76 s of steps against 7.64 s: 19% short
@@ -218,3 +218,33 @@ def test_an_old_record_budgets_its_steps_alone_and_says_how_far_short():
 
 def test_no_budget_without_a_breakdown():
     assert epoch_budget(valid_record(), "Conv2D") is None
+
+
+# --- the page ----------------------------------------------------------------------------------------------------
+
+
+def test_every_epoch_key_is_placed_in_the_results_chapter_and_every_placed_one_is_glued():
+    import re
+
+    from helpers import REPO_ROOT
+
+    from convcarbon.publish import anatomy
+
+    texts = anatomy.epoch_texts(valid_record())
+    assert set(texts) == set(anatomy.EPOCH_KEYS)
+    used = set(re.findall(r"\{glue:md\}`([a-z0-9_]+)`", (REPO_ROOT / "book" / "results.md").read_text()))
+    assert set(texts) <= used, set(texts) - used
+    ours = {key for key in used if key.startswith(("two_speeds_", "budget_", "steps_alone_")) or "_budget_" in key}
+    assert ours <= set(texts), ours - set(texts)
+    assert "atlas_book_batch" in used
+
+
+def test_the_page_texts_say_what_the_record_holds():
+    from convcarbon.publish import anatomy
+
+    record = with_breakdown(budget_record([30.0, 10.0, 10.0], 0.01), {"Conv2D": 0.04, "SeparableConv2D": 0.03})
+    texts = anatomy.epoch_texts(record)
+    assert texts["two_speeds_flag"] == "one speed in every run"
+    assert texts["conv2d_budget_difference"] == "+0%" and texts["separable_budget_difference"] == "-19%"
+    assert texts["budget_reading"] == "outside the tolerance for SeparableConv2D"
+    assert anatomy.epoch_texts(valid_record())["budget_reading"].startswith("not possible")

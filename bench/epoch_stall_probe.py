@@ -20,7 +20,8 @@ model, 48,000 MNIST images, batch 250, validation_split 0.2, seed 42, no tracker
 It prints, per epoch, the wait before the first step (from `on_epoch_begin` to the first `on_train_batch_begin`:
 the moment the previous iterator is torn down), the median step, the gap from the last step to validation,
 validation, and the epoch; and writes them, with every step's loss (to compare batches between variants), to
-`--out`. Not a test: nothing here passes or fails.
+`--out`. `--summarize FILE...` prints, per file, the later epochs that stalled (waited more than `STALL_S` before
+their first step). Not a test: nothing here passes or fails.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from convcarbon.data import load_mnist, prepare, resolve_mnist_path
 from convcarbon.models import build_model
 
 VARIANTS = ("keras", "no_autotune", "fixed_prefetch", "steps_per_epoch")
+STALL_S = 0.5  # a wait before the first step longer than this is a stall (other epochs wait 1 to 150 ms)
 
 
 class StepClock(keras.callbacks.Callback):
@@ -103,13 +105,35 @@ def summary(epoch: dict) -> dict:
     }
 
 
+def summarize(paths: list[str]) -> None:
+    """One line per file: the later epochs that stalled, their waits, and the range of the epochs' median steps."""
+    for path in paths:
+        with open(path) as stream:
+            result = json.load(stream)
+        later = result["epochs"][1:]
+        waits = [epoch["first_step_wait_s"] for epoch in later if epoch["first_step_wait_s"] > STALL_S]
+        medians = [1000 * epoch["median_step_s"] for epoch in later]
+        epochs_s = [epoch["epoch_s"] for epoch in later]
+        print(
+            f"{path}: {result['variant']}, {len(waits)} of {len(later)} later epochs stalled "
+            f"({', '.join(f'{wait:.1f}' for wait in waits) or 'none'} s); median steps {min(medians):.0f}-"
+            f"{max(medians):.0f} ms; epochs {min(epochs_s):.1f}-{max(epochs_s):.1f} s"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
+    parser.add_argument("--summarize", nargs="+", metavar="JSON", help="summarize earlier --out files, train nothing")
     parser.add_argument("--variant", choices=VARIANTS, default="keras")
     parser.add_argument("--architecture", default="separable")
     parser.add_argument("--epochs", type=int, default=8)
-    parser.add_argument("--out", required=True)
+    parser.add_argument("--out")
     arguments = parser.parse_args()
+    if arguments.summarize:
+        summarize(arguments.summarize)
+        return
+    if not arguments.out:
+        parser.error("--out is required to train")
     config = resolve_config("seed", environ={})
     data = prepare(load_mnist(resolve_mnist_path(None)), config)
     patch_pipeline(arguments.variant)

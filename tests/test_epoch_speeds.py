@@ -248,3 +248,49 @@ def test_the_page_texts_say_what_the_record_holds():
     assert texts["conv2d_budget_difference"] == "+0%" and texts["separable_budget_difference"] == "-19%"
     assert texts["budget_reading"] == "outside the tolerance for SeparableConv2D"
     assert anatomy.epoch_texts(valid_record())["budget_reading"].startswith("not possible")
+
+
+def book_layer_atlas(times_ms):
+    """An atlas holding only the book's two layers in training: (layer, model) -> median time (ms)."""
+    points = []
+    for (layer, model), time_ms in times_ms.items():
+        points.append(
+            {
+                "layer": model,
+                "channels_in": 1 if layer == "conv_1" else 32,
+                "channels_out": 32 if layer == "conv_1" else 64,
+                "kernel": 3,
+                "height": 28,
+                "width": 28,
+                "padding": "valid",
+                "batch": 250,
+                "book_layer": layer,
+                "pass": "training",
+                "macs": 1_000_000,
+                "bytes": 100_000,
+                "median_s": time_ms / 1000,
+                "low_s": time_ms / 1000,
+                "high_s": time_ms / 1000,
+                "energy_j": None,
+            }
+        )
+    return {"points": points, "ceilings": {"matmul_macs_per_s": 1e11, "copy_bytes_per_s": 1e10}}
+
+
+def test_the_atlas_book_layers_are_set_against_the_breakdowns():
+    from synthetic import make_breakdown
+
+    from convcarbon.publish import anatomy
+
+    record = valid_record()
+    record["breakdown"] = make_breakdown(convolution_s=0.05)  # each convolution layer: 25 ms forward and backward
+    atlas = book_layer_atlas(
+        {("conv_1", "Conv2D"): 50.0, ("conv_1", "SeparableConv2D"): 25.0, ("conv_2", "Conv2D"): 75.0}
+        | {("conv_2", "SeparableConv2D"): 30.0}
+    )
+    frame = anatomy.atlas_against_breakdown_frame(record, atlas).data
+    assert list(frame["model"]) == ["Conv2D", "SeparableConv2D", "separable / standard"] * 2
+    assert list(frame["atlas, alone (ms)"]) == ["50.0", "25.0", "0.50", "75.0", "30.0", "0.40"]
+    assert list(frame["breakdown, in the model (ms)"]) == ["25.0", "25.0", "1.00", "25.0", "25.0", "1.00"]
+    assert list(frame["atlas / breakdown"]) == ["2.00", "1.00", "", "3.00", "1.20", ""]
+    assert anatomy.atlas_batch_text(atlas) == {"atlas_book_batch": "250"}

@@ -333,20 +333,27 @@ def _consistency_problem(record: dict) -> str | None:
 
 
 def _epoch_steps_problem(version: int, run: dict, epochs: int) -> str | None:
-    """From schema 6 on, every epoch is timed step by step, and its parts fit inside it; before, none is."""
+    """From schema 6 on, every epoch is timed step by step (`_steps_fit_problem` checks the times); before, none is."""
     steps = run.get("epoch_steps")
     if version < 6:
         return None if steps is None else f"a run of {run['model']} has epoch_steps, which schema {version} lacks"
     if steps is None or len(steps) != epochs:
         return f"a run of {run['model']} does not time the steps of each of its {epochs} epochs (epoch_steps)"
-    for number, (account, epoch_s) in enumerate(zip(steps, run["epoch_duration_s"], strict=True), start=1):
+    return None
+
+
+def _steps_fit_problem(run: dict) -> str | None:
+    """Each epoch's wait, steps and validation fit inside it, and no step is longer than all of them together."""
+    for number, (account, epoch_s) in enumerate(zip(run.get("epoch_steps", ()), run["epoch_duration_s"]), start=1):
         inside_s = account["input_wait_s"] + account["steps_s"] + account["validation_s"]
-        largest_step_s = max(account["first_step_s"], account["median_step_s"])
-        if inside_s > epoch_s + STEPS_IN_EPOCH_TOLERANCE_S or largest_step_s > account["steps_s"]:
+        where = f"epoch {number} of a run of {run['model']}"
+        if inside_s > epoch_s + STEPS_IN_EPOCH_TOLERANCE_S:
             return (
-                f"epoch {number} of a run of {run['model']} lasted {epoch_s:.6g} s but its steps do not fit in it "
-                f"(wait, steps and validation {inside_s:.6g} s; a step longer than all of them)"
+                f"{where} lasted {epoch_s:.6g} s but its steps do not fit in it (its wait, steps and validation "
+                f"took {inside_s:.6g} s)"
             )
+        if max(account["first_step_s"], account["median_step_s"]) > account["steps_s"]:
+            return f"{where}: its steps do not fit in it (one step is longer than all its steps together)"
     return None
 
 
@@ -361,6 +368,9 @@ def _physics_problem(record: dict) -> str | None:
                 f"a run of {run['model']} lasted {run['duration_s']:.6g} s but its epochs and clean-up add up to "
                 f"{inside_s:.6g} s"
             )
+        steps_problem = _steps_fit_problem(run)
+        if steps_problem:
+            return steps_problem
     parts = [("the idle measurement", record["idle"])] if record["idle"] else []
     parts += [(f"a run of {run['model']}", run) for run in record["runs"]]
     for label, part in parts:

@@ -235,8 +235,8 @@ def test_every_epoch_key_is_placed_in_the_results_chapter_and_every_placed_one_i
     used = set(re.findall(r"\{glue:md\}`([a-z0-9_]+)`", (REPO_ROOT / "book" / "results.md").read_text()))
     assert set(texts) <= used, set(texts) - used
     ours = {key for key in used if key.startswith(("two_speeds_", "budget_", "steps_alone_")) or "_budget_" in key}
-    assert ours <= set(texts), ours - set(texts)
-    assert "atlas_book_batch" in used
+    assert ours <= set(texts) | {"two_speeds_records"}, ours - set(texts)
+    assert {"atlas_book_batch", "two_speeds_records"} <= used
 
 
 def test_the_page_texts_say_what_the_record_holds():
@@ -294,3 +294,24 @@ def test_the_atlas_book_layers_are_set_against_the_breakdowns():
     assert list(frame["breakdown, in the model (ms)"]) == ["25.0", "25.0", "1.00", "25.0", "25.0", "1.00"]
     assert list(frame["atlas / breakdown"]) == ["2.00", "1.00", "", "3.00", "1.20", ""]
     assert anatomy.atlas_batch_text(atlas) == {"atlas_book_batch": "250"}
+
+
+def test_the_compared_records_at_two_speeds_are_named_with_their_strings_escaped():
+    from helpers import HOSTILE, hostile_record
+
+    from convcarbon.publish import anatomy
+
+    flagged = hostile_record()
+    for run in flagged["runs"]:
+        run["epoch_duration_s"] = [30.0, 5.5, 10.1, 5.2, 9.8]
+        run["epoch_steps"] = [make_epoch_steps(epoch) for epoch in run["epoch_duration_s"]]
+        run["clean_up_duration_s"] = run["duration_s"] - sum(run["epoch_duration_s"])
+    flagged["config"]["epochs"] = 5
+    for run in flagged["runs"]:
+        run["epoch_energy_kwh"] = [0.001] * 5
+        run["history"] = {name: [0.5] * 5 for name in run["history"]}
+    assert record_problem(flagged) is None
+    text = anatomy.two_speeds_records([flagged, valid_record()])
+    assert text.startswith("1 of the 2: **") and "two speeds: Conv2D 3 of 3 runs, SeparableConv2D 3 of 3 runs" in text
+    assert HOSTILE not in text and "<script>" not in text
+    assert anatomy.two_speeds_records([valid_record()]) == "none of the 1"

@@ -57,6 +57,21 @@ def epoch_texts(record: dict) -> dict[str, OwnMarkdown]:
     )
 
 
+def two_speeds_records(records: list[dict]) -> OwnMarkdown:
+    """The records compared on the page whose epochs ran at two speeds, each with its phrase, or "none"."""
+    from ..analyze.machines import machine_title
+
+    flagged = [record for record in records if epoch_speeds.has_two_speeds(record)]
+    if not flagged:
+        return OwnMarkdown(f"none of the {len(records)}")
+    listed = "; ".join(
+        f"**{markdown_text(machine_title(record))}** ({markdown_text(record['profile'])}, "
+        f"{epoch_speeds.two_speeds_phrase(record)})"
+        for record in flagged
+    )
+    return OwnMarkdown(f"{len(flagged)} of the {len(records)}: {listed}")
+
+
 EPOCH_KEYS = (
     "two_speeds_flag",
     "steps_alone_ratio_text",

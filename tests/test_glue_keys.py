@@ -2,6 +2,7 @@
 both ways: each key its Markdown places is declared, each declared key is placed, and each declared key is
 made by the code that glues it. Nothing is glued that no chapter places."""
 
+import json
 import re
 
 import pytest
@@ -45,6 +46,12 @@ def test_every_declared_chapter_exists_and_an_unknown_one_is_refused():
         chapter_glue_keys("no-such-chapter")
 
 
+def committed_atlas() -> dict:
+    """One committed atlas (the one the results chapter sets against the breakdown, in a build without one)."""
+    folder = sorted((REPO_ROOT / "book" / "records").glob("atlas-*"))[0]
+    return json.loads((folder / "record.json").read_text())
+
+
 def made_for_chapters(record: dict) -> dict[str, set[str]]:
     """What the package's producers make, for the chapters that glue them."""
     numbers = set(prose.number_texts(book.key_numbers(record)))
@@ -54,7 +61,9 @@ def made_for_chapters(record: dict) -> dict[str, set[str]]:
         "results": numbers
         | set(prose.footprint_numbers([record]))
         | set(anatomy.breakdown_texts(record))
-        | set(anatomy.tutorial_texts(record)),
+        | set(anatomy.tutorial_texts(record))
+        | set(anatomy.epoch_texts(record))
+        | set(anatomy.atlas_batch_text(committed_atlas())),
         "ethics": numbers | set(prose.trade_off_phrases(record)) | set(anatomy.inference_texts(record)),
     }
 

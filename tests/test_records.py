@@ -251,6 +251,8 @@ def test_the_migration_changes_only_what_schema_5_changed_and_can_be_run_again(t
     old.update(schema_version=4, dataset={"source": "/home/alice/data/mnist.npz", "sha256": "d" * 64})
     for key in ("cpu_pinned_power_w", "ram_pinned_power_w", "power_pinning"):
         del old["power_assumptions"][key]
+    for run in old["runs"]:
+        del run["epoch_steps"]  # schema 6 added them
     folder = write(tmp_path, "seed-abababababababab", old)
     assert migrate.main([str(tmp_path)]) == 0
     new = json.loads((folder / RECORD_FILE).read_text())

@@ -6,7 +6,7 @@ import pytest
 from synthetic import paired_record
 
 from convcarbon.errors import StoreError
-from convcarbon.measure.schema import SCHEMA_VERSION
+from convcarbon.measure.schema import READABLE_SCHEMA_VERSIONS
 from convcarbon.measure.store import RECORD_FILE, ResultStore, scan_records
 
 
@@ -115,18 +115,21 @@ def test_records_from_several_machines_sit_side_by_side(tmp_path):
     assert all(record["path"] for record in records)
 
 
+UNREADABLE_VERSION = min(READABLE_SCHEMA_VERSIONS) - 1
+
+
 def test_skipped_folders_come_with_their_reason(tmp_path):
     store = ResultStore(tmp_path)
     commit(store, make_record())
     older = tmp_path / "quick-older"
     older.mkdir()
-    (older / RECORD_FILE).write_text(json.dumps({**make_record(), "schema_version": SCHEMA_VERSION - 1}))
+    (older / RECORD_FILE).write_text(json.dumps({**make_record(), "schema_version": UNREADABLE_VERSION}))
     (tmp_path / "junk").mkdir()
     records, skipped = scan_records(tmp_path)
     assert len(records) == 1
     assert [(folder.name, problem.split(";")[0]) for folder, problem in skipped] == [
         ("junk", f"no {RECORD_FILE}"),
-        ("quick-older", f"written as record schema {SCHEMA_VERSION - 1}"),
+        ("quick-older", f"written as record schema {UNREADABLE_VERSION}"),
     ]
 
 

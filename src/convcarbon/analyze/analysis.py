@@ -40,6 +40,13 @@ def _steady_epoch(field: str):
     return lambda run, record: first_and_steady(run[field])[1]
 
 
+def _steps_alone(run: dict, record: dict) -> float | None:
+    """The median over the later epochs of the time in their training steps alone, without the wait for the
+    first batch, validation or callbacks; None for a record made before steps were timed (schema 5)."""
+    accounts = run.get("epoch_steps")
+    return first_and_steady([account["steps_s"] for account in accounts])[1] if accounts else None
+
+
 def _above_idle(run: dict, record: dict) -> float | None:
     idle = record["idle"]
     return energy_above_idle_kwh(run["energy_consumed_kwh"], run["duration_s"], idle and idle["idle_power_w"])
@@ -63,6 +70,7 @@ METRICS = [
     Metric("duration", "s", _field("duration_s")),
     Metric("first epoch duration", "s", _first_epoch("epoch_duration_s")),
     Metric("later epoch duration", "s per epoch, median", _steady_epoch("epoch_duration_s")),
+    Metric("later epoch steps", "s per epoch in training steps alone, median", _steps_alone),
     Metric(
         "clean-up after the epochs",
         "s",

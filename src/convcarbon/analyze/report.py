@@ -13,6 +13,7 @@ from ..costs import images_text
 from ..safe import TerminalText, plain_text, terminal_lines
 from ..units import CARBON_INTENSITY_G_PER_KWH, number
 from .analysis import METRICS, MODELS, Metric, idle_power_w, repeats, separable_ratio_interval, summary
+from .epoch_speeds import has_two_speeds, two_speeds_phrase
 from .stats import RatioInterval, Summary
 
 METHODS = ("cpu_tracking_method", "gpu_tracking_method", "ram_tracking_method")
@@ -250,6 +251,8 @@ def provenance_lines(record: dict) -> list[str]:
         lines.append(f"WARNING: {mixed}; the energy ratio mixes these assumptions.")
     for reason in energy_missing_reasons(record):
         lines.append(f"WARNING: energy and emissions were not measured ({reason}).")
+    if has_two_speeds(record):
+        lines.append(f"WARNING: later epochs ran at {two_speeds_phrase(record)} (epoch_speeds.two_speeds).")
     return lines
 
 

@@ -21,7 +21,11 @@ ANSI = "\x1b[31mred\x1b[0m\x1b]8;;http://x\x07"
 # Answers no check may echo: markup, terminal escapes, huge and non-finite numbers, wrong types.
 HOSTILE_ANSWERS = [HOSTILE, ANSI, 10**400, math.nan, math.inf, -5, True, ["1"], {"a": 1}, 1.5]
 HOSTILE_NAME = '=HYPERLINK("x")\x1b[31mred\x1b[0m\x07<b>'  # a folder name: anything but a slash
-BEFORE_THE_ATLAS = "2026-01-01T00:00:00+00:00"
+BEFORE_THE_ATLAS = BEFORE_MEASURING = "2025-06-01T00:00:00+00:00"  # before the atlas and the synthetic records
+# The costs chapter's third layer by hand: 5x5x64 in, 3x3 out, 128 filters of 3x3.
+THIRD_LAYER_DEPTHWISE = 3 * 3 * 9 * 64
+THIRD_LAYER = THIRD_LAYER_DEPTHWISE + 3 * 3 * 64 * 128
+THIRD_LAYER_STANDARD = 3 * 3 * 9 * 64 * 128
 # The separable model's conv_2 by hand: 13x13x32 in, 11x11 out; depthwise 121*9*32, pointwise 121*32*64.
 SEPARABLE_CONV_2 = 121 * 9 * 32 + 121 * 32 * 64
 STANDARD_CONV_2 = 121 * 9 * 32 * 64
@@ -49,38 +53,35 @@ def energy_record():
 
 # --- the multiplications of a layer ----------------------------------------------------------------------------
 def test_multiplications_right():
-    result = checks.check_multiplications(SEPARABLE_CONV_2, "separable", "conv_2")
+    result = checks.check_multiplications(THIRD_LAYER)
     assert result.passed and result.summary == "right"
-    assert checks.check_multiplications(STANDARD_CONV_2, "conv2d", "conv_2").passed
     assert "costs.md" in result.text() and "chapter-costs" in result.text()
+    book_conv_2 = dict(height=13, width=13, channels=32, filters=64, kernel_size=3)
+    assert checks.check_multiplications(SEPARABLE_CONV_2, kind="separable", **book_conv_2).passed
+    assert checks.check_multiplications(STANDARD_CONV_2, kind="standard", **book_conv_2).passed
 
 
 def test_multiplications_wrong_says_how_far_not_where():
-    depthwise_only = 121 * 9 * 32
-    result = checks.check_multiplications(depthwise_only, "separable", "conv_2")
+    result = checks.check_multiplications(THIRD_LAYER_DEPTHWISE)
     assert not result.passed
-    assert result.summary == "88% too low"  # 34,848 against 282,656
+    assert result.summary == "93% too low"  # 5,184 against 78,912
     assert "depthwise part alone" in result.text()
-    assert f"{SEPARABLE_CONV_2:,}" not in result.text() and str(SEPARABLE_CONV_2) not in result.text()
-    standard = checks.check_multiplications(STANDARD_CONV_2, "separable", "conv_2")
-    assert "same layer in the Conv2D model" in standard.text()
-    assert checks.check_multiplications(SEPARABLE_CONV_2 + 1, "separable", "conv_2").summary == (
-        "less than 0.1% too high"
-    )
+    assert f"{THIRD_LAYER:,}" not in result.text() and str(THIRD_LAYER) not in result.text()
+    standard = checks.check_multiplications(THIRD_LAYER_STANDARD)
+    assert "standard layer of the same shape" in standard.text()
+    assert checks.check_multiplications(THIRD_LAYER + 1).summary == "less than 0.1% too high"
 
 
 @pytest.mark.parametrize("answer", HOSTILE_ANSWERS + [None])
 def test_multiplications_hostile(answer):
-    result = checks.check_multiplications(answer, "separable", "conv_2")
+    result = checks.check_multiplications(answer)
     assert_inert(result)
     assert result.summary == "no valid answer"
 
 
-def test_multiplications_of_an_unknown_layer_is_a_value_error():
-    with pytest.raises(ValueError, match="no layer"):
-        checks.check_multiplications(1, "separable", "conv_9")
-    with pytest.raises(ValueError, match="unknown architecture"):
-        checks.check_multiplications(1, "dense", "conv_1")
+def test_multiplications_of_an_unknown_kind_is_a_value_error():
+    with pytest.raises(ValueError, match="kind"):
+        checks.check_multiplications(1, kind="dense", height=5, width=5, channels=1, filters=1, kernel_size=3)
 
 
 # --- the crossover, predicted before the atlas -----------------------------------------------------------------
@@ -147,28 +148,48 @@ def test_predict_crossover_refuses_an_unknown_pass():
         checks.predict_crossover(64, pass_name="backward")
 
 
-# --- the break-even ---------------------------------------------------------------------------------------------
+# --- the break-even, predicted before measuring -----------------------------------------------------------------
+def break_even(predictions, made_utc=BEFORE_MEASURING):
+    return checks.BreakEvenPrediction(predictions, "Conv2D", 1, made_utc)
+
+
 def test_break_even_right(energy_record):
-    by_hand = 0.011 / 1e-8  # median training energy over energy per prediction
-    assert checks.check_break_even(by_hand, energy_record).passed
-    assert checks.check_break_even(round(by_hand, -4) * 1.01, energy_record).passed  # computed from rounded numbers
+    by_hand = 0.011 / 1e-8  # median training energy over energy per prediction: 1,100,000
+    result = checks.check_break_even(break_even(by_hand * 1.9), energy_record)
+    assert result.passed and "measured: 1,100,000" in result.text()  # measured: shown once predicted
+    assert checks.check_break_even(break_even(by_hand / 1.9), energy_record).passed
 
 
-def test_break_even_wrong_says_how_far_not_where(energy_record):
-    result = checks.check_break_even(2_000_000, energy_record)
-    assert not result.passed and result.summary == "82% too high"
-    assert "1,100,000" not in result.text() and "1100000" not in result.text()
+def test_break_even_wrong_says_how_far(energy_record):
+    result = checks.check_break_even(break_even(5_500_000), energy_record)
+    assert not result.passed and result.summary == "5.0 times too high"
     assert "ethics.md" in result.text()
+    assert checks.check_break_even(break_even(100_000), energy_record).summary == "11 times too low"
 
 
-@pytest.mark.parametrize("answer", [answer for answer in HOSTILE_ANSWERS if answer != 1.5])  # 1.5: a count here
-def test_break_even_hostile(energy_record, answer):
-    assert_inert(checks.check_break_even(answer, energy_record))
+def test_a_break_even_predicted_after_measuring_does_not_count(energy_record):
+    result = checks.check_break_even(checks.predict_break_even(1_100_000), energy_record)
+    assert not result.passed and result.summary == "predicted after measuring"
+    assert "1,100,000" not in result.text()
 
 
-def test_break_even_without_predictions_measured():
-    result = checks.check_break_even(1000, valid_record())
-    assert not result.passed and result.summary == "no predictions measured"
+@pytest.mark.parametrize("prediction", [HOSTILE, ANSI, 1_100_000, None, {"predictions": 1}])
+def test_break_even_hostile_prediction(energy_record, prediction):
+    result = checks.check_break_even(prediction, energy_record)
+    assert_inert(result)
+    assert result.summary == "no prediction"
+
+
+@pytest.mark.parametrize("predictions", [HOSTILE, ANSI, math.nan, math.inf, 10**400, -1, True, ["1"]])
+def test_predict_break_even_refuses_what_is_not_a_count(predictions):
+    with pytest.raises(ValueError, match="predictions"):
+        checks.predict_break_even(predictions)
+
+
+def test_break_even_undated_and_unmeasured(energy_record):
+    assert checks.check_break_even(break_even(1_100_000, HOSTILE), energy_record).summary == "undated"
+    result = checks.check_break_even(break_even(1000), valid_record())
+    assert not result.passed and result.summary == "not in this record"
 
 
 # --- the energy ratio's interval --------------------------------------------------------------------------------
@@ -212,16 +233,16 @@ def class_folder(tmp_path, atlas_record, energy_record):
     root.mkdir()
     measured = checks.measured_crossover(atlas_record, 3, 32, "training")
     right = {
-        "multiplications": SEPARABLE_CONV_2,
+        "multiplications": THIRD_LAYER,
         "crossover": {"channels": measured.channels, "predicted_utc": BEFORE_THE_ATLAS},
-        "break_even": 1_100_000,
+        "break_even": {"predictions": 1_000_000, "predicted_utc": BEFORE_MEASURING},
         "energy_reading": "saved",
     }
     atlas_text = ATLAS_RECORD.read_text()
     hand_in(root, "ada", right, energy_record, atlas_text)
-    hand_in(root, "bob", {"multiplications": 34_848, "energy_reading": "no saving shown"}, energy_record)
+    hand_in(root, "bob", {"multiplications": THIRD_LAYER_DEPTHWISE, "energy_reading": "no saving shown"}, energy_record)
     hand_in(root, "cy", "{not json")
-    hand_in(root, "dee", {"multiplications": SEPARABLE_CONV_2, HOSTILE: 1})
+    hand_in(root, "dee", {"multiplications": THIRD_LAYER, HOSTILE: 1})
     hand_in(root, HOSTILE_NAME, {"energy_reading": HOSTILE})
     hand_in(root, "eve", {"multiplications": 10**400})
     hand_in(root, "fay", {**right}, {**energy_record, "profile": HOSTILE}, atlas_text.replace("2026", "2090"))
@@ -237,7 +258,7 @@ def test_grade_folder_one_row_per_hand_in(class_folder):
     ada = rows["ada"]
     assert [ada[exercise] for exercise in checks.EXERCISES] == ["right"] * 4 and ada["right"] == "4 of 4"
     bob = rows["bob"]
-    assert bob["multiplications"] == "88% too low" and bob["crossover"] == "not answered"
+    assert bob["multiplications"] == "93% too low" and bob["crossover"] == "not answered"
     assert bob["energy_reading"] == "not 'no saving shown'" and bob["right"] == "0 of 4"
     assert "not readable JSON" in rows["cy"]["problem"] and rows["cy"]["right"] == ""
     assert "does not match the answers' schema" in rows["dee"]["problem"]

@@ -2,22 +2,23 @@
 
 Four checks, one per kind of exercise:
 
-- `check_multiplications`: the multiplications of one layer of the book's models, exact (book/costs.md);
+- `check_multiplications`: the multiplications of one layer, exact (book/costs.md);
 - `check_crossover`: the channel count from which a separable layer is faster, predicted with
   `predict_crossover` before the atlas is measured, then checked against the student's atlas (book/atlas.md);
-- `check_break_even`: the predictions that use as much energy as one training run, from the student's own
-  training record (book/ethics.md);
+- `check_break_even`: the predictions that use as much energy as one training run, predicted with
+  `predict_break_even` before measuring, then checked against the student's own training record (book/ethics.md);
 - `check_energy_reading`: what the interval of the energy ratio lets one say (book/experiment.md).
 
 Each returns a `CheckResult`: what was right, what was off and by how much, and the chapter section that
 gives the reason. What a wrong answer reveals depends on what was asked:
 
-- A count the student computes with a formula (multiplications, break-even) is never revealed: a wrong
-  answer is told only its direction and its distance ("12% too high"), so a second try is still the
-  student's own computation, and the check stays a check when the grading runs it again.
-- A measured value (the crossover, the energy ratio's interval) is the student's own measurement, printed by
-  their own command anyway: it is shown once the answer is committed. A crossover prediction is committed by
-  `predict_crossover`, which dates it; a prediction dated after the atlas was measured does not count.
+- A count the student computes with a formula (the multiplications) is never revealed: a wrong answer is told
+  only its direction and its distance ("12% too high"), so a second try is still the student's own
+  computation, and the check stays a check when the grading runs it again.
+- A measured value (the crossover, the break-even, the energy ratio's interval) is the student's own
+  measurement, printed by their own command anyway: it is shown once the answer is committed. A prediction is
+  committed by `predict_crossover` or `predict_break_even`, which date it; one dated after the measurement
+  does not count.
 
 No string of an answer is ever echoed: an answer of the wrong type is named by its type only, so that
 markup or terminal escapes in a hand-in reach no page or terminal through a check.
@@ -35,15 +36,16 @@ from datetime import datetime, timezone
 
 from .. import units
 from ..analyze import analysis, atlas, inference
-from ..architecture import ARCHITECTURES, DISPLAY_NAMES
-from ..costs import book_model_costs
+from ..costs import conv2d_cost, separable_conv2d_cost
 from ..measure.atlas_grid import PASSES
 
 # Counts larger than any layer or class could have: a bigger answer is refused as not a count.
 MAX_ANSWER = 10**15
-# The break-even computed from the page's numbers, each rounded to three digits, lands within this of the
-# record's exact value.
-BREAK_EVEN_TOLERANCE = 0.02
+# A break-even predicted before measuring is right within this factor of the measured one: the energy of a
+# prediction and of a training run both move with the machine, and a prediction that gets their ratio to within
+# a factor of two has understood what scales with what.
+BREAK_EVEN_FACTOR = 2
+BREAK_EVEN_MODEL = "Conv2D"
 CREATED_UTC_FRACTION = re.compile(r"\.\d+")
 # The crossover the atlas chapter's exercise asks for; its batch is the atlas's training batch.
 CROSSOVER_KERNEL, CROSSOVER_PASS = 3, "training"
@@ -130,35 +132,44 @@ def relative_distance(answer: float, expected: float) -> str:
 
 
 # --- the multiplications of one layer (exact) ------------------------------------------------------------------
-def layer_parts(architecture: str, layer: str) -> dict[str, int]:
-    """The multiplications per image of each part of one layer of a book model ('depthwise', 'pointwise', ...)."""
-    if architecture not in ARCHITECTURES:
-        raise ValueError(f"unknown architecture {architecture!r}; choose one of: {', '.join(ARCHITECTURES)}")
-    parts = {row.part: row.multiplications for row in book_model_costs(architecture) if row.layer == layer}
-    if not parts:
-        names = sorted({row.layer for row in book_model_costs(architecture)})
-        raise ValueError(f"the {architecture} model has no layer {layer!r}; its layers: {', '.join(names)}")
-    return parts
+LAYER_KINDS = {"standard": conv2d_cost, "separable": separable_conv2d_cost}
+# The costs chapter's exercise: a third separable layer of 128 3x3 filters after the book's second pooling (5x5x64).
+THIRD_LAYER = {"kind": "separable", "height": 5, "width": 5, "channels": 64, "filters": 128, "kernel_size": 3}
 
 
-def check_multiplications(answer, architecture: str = "separable", layer: str = "conv_2") -> CheckResult:
-    """The multiplications per image (forward pass) of one layer of a book model, checked exactly."""
-    parts = layer_parts(architecture, layer)
+def layer_parts(kind: str, **shape) -> dict[str, int]:
+    """The multiplications per image of each part of one layer ('standard', or 'depthwise' and 'pointwise'),
+    from `costs`; `shape` as `costs.conv2d_cost` takes it (height, width, channels, filters, kernel_size, padding)."""
+    if kind not in LAYER_KINDS:
+        raise ValueError(f"kind must be one of {', '.join(LAYER_KINDS)}, not {kind!r}")
+    try:
+        rows = LAYER_KINDS[kind]("question", "layer", **shape)
+    except TypeError as error:  # a shape missing a size, or naming one the layer does not have
+        raise ValueError(f"the layer's shape: {error}") from None
+    return {row.part: row.multiplications for row in rows}
+
+
+def check_multiplications(answer, **question) -> CheckResult:
+    """The multiplications per image (forward pass) of one layer, checked exactly. `question` (default
+    `THIRD_LAYER`): the layer's kind ('standard' or 'separable') and its shape, as `layer_parts` takes them."""
+    question = question or THIRD_LAYER
+    kind, shape = question["kind"], {key: value for key, value in question.items() if key != "kind"}
+    parts = layer_parts(kind, **shape)
     expected = sum(parts.values())
-    name = f"{layer} of the {DISPLAY_NAMES[architecture]} model"
     problem = _count_problem(answer, whole=True)
     if problem:
         return _result("multiplications", False, "no valid answer", off=[problem])
     if answer == expected:
-        return _result("multiplications", True, "right", right=[f"the multiplications per image of {name}"])
-    off = [f"your count for {name} is {relative_distance(answer, expected)}"]
+        return _result("multiplications", True, "right", right=[f"the multiplications per image of the {kind} layer"])
+    distance = relative_distance(answer, expected)
+    off = [f"your count for the {kind} layer is {distance}"]
     if len(parts) > 1 and answer in parts.values():
         part = next(part for part, count in parts.items() if count == answer)
         off.append(f"it is the {part} part alone: the layer has {' and '.join(parts)} parts")
-    other = "conv2d" if architecture == "separable" else "separable"
-    if answer == sum(layer_parts(other, layer).values()):
-        off.append(f"it is the count of the same layer in the {DISPLAY_NAMES[other]} model")
-    return _result("multiplications", False, relative_distance(answer, expected), off=off)
+    other = "standard" if kind == "separable" else "separable"
+    if answer == sum(layer_parts(other, **shape).values()):
+        off.append(f"it is the count of the {other} layer of the same shape")
+    return _result("multiplications", False, distance, off=off)
 
 
 # --- the crossover, predicted before the atlas is measured -----------------------------------------------------
@@ -191,7 +202,11 @@ def predict_crossover(
             raise ValueError(f"{name} must be a positive whole number, not {value!r}")
     if pass_name not in PASSES:
         raise ValueError(f"pass_name must be one of {', '.join(PASSES)}, not {pass_name!r}")
-    return Prediction(channels, kernel, pass_name, batch, datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    return Prediction(channels, kernel, pass_name, batch, _now_utc())
+
+
+def _now_utc() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 @dataclass(frozen=True)
@@ -299,30 +314,74 @@ def prediction_from_answer(answer: dict) -> Prediction:
     return Prediction(answer["channels"], CROSSOVER_KERNEL, CROSSOVER_PASS, None, answer["predicted_utc"])
 
 
-# --- the break-even, from the student's own training record ----------------------------------------------------
-def check_break_even(answer, record: dict, model: str = "Conv2D", batch_size: int = 1) -> CheckResult:
-    """The predictions whose energy equals one training run's, against the record's own break-even."""
+# --- the break-even, predicted before the student's own training record -------------------------------------
+@dataclass(frozen=True)
+class BreakEvenPrediction:
+    """A break-even predicted and dated before the training record: predictions per training run's energy."""
+
+    predictions: float
+    model: str
+    batch_size: int
+    made_utc: str
+
+    def answer(self) -> dict:
+        """The prediction as a hand-in's answers.json holds it (`course.grade`)."""
+        return {"predictions": self.predictions, "predicted_utc": self.made_utc}
+
+
+def predict_break_even(predictions, model: str = BREAK_EVEN_MODEL, batch_size: int = 1) -> BreakEvenPrediction:
+    """Commit a prediction now, before measuring: the check compares its date with the record's."""
+    problem = _count_problem(predictions, whole=False)
+    if problem:
+        raise ValueError(f"predictions: {problem}")
     if model not in analysis.MODELS:
         raise ValueError(f"model must be one of {', '.join(analysis.MODELS)}, not {model!r}")
-    if not inference.has_inference(record):
-        return _result("break_even", False, "no predictions measured", off=["this record measured no predictions"])
-    if batch_size not in inference.batch_sizes(record):
-        raise ValueError(f"this record measured batch sizes {inference.batch_sizes(record)}, not {batch_size!r}")
-    expected = inference.break_even_predictions(record, model, batch_size)
-    if math.isnan(expected):
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive whole number, not {batch_size!r}")
+    return BreakEvenPrediction(float(predictions), model, batch_size, _now_utc())
+
+
+def check_break_even(prediction, record: dict) -> CheckResult:
+    """A prediction from `predict_break_even` against the student's own training record: right within a factor
+    of `BREAK_EVEN_FACTOR` of the record's break-even (medians over the runs)."""
+    if not isinstance(prediction, BreakEvenPrediction):
+        return _result(
+            "break_even",
+            False,
+            "no prediction",
+            off=[f"expected a prediction from predict_break_even(...), not {_type_name(prediction)}"],
+        )
+    if not inference.has_inference(record) or prediction.batch_size not in inference.batch_sizes(record):
+        return _result("break_even", False, "not in this record", off=["this record measured no such predictions"])
+    measured = inference.break_even_predictions(record, prediction.model, prediction.batch_size)
+    if math.isnan(measured):
         return _result("break_even", False, "energy not measured", off=["this record's energy was not measured"])
-    problem = _count_problem(answer, whole=False)
-    if problem:
-        return _result("break_even", False, "no valid answer", off=[problem])
-    name = f"{model} at batch {batch_size}"
-    if abs(answer - expected) <= BREAK_EVEN_TOLERANCE * expected:
-        return _result("break_even", True, "right", right=[f"the break-even of {name}, within {_tolerance()}"])
-    distance = relative_distance(answer, expected)
-    return _result("break_even", False, distance, off=[f"your break-even for {name} is {distance}"])
+    before = _made_before(prediction.made_utc, record["created_utc"])
+    if before is None:
+        return _result("break_even", False, "undated", off=["the prediction's date cannot be read"])
+    if not before:
+        return _result(
+            "break_even",
+            False,
+            "predicted after measuring",
+            off=["the prediction is dated after this record was measured: predict first, then measure"],
+        )
+    name = f"{prediction.model} at batch {prediction.batch_size}"
+    said = f"you predicted {units.number(prediction.predictions)} predictions for {name}"
+    measured_text = f"measured: {inference.three_digits(measured)} ({inference.inference_energy_kind(record)})"
+    factor = prediction.predictions / measured
+    if 1 / BREAK_EVEN_FACTOR <= factor <= BREAK_EVEN_FACTOR:
+        return _result(
+            "break_even", True, "right", right=[f"{said}, within a factor {BREAK_EVEN_FACTOR} of it; {measured_text}"]
+        )
+    summary = f"{units.number(factor if factor > 1 else 1 / factor, 2)} times too {'high' if factor > 1 else 'low'}"
+    return _result("break_even", False, summary, off=[f"{said}, {summary}; {measured_text}"])
 
 
-def _tolerance() -> str:
-    return units.percent(BREAK_EVEN_TOLERANCE)
+def break_even_from_answer(answer: dict) -> BreakEvenPrediction:
+    """A hand-in's break-even answer (validated by `grade`'s schema) as the prediction it records, for the
+    break-even the chapter's exercise asks (`BREAK_EVEN_MODEL` at batch 1)."""
+    return BreakEvenPrediction(float(answer["predictions"]), BREAK_EVEN_MODEL, 1, answer["predicted_utc"])
 
 
 # --- reading the energy ratio's interval ----------------------------------------------------------------------

@@ -10,7 +10,7 @@ answers.json, for example:
 
     {"multiplications": 722536,
      "crossover": {"channels": 64, "predicted_utc": "2026-12-01T09:00:00+00:00"},
-     "break_even": 107000,
+     "break_even": {"predictions": 100000, "predicted_utc": "2026-12-01T09:00:00+00:00"},
      "energy_reading": "no saving shown"}
 
 Every file of a hand-in is untrusted: answers.json is read as records are (`untrusted.read_untrusted_json`:
@@ -58,7 +58,15 @@ ANSWERS_SCHEMA = {
                 "predicted_utc": CREATED_UTC,
             },
         },
-        "break_even": {"type": "number", "minimum": 0, "maximum": checks.MAX_ANSWER},
+        "break_even": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["predictions", "predicted_utc"],
+            "properties": {
+                "predictions": {"type": "number", "minimum": 0, "maximum": checks.MAX_ANSWER},
+                "predicted_utc": CREATED_UTC,
+            },
+        },
         "energy_reading": {"enum": list(checks.READINGS)},
     },
 }
@@ -133,9 +141,16 @@ def check_hand_in(hand_in: HandIn) -> dict[str, checks.CheckResult | str]:
     if "crossover" in answers:
         prediction = checks.prediction_from_answer(answers["crossover"])
         results["crossover"] = checks.check_crossover(prediction, hand_in.atlas) if hand_in.atlas else "no usable atlas"
-    for exercise, check in (("break_even", checks.check_break_even), ("energy_reading", checks.check_energy_reading)):
-        if exercise in answers:
-            results[exercise] = check(answers[exercise], hand_in.record) if hand_in.record else "no usable record"
+    if "break_even" in answers:
+        prediction = checks.break_even_from_answer(answers["break_even"])
+        results["break_even"] = (
+            checks.check_break_even(prediction, hand_in.record) if hand_in.record else "no usable record"
+        )
+    if "energy_reading" in answers:
+        reading = answers["energy_reading"]
+        results["energy_reading"] = (
+            checks.check_energy_reading(reading, hand_in.record) if hand_in.record else "no usable record"
+        )
     return {exercise: results.get(exercise, NOT_ANSWERED) for exercise in checks.EXERCISES}
 
 

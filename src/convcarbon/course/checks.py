@@ -64,7 +64,7 @@ class Section:
 
 
 SECTIONS = {
-    "multiplications": Section("costs.md", "chapter-costs", "The book's two models, layer by layer"),
+    "multiplications": Section("costs.md", "chapter-costs", "The worked example"),
     "crossover": Section("atlas.md", "chapter-atlas", "The crossover"),
     "break_even": Section("ethics.md", "chapter-ethics", "Training once, predicting many times"),
     "energy_reading": Section("results.md", "chapter-results", "Did the separable model save energy?"),

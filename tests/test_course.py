@@ -301,6 +301,16 @@ def test_grade_command_without_a_folder(tmp_path, capsys):
     assert "no hand-in" in capsys.readouterr().err
 
 
+def test_a_prediction_s_answer_is_what_the_answers_schema_takes():
+    answers = {
+        "crossover": checks.predict_crossover(64).answer(),
+        "break_even": checks.predict_break_even(123_456.7).answer(),
+    }
+    assert grade.answers_problem(json.loads(json.dumps(answers))) is None
+    assert checks.prediction_from_answer(answers["crossover"]).channels == 64
+    assert checks.break_even_from_answer(answers["break_even"]).predictions == 123_456.7
+
+
 def test_answers_schema_is_strict():
     assert grade.answers_problem({}) is None
     assert grade.answers_problem({"multiplications": 1.5})

@@ -120,6 +120,14 @@ def test_crossover_right_and_wrong(atlas_record):
     assert "atlas.md" in never.text()
 
 
+def test_never_is_any_count_above_the_grid(atlas_record):
+    never = checks.MeasuredCrossover(None, 512, None)
+    assert checks._within(None, never) and checks._within(1024, never) and not checks._within(512, never)
+    measured = checks.MeasuredCrossover(256, 128, 256)
+    assert checks._within(129, measured) and checks._within(256, measured)
+    assert not checks._within(128, measured) and not checks._within(None, measured)
+
+
 def test_a_crossover_predicted_after_the_atlas_does_not_count(atlas_record):
     measured = checks.measured_crossover(atlas_record, 3, 32, "training")
     now = checks.predict_crossover(measured.channels)  # dated now, after the committed atlas

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from .. import units
@@ -79,16 +79,15 @@ class CheckResult:
     exercise: str
     passed: bool
     summary: str
+    section: Section
     right: tuple[str, ...] = ()
     off: tuple[str, ...] = ()
-    section: Section | None = field(default=None)
 
     def text(self) -> str:
         lines = [f"{self.exercise}: {'right' if self.passed else 'not yet'}"]
         lines += [f"  right: {line}" for line in self.right]
         lines += [f"  off: {line}" for line in self.off]
-        if self.section is not None:
-            lines.append(f"  why: see {self.section.text()}")
+        lines.append(f"  why: see {self.section.text()}")
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -99,7 +98,7 @@ class CheckResult:
 
 
 def _result(exercise: str, passed: bool, summary: str, right=(), off=()) -> CheckResult:
-    return CheckResult(exercise, passed, summary, tuple(right), tuple(off), SECTIONS[exercise])
+    return CheckResult(exercise, passed, summary, SECTIONS[exercise], tuple(right), tuple(off))
 
 
 def _type_name(value) -> str:
@@ -238,9 +237,11 @@ def measured_crossover(record: dict, kernel: int, batch: int, pass_name: str) ->
 
 
 def _within(channels: int | None, measured: MeasuredCrossover) -> bool:
-    if measured.channels is None or channels is None:
-        return channels is None and measured.channels is None
-    return measured.low_channels < channels <= measured.high_channels
+    """Whether a predicted crossover lies in the measured one's interval; "never" in the grid is any count
+    above its largest, and None."""
+    if measured.channels is None:
+        return channels is None or channels > measured.low_channels
+    return channels is not None and measured.low_channels < channels <= measured.high_channels
 
 
 def _measured_text(measured: MeasuredCrossover) -> str:

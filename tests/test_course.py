@@ -7,6 +7,8 @@ import json
 import math
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -258,6 +260,7 @@ def class_folder(tmp_path, atlas_record, energy_record):
     hand_in(root, HOSTILE_NAME, {"energy_reading": HOSTILE})
     hand_in(root, "eve", {"multiplications": 10**400})
     hand_in(root, "fay", {**right}, {**energy_record, "profile": HOSTILE}, atlas_text.replace("2026", "2090"))
+    hand_in(root, "gus", None, energy_record)
     (root / "loose.json").write_text("{}")
     os.symlink(root / "ada", root / "link")
     (root / ".DS_Store").write_text("")
@@ -266,7 +269,7 @@ def class_folder(tmp_path, atlas_record, energy_record):
 
 def test_grade_folder_one_row_per_hand_in(class_folder):
     rows = {row["hand-in"]: row for row in grade.grade_folder(class_folder)}
-    assert len(rows) == 9  # every entry but the hidden one
+    assert len(rows) == 10  # every entry but the hidden one
     ada = rows["ada"]
     assert [ada[exercise] for exercise in checks.EXERCISES] == ["right"] * 4 and ada["right"] == "4 of 4"
     bob = rows["bob"]
@@ -279,6 +282,7 @@ def test_grade_folder_one_row_per_hand_in(class_folder):
     assert "record.json:" in fay["problem"] and "atlas/record.json:" in fay["problem"]
     assert fay["break_even"] == "no usable record" and fay["crossover"] == "no usable atlas"
     assert fay["multiplications"] == "right"
+    assert rows["gus"]["problem"] == "no answers.json" and rows["gus"]["right"] == ""
     assert "symbolic link" in rows["link"]["problem"] and "not a folder" in rows["loose.json"]["problem"]
 
 
@@ -288,7 +292,7 @@ def test_grade_text_and_csv_are_inert(class_folder):
         # Markup is plain text on a terminal and in a spreadsheet; what must not pass is what a terminal runs.
         assert all(character.isprintable() for line in output.splitlines() for character in line)
     table = list(csv.DictReader(io.StringIO(grade.format_csv(rows))))
-    assert len(table) == 9 and tuple(table[0]) == grade.COLUMNS
+    assert len(table) == 10 and tuple(table[0]) == grade.COLUMNS
     hostile_name = next(row["hand-in"] for row in table if "HYPERLINK" in row["hand-in"])
     assert hostile_name.startswith("'=")  # a spreadsheet shows it, never runs it
 
@@ -296,9 +300,22 @@ def test_grade_text_and_csv_are_inert(class_folder):
 def test_grade_command(class_folder, capsys):
     assert cli.main(["grade", str(class_folder), "--csv"]) == 0
     out = capsys.readouterr().out
-    assert out.splitlines()[0] == ",".join(grade.COLUMNS) and len(out.splitlines()) == 10
+    assert out.splitlines()[0] == ",".join(grade.COLUMNS) and len(out.splitlines()) == 11
     assert cli.main(["grade", str(class_folder)]) == 0
     assert "4 of 4" in capsys.readouterr().out
+
+
+def test_grade_trains_nothing_and_loads_no_keras(class_folder):
+    script = "import sys; from convcarbon import cli; cli.main(['grade', sys.argv[1]]); print(sorted(sys.modules))"
+    completed = subprocess.run(
+        [sys.executable, "-c", script, str(class_folder)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT / "src")},
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    modules = completed.stdout.splitlines()[-1]
+    assert "'keras'" not in modules and "'tensorflow'" not in modules
 
 
 def test_grade_command_without_a_folder(tmp_path, capsys):

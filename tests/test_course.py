@@ -261,6 +261,7 @@ def class_folder(tmp_path, atlas_record, energy_record):
     hand_in(root, "eve", {"multiplications": 10**400})
     hand_in(root, "fay", {**right}, {**energy_record, "profile": HOSTILE}, atlas_text.replace("2026", "2090"))
     hand_in(root, "gus", None, energy_record)
+    os.symlink(root / "ada" / "answers.json", hand_in(root, "hal", None) / "answers.json")
     (root / "loose.json").write_text("{}")
     os.symlink(root / "ada", root / "link")
     (root / ".DS_Store").write_text("")
@@ -269,7 +270,8 @@ def class_folder(tmp_path, atlas_record, energy_record):
 
 def test_grade_folder_one_row_per_hand_in(class_folder):
     rows = {row["hand-in"]: row for row in grade.grade_folder(class_folder)}
-    assert len(rows) == 10  # every entry but the hidden one
+    assert len(rows) == 11  # every entry but the hidden one
+    assert rows["hal"]["problem"] == "answers.json is a symbolic link, which is refused"
     ada = rows["ada"]
     assert [ada[exercise] for exercise in checks.EXERCISES] == ["right"] * 4 and ada["right"] == "4 of 4"
     bob = rows["bob"]
@@ -292,7 +294,7 @@ def test_grade_text_and_csv_are_inert(class_folder):
         # Markup is plain text on a terminal and in a spreadsheet; what must not pass is what a terminal runs.
         assert all(character.isprintable() for line in output.splitlines() for character in line)
     table = list(csv.DictReader(io.StringIO(grade.format_csv(rows))))
-    assert len(table) == 10 and tuple(table[0]) == grade.COLUMNS
+    assert len(table) == 11 and tuple(table[0]) == grade.COLUMNS
     hostile_name = next(row["hand-in"] for row in table if "HYPERLINK" in row["hand-in"])
     assert hostile_name.startswith("'=")  # a spreadsheet shows it, never runs it
 
@@ -300,7 +302,7 @@ def test_grade_text_and_csv_are_inert(class_folder):
 def test_grade_command(class_folder, capsys):
     assert cli.main(["grade", str(class_folder), "--csv"]) == 0
     out = capsys.readouterr().out
-    assert out.splitlines()[0] == ",".join(grade.COLUMNS) and len(out.splitlines()) == 11
+    assert out.splitlines()[0] == ",".join(grade.COLUMNS) and len(out.splitlines()) == 12
     assert cli.main(["grade", str(class_folder)]) == 0
     assert "4 of 4" in capsys.readouterr().out
 

@@ -395,6 +395,7 @@ def check_energy_reading(answer, record: dict) -> CheckResult:
     if not isinstance(answer, str) or answer not in READINGS:
         shown = "no answer yet" if answer is None else f"not one of the readings ({_type_name(answer)})"
         return _result("energy_reading", False, "no valid answer", off=[f"{shown}: choose one of {READINGS}"])
+    answer = READINGS[READINGS.index(answer)]  # the package's own string from here on, whatever was passed
     interval = analysis.separable_ratio_interval(record, "energy_consumed")
     expected = analysis.saving_shown(interval, analysis.repeats(record))
     measured = f"your record's energy ratio is {interval.sentence()}, {analysis.repeats(record)} run(s) per model"

@@ -102,7 +102,7 @@ def run_otter_test(path, answers: dict) -> tuple[bool, str]:
 
 
 def test_otter_multiplications_test_file():
-    from test_course import THIRD_LAYER, THIRD_LAYER_DEPTHWISE
+    from synthetic import THIRD_LAYER, THIRD_LAYER_DEPTHWISE
 
     path = OTTER_TESTS / "multiplications.py"
     assert run_otter_test(path, {"my_count": THIRD_LAYER}) == (True, "")
@@ -113,7 +113,7 @@ def test_otter_multiplications_test_file():
 
 
 def test_otter_energy_reading_test_file(monkeypatch):
-    from test_course import saving_record
+    from synthetic import saving_record
 
     from convcarbon.publish import book
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from helpers import HOSTILE, REPO_ROOT, valid_record
-from synthetic import paired_record, with_inference
+from synthetic import THIRD_LAYER, THIRD_LAYER_DEPTHWISE, THIRD_LAYER_STANDARD, saving_record
 
 from convcarbon import cli
 from convcarbon.course import checks, grade
@@ -24,10 +24,6 @@ ANSI = "\x1b[31mred\x1b[0m\x1b]8;;http://x\x07"
 HOSTILE_ANSWERS = [HOSTILE, ANSI, 10**400, math.nan, math.inf, -5, True, ["1"], {"a": 1}, 1.5]
 HOSTILE_NAME = '=HYPERLINK("x")\x1b[31mred\x1b[0m\x07<b>'  # a folder name: anything but a slash
 BEFORE_THE_ATLAS = BEFORE_MEASURING = "2025-06-01T00:00:00+00:00"  # before the atlas and the synthetic records
-# The costs chapter's third layer by hand: 5x5x64 in, 3x3 out, 128 filters of 3x3.
-THIRD_LAYER_DEPTHWISE = 3 * 3 * 9 * 64
-THIRD_LAYER = THIRD_LAYER_DEPTHWISE + 3 * 3 * 64 * 128
-THIRD_LAYER_STANDARD = 3 * 3 * 9 * 64 * 128
 # The separable model's conv_2 by hand: 13x13x32 in, 11x11 out; depthwise 121*9*32, pointwise 121*32*64.
 SEPARABLE_CONV_2 = 121 * 9 * 32 + 121 * 32 * 64
 STANDARD_CONV_2 = 121 * 9 * 32 * 64
@@ -44,12 +40,6 @@ def assert_inert(result: checks.CheckResult) -> None:
 @pytest.fixture(scope="module")
 def atlas_record():
     return json.loads(ATLAS_RECORD.read_text())
-
-
-def saving_record() -> dict:
-    """Three runs per model, the separable model's energy clearly below: the interval lies below 1.
-    Each prediction at batch 1 costs 1e-8 kWh; the standard model's median training run 0.011 kWh."""
-    return with_inference(paired_record([0.010, 0.011, 0.012], [0.005, 0.0055, 0.006]))
 
 
 @pytest.fixture

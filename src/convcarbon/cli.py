@@ -380,7 +380,7 @@ def command_grade(arguments) -> int:
     from .course import grade
 
     rows = grade.grade_folder(Path(arguments.handins))
-    print(grade.format_csv(rows) if arguments.csv else grade.format_text(rows), end="")
+    show(grade.format_csv(rows) if arguments.csv else grade.format_text(rows), end="")
     return 0
 
 

@@ -16,7 +16,8 @@ answers.json, for example:
 Every file of a hand-in is untrusted: answers.json is read as records are (`untrusted.read_untrusted_json`:
 no links, a regular file of limited size, strict JSON) and must match a strict schema; the records go through
 their own readers (`store.read_record_file`, `atlas_store.read_atlas_record`). A bad hand-in is one row with
-its reason, never a crash; each of its strings reaches the terminal or the CSV only through `cell_text`.
+its reason, never a crash; each of its strings reaches the terminal only through `safe.terminal_text`, the CSV
+only through `safe.csv_cell`.
 Nothing is trained.
 
 Used by: book/instructors.md, cli.py (`grade`).
@@ -37,7 +38,7 @@ from ..measure.atlas_store import read_atlas_record
 from ..measure.schema import CREATED_UTC
 from ..measure.store import RECORD_FILE, read_record_file
 from ..measure.untrusted import read_untrusted_json
-from ..safe import terminal_text
+from ..safe import TerminalText, csv_cell, terminal_text
 from . import checks
 
 ANSWERS_FILE = "answers.json"
@@ -73,7 +74,6 @@ ANSWERS_SCHEMA = {
 COLUMNS = ("hand-in", *checks.EXERCISES, "right", "problem")
 NOT_ANSWERED = "not answered"
 CELL_LIMIT = 60
-SPREADSHEET_FORMULA_STARTS = ("=", "+", "-", "@")
 
 
 @dataclass(frozen=True)
@@ -170,35 +170,34 @@ def grade_folder(root: Path) -> list[dict[str, str]]:
     """One row per entry of `root`, in the order of the names; hidden entries (".DS_Store") are passed over."""
     root = Path(root)
     if not root.is_dir():
-        raise ConvCarbonError(f"no folder {cell_text(str(root))} to read hand-ins from")
+        raise ConvCarbonError(f"no folder {terminal_text(str(root))} to read hand-ins from")
     try:
         entries = sorted((entry for entry in root.iterdir() if not entry.name.startswith(".")), key=lambda p: p.name)
     except OSError as error:
-        raise ConvCarbonError(f"cannot read the folder {cell_text(str(root))} ({error.strerror})") from None
+        raise ConvCarbonError(f"cannot read the folder {terminal_text(str(root))} ({error.strerror})") from None
     if not entries:
-        raise ConvCarbonError(f"no hand-in in {cell_text(str(root))}: expected one folder per student")
+        raise ConvCarbonError(f"no hand-in in {terminal_text(str(root))}: expected one folder per student")
     return [grade_row(read_hand_in(entry)) for entry in entries]
 
 
-def cell_text(value, max_length: int = 300) -> str:
-    """A hand-in's string made inert for a terminal and a spreadsheet: the one place every cell goes through."""
-    text = terminal_text(value, max_length)
-    return "'" + text if text.startswith(SPREADSHEET_FORMULA_STARTS) else text
-
-
-def format_text(rows: list[dict[str, str]]) -> str:
-    """A plain text table, one line per hand-in; the problem comes last, where its length pushes nothing apart."""
+def format_text(rows: list[dict[str, str]]) -> TerminalText:
+    """A plain text table, one line per hand-in, every cell through `safe.terminal_text`; the problem comes
+    last, where its length pushes nothing apart."""
     cells = [list(COLUMNS)] + [
-        [cell_text(row[column], CELL_LIMIT) for column in COLUMNS[:-1]] + [cell_text(row[COLUMNS[-1]])] for row in rows
+        [terminal_text(row[column], CELL_LIMIT) for column in COLUMNS[:-1]] + [terminal_text(row[COLUMNS[-1]])]
+        for row in rows
     ]
     widths = [max(len(line[index]) for line in cells) for index in range(len(COLUMNS))]
-    return "".join("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip() + "\n" for line in cells)
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip() + "\n" for line in cells]
+    return TerminalText("".join(lines))  # every cell through terminal_text
 
 
-def format_csv(rows: list[dict[str, str]]) -> str:
+def format_csv(rows: list[dict[str, str]]) -> TerminalText:
+    """The same table as CSV, every cell through `safe.csv_cell`: controls escaped, and a cell that a
+    spreadsheet would run as a formula kept as text."""
     output = io.StringIO()
     writer = csv.DictWriter(output, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({column: cell_text(row[column], 1000) for column in COLUMNS})
-    return output.getvalue()
+        writer.writerow({column: csv_cell(row[column], 1000) for column in COLUMNS})
+    return TerminalText(output.getvalue())  # every cell through csv_cell, whose text terminal_text escaped

@@ -1,4 +1,4 @@
-"""`python -m convcarbon costs | run | book | report | collect | atlas | counters`.
+"""`python -m convcarbon costs | run | book | report | collect | atlas | counters | grade`.
 
 Every problem the user can fix ends in one line on stderr and a non-zero
 exit, never a traceback; an interrupted run leaves nothing half-written.
@@ -83,6 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
         "counters", help="list this machine's energy counters, whether they can be read, and what run and atlas use"
     )
     counters.add_argument("--json", action="store_true", help="print JSON instead of text")
+    grade = commands.add_parser("grade", help="check a class's hand-ins (answers and records): one row per student")
+    grade.add_argument(
+        "handins", metavar="HANDINS_DIR", help="one folder per student: answers.json, record.json, atlas/"
+    )
+    grade.add_argument("--csv", action="store_true", help="print CSV instead of a text table")
     return parser
 
 
@@ -363,6 +368,15 @@ def command_counters(arguments) -> int:
     return 0
 
 
+def command_grade(arguments) -> int:
+    """The checked exercises over a class's hand-ins (`course.grade`); trains nothing."""
+    from .course import grade
+
+    rows = grade.grade_folder(Path(arguments.handins))
+    show(grade.format_csv(rows) if arguments.csv else grade.format_text(rows), end="")
+    return 0
+
+
 # ----------------------------------------------------------------------------------------------------------------
 COMMANDS = {
     "costs": command_costs,
@@ -372,4 +386,5 @@ COMMANDS = {
     "collect": command_collect,
     "atlas": command_atlas,
     "counters": command_counters,
+    "grade": command_grade,
 }

@@ -2,7 +2,8 @@
 
 Run from the repository root, with MNIST available:
 
-    CONVCARBON_MNIST=../shared/data/mnist.npz .venv/bin/python bench/clean_up_probe.py [--profile quick] [--runs 3]
+    CONVCARBON_MNIST=../shared/data/mnist.npz .venv/bin/python bench/clean_up_probe.py [--profile quick] [--runs 3] \
+        [--without-autotuning]
 
 Each run trains the standard model for two epochs under a real tracker (as `experiment.train_one`
 does) and times, after the last epoch: up to Keras's `on_train_end`; from there to `fit`'s return;
@@ -10,12 +11,14 @@ the garbage collections in between (`gc.callbacks`); the tracker's reading (`flu
 holds on to `fit`'s local variables at `on_train_end`, so that they outlive `fit`, and each is then
 deleted alone and timed. What this found (BENCHMARKS.md, book/measuring.md): with the locals held,
 `fit` returns at once; the whole gap moves to deleting `iterator`, the training data's tf.data
-iterator of the last epoch. Not a test: nothing here passes or fails.
+iterator of the last epoch. `--without-autotuning` trains as the harness now does (`epochs.input_without_autotuning`).
+Not a test: nothing here passes or fails.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import sys
 import tempfile
@@ -26,7 +29,8 @@ import keras
 
 from convcarbon.config import resolve_config
 from convcarbon.data import load_mnist, prepare, resolve_mnist_path
-from convcarbon.measure.tracking import cumulative_energy_kwh, measure
+from convcarbon.measure.epochs import input_without_autotuning
+from convcarbon.measure.tracking import cumulative_energy_kwh, measure_energy
 from convcarbon.models import build_model
 
 
@@ -52,6 +56,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--profile", default="quick")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--without-autotuning", action="store_true", help="train as the harness does, with tf.data's autotuning off"
+    )
     arguments = parser.parse_args()
     config = resolve_config(arguments.profile, environ={})
     data = prepare(load_mnist(resolve_mnist_path(None)), config)
@@ -70,22 +77,23 @@ def main() -> None:
         model, hold = build_model("conv2d"), HoldLocals()
 
         def work(tracker, model=model, hold=hold):
-            model.fit(
-                data.x_train,
-                data.y_train,
-                batch_size=config.batch_size,
-                epochs=2,
-                validation_split=config.validation_split,
-                verbose=0,
-                callbacks=[hold],
-            )
+            with input_without_autotuning() if arguments.without_autotuning else contextlib.nullcontext():
+                model.fit(
+                    data.x_train,
+                    data.y_train,
+                    batch_size=config.batch_size,
+                    epochs=2,
+                    validation_split=config.validation_split,
+                    verbose=0,
+                    callbacks=[hold],
+                )
             returned = time.perf_counter()
             before_flush = time.perf_counter()
             cumulative_energy_kwh(tracker)
             return returned, time.perf_counter() - before_flush
 
         collections.clear()
-        (returned, flush_s), _ = measure(config, folder, "clean-up-probe", work)
+        (returned, flush_s), _ = measure_energy(config, folder, "clean-up-probe", work)
         in_gap = sum(end - start for start, end in collections if start >= hold.last_epoch_end and end <= returned)
         deletions = {}
         for name in sorted(hold.held):

@@ -25,11 +25,12 @@ import os
 import sys
 from pathlib import Path
 
-from convcarbon.measure.schema import SCHEMA_VERSION, record_problem
+from convcarbon.measure.schema import record_problem
 from convcarbon.measure.store import RECORD_FILE
 from convcarbon.measure.untrusted import strict_json
 
 FROM_VERSION = 4
+TO_VERSION = 5  # still read as it is: schema 6 only added the step timings, which no migration can invent
 NOT_PINNED = "not pinned: measured before schema 5"
 
 
@@ -44,7 +45,7 @@ def migrated(record: dict) -> dict:
     }
     return {
         **record,
-        "schema_version": SCHEMA_VERSION,
+        "schema_version": TO_VERSION,
         "dataset": {**record["dataset"], "source": source.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]},
         "power_assumptions": assumptions,
     }
@@ -70,7 +71,7 @@ def migrate_file(path: Path) -> str:
         temporary.write_text(json.dumps(record, indent=2, sort_keys=True))
         os.replace(temporary, path)
         action = "migrated to schema 5"
-    elif version == SCHEMA_VERSION:
+    elif version == TO_VERSION:
         action = "already schema 5, unchanged"
     else:
         return f"{path}: schema {version!r}, neither 4 nor 5: left alone"

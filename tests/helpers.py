@@ -257,3 +257,13 @@ def terminal_hostile_records() -> dict[tuple, dict]:
     variants[("versions", "<key>")] = {**base, "versions": {**base["versions"], TERMINAL_HOSTILE: "1"}}
     variants[("idle", "energy_missing_reason")] = with_field(base, ("idle", "energy_missing_reason"), TERMINAL_HOSTILE)
     return variants
+
+
+def committed_reference_record() -> dict:
+    """The book's reference record, read as the book reads it (the newest committed `seed` record): real
+    numbers, with predictions and a breakdown."""
+    from convcarbon.analyze.discovery import book_records
+    from convcarbon.publish.shown import committed_records_dir, reference_record
+
+    records, _skipped = book_records(REPO_ROOT / "no-results-here", committed_records_dir())
+    return reference_record(records)

@@ -3,6 +3,8 @@
 Only tests use them; the book never shows a record that was not measured.
 """
 
+from convcarbon.config import PROFILES
+from convcarbon.measure.atlas_grid import atlas_config, byte_count, grid_shapes, macs
 from convcarbon.measure.schema import SCHEMA_VERSION
 
 MULTIPLICATIONS = {"Conv2D": 2_836_800, "SeparableConv2D": 722_536}
@@ -11,7 +13,8 @@ MULTIPLICATIONS = {"Conv2D": 2_836_800, "SeparableConv2D": 722_536}
 def make_run(
     model, repeat, energy_kwh=0.01, duration_s=100.0, accuracy=0.98, epoch_duration_s=(30.0, 10.0), gpu_measured=False
 ):
-    """One run; its clean-up after the epochs takes the rest of `duration_s`, so that they add up (schema 5)."""
+    """One run; its clean-up after the epochs takes the rest of `duration_s`, so that they add up (schema 5), and
+    each epoch is timed step by step (schema 6, `make_epoch_steps`)."""
     return {
         "model": model,
         "architecture": {"Conv2D": "conv2d", "SeparableConv2D": "separable"}[model],
@@ -51,6 +54,25 @@ def make_run(
         "cpu_energy_measured": False,
         "gpu_energy_measured": gpu_measured,
         "energy_missing_reason": None,
+        "epoch_steps": [make_epoch_steps(epoch_s) for epoch_s in epoch_duration_s],
+    }
+
+
+STEPS_PER_EPOCH = 192  # 48,000 training images in batches of 250
+
+
+def make_epoch_steps(epoch_s, input_wait_s=0.01, validation_share=0.1, steps=STEPS_PER_EPOCH):
+    """One epoch's `epoch_steps` entry: equal steps filling 85% of what the wait and validation leave, so that
+    the rest of the epoch (callbacks, the tracker's reading) is 15% of it."""
+    validation_s = validation_share * epoch_s
+    steps_s = 0.85 * (epoch_s - input_wait_s - validation_s)
+    return {
+        "steps": steps,
+        "input_wait_s": input_wait_s,
+        "first_step_s": steps_s / steps,
+        "median_step_s": steps_s / steps,
+        "steps_s": steps_s,
+        "validation_s": validation_s,
     }
 
 
@@ -269,3 +291,169 @@ def bad_records() -> dict[str, tuple[str, str]]:
         "seed-with-a-home-path": (json.dumps(leaking), "does not match the record schema at dataset/source"),
         "seed-epochs-not-adding-up": (json.dumps(unsummed), "a run of SeparableConv2D lasted 100 s but its epochs"),
     }
+
+
+def make_atlas(
+    cpu="CPU A",
+    backend="tensorflow",
+    profile="smoke",
+    created="2026-01-02T00:00:00+00:00",
+    standard_s=None,
+    separable_s=None,
+    schema_version=1,
+    **hardware,
+):
+    """A valid atlas record of `profile`'s grid on `make_hardware(cpu, **hardware)`, with times from the given
+    functions of (shape, pass). By default multiplications run at 10 billion per second, and a call costs 0.1 ms
+    more (0.2 ms for the separable layer, two steps), so the separable layer is faster only where the work is
+    large: from 64 channels on in the smoke grid. Schema 1 as the committed atlases, or 2 (`atlas_v2_fields`)."""
+    standard_s = standard_s or (lambda shape, pass_name: 1e-4 + macs(shape, "Conv2D") / 1e10)
+    separable_s = separable_s or (lambda shape, pass_name: 2e-4 + macs(shape, "SeparableConv2D") / 1e10)
+    points = []
+    for shape in grid_shapes(profile):
+        for pass_name in ("inference", "training"):
+            for layer, timing in (("Conv2D", standard_s), ("SeparableConv2D", separable_s)):
+                seconds = timing(shape, pass_name)
+                points.append(
+                    {
+                        "layer": layer,
+                        **shape.to_dict(),
+                        "pass": pass_name,
+                        "macs": macs(shape, layer),
+                        "bytes": byte_count(shape, layer),
+                        "median_s": seconds,
+                        "low_s": seconds * 0.9,
+                        "high_s": seconds * 1.2,
+                        "samples": 3,
+                        "calls_per_sample": 2,
+                        "energy_j": None,
+                    }
+                )
+    record = {
+        "kind": "atlas",
+        "schema_version": 1,
+        "fingerprint": "a" * 64,
+        "profile": profile,
+        "config": atlas_config_v1(profile),
+        "created_utc": created,
+        "duration_s": 12.5,
+        "git_commit": "b" * 40,
+        "git_dirty": False,
+        "hardware": make_hardware(cpu, **hardware),
+        "versions": {"python": "3.12", "keras": "3", "keras_backend": backend},
+        "source_sha256": "c" * 64,
+        "energy": {"method": "none", "counter": None, "note": "no counter", "assumed_power_w": None},
+        "ceilings": {"matmul_size": 2048, "matmul_macs_per_s": 5e10, "copy_bytes": 2**28, "copy_bytes_per_s": 1e10},
+        "points": points,
+    }
+    return record if schema_version == 1 else atlas_v2_fields(record)
+
+
+def atlas_config_v1(profile: str) -> dict:
+    """The configuration a schema-1 atlas stored (its sample count and block length as the profiles had them)."""
+    settings = PROFILES[profile].atlas
+    return {
+        "profile": profile,
+        "channel_levels": [list(level) for level in settings.channel_levels],
+        "kernels": list(settings.kernels),
+        "batches": [1, settings.training_batch],
+        "book_batch": PROFILES["seed"].batch_size,
+        "repeats": {"seed": 5}.get(profile, 3),
+        "min_block_s": {"seed": 0.05, "quick": 0.03}.get(profile, 0.01),
+        "warm_up_calls": 2,
+        "seed": 42,
+    }
+
+
+def atlas_timing(seconds: float) -> dict:
+    """Three samples around `seconds` and what follows from them (their median is `seconds`), as schema 2 stores."""
+    return {
+        "median_s": seconds,
+        "low_s": seconds * 0.9,
+        "high_s": seconds * 1.2,
+        "interval_low_s": seconds * 0.9,
+        "interval_high_s": seconds * 1.2,
+        "samples": 3,
+        "samples_s": [seconds * 1.2, seconds, seconds * 0.9],
+        "calls_per_sample": 2,
+    }
+
+
+def atlas_v2_fields(record: dict) -> dict:
+    """A schema-1 atlas record made schema 2: every sample, the passes' rule, the harness, the quietness evidence
+    and the ceilings named, with the same medians and ceilings."""
+    from convcarbon.measure.atlas_passes import PASS_RULES
+
+    calibration = {"position": "before", "duration_s": 1e-3, "drift": 0.0, "load_average_1m": 0.2}
+    matmul, copy = record["ceilings"]["matmul_macs_per_s"], record["ceilings"]["copy_bytes_per_s"]
+    return {
+        **record,
+        "schema_version": 2,
+        "config": atlas_config(record["profile"]),
+        "passes": dict(PASS_RULES),
+        "harness": {"inference": atlas_timing(2e-4), "training": atlas_timing(3e-4)},
+        "quietness": {
+            "quiet": True,
+            "reasons": [],
+            "max_drift": 0.02,
+            "drift_bound": 0.1,
+            "remeasured_blocks": 0,
+            "steal_readable": True,
+            "calibrations": [
+                {**calibration, "steal_fraction": None},
+                {**calibration, "position": "after", "drift": 0.02, "steal_fraction": 0.001},
+            ],
+        },
+        "ceilings": {
+            "matmul_macs_per_s": matmul,
+            "copy_bytes_per_s": copy,
+            "machine_matmul_macs_per_s": 1.2 * matmul,
+            "machine_copy_bytes_per_s": 1.2 * copy,
+            "backend": {
+                "library": record["versions"]["keras_backend"],
+                "matmul": [{"m": 2048, "k": 2048, "n": 2048, "macs_per_s": matmul}],
+                "copy": [{"bytes": 2**26, "bytes_per_s": copy}],
+            },
+            "machine": {
+                "library": "numpy 2.4.6 (its BLAS)",
+                "matmul": [{"m": 2048, "k": 2048, "n": 2048, "macs_per_s": 1.2 * matmul}],
+                "copy": [{"bytes": 2**26, "bytes_per_s": 1.2 * copy}],
+            },
+        },
+        "points": [
+            {
+                **point,
+                **atlas_timing(point["median_s"]),
+                "settled": False,
+                "calibration_drift": 0.02,
+                "energy_samples_j": None,
+            }
+            for point in record["points"]
+        ],
+    }
+
+
+def make_atlas_record(standard_s=None, separable_s=None, profile="smoke", schema_version=1) -> dict:
+    """A valid atlas record of `profile`'s grid on a test CPU, with times from the given functions of the shape
+    (by default the separable layer's multiplications run 10 times slower, after 2 ms against 1 ms)."""
+    return make_atlas(
+        cpu="Test CPU",
+        profile=profile,
+        created="2026-11-30T10:00:00+00:00",
+        standard_s=standard_s or (lambda shape, pass_name: 1e-3 + macs(shape, "Conv2D") / 1e10),
+        separable_s=separable_s or (lambda shape, pass_name: 2e-3 + macs(shape, "SeparableConv2D") / 1e9),
+        schema_version=schema_version,
+    )
+
+
+# The costs chapter's checked exercise (course.checks.THIRD_LAYER), by hand: a separable layer of 128 3x3 filters on
+# the 5x5x64 picture after the second pooling, 3x3 out; depthwise 3*3*9*64, pointwise 3*3*64*128.
+THIRD_LAYER_DEPTHWISE = 3 * 3 * 9 * 64
+THIRD_LAYER = THIRD_LAYER_DEPTHWISE + 3 * 3 * 64 * 128
+THIRD_LAYER_STANDARD = 3 * 3 * 9 * 64 * 128
+
+
+def saving_record() -> dict:
+    """Three runs per model, the separable model's energy clearly below: its energy ratio's interval lies below 1.
+    Each prediction at batch 1 costs 1e-8 kWh; the standard model's median training run 0.011 kWh."""
+    return with_inference(paired_record([0.010, 0.011, 0.012], [0.005, 0.0055, 0.006]))

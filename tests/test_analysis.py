@@ -6,12 +6,13 @@ import pytest
 from synthetic import make_record, make_run, paired_record
 
 from convcarbon.analyze.analysis import saving_verdict, separable_ratio_interval, summary
-from convcarbon.analyze.machines import analytic_frame, energy_method, machine_records, spread_frame, summary_frame
+from convcarbon.analyze.machines import analytic_frame, energy_method, spread_frame, summary_frame
 from convcarbon.costs import training_multiplications_per_epoch
 from convcarbon.measure.experiment import interleaved_order
 from convcarbon.measure.idle import energy_above_idle_kwh, mean_power_w
 from convcarbon.measure.store import ResultStore
 from convcarbon.publish.prose import gpu_counter_machines, verdicts_markdown
+from convcarbon.publish.shown import machine_records
 
 
 def test_interleaved_order_alternates_which_model_runs_first():

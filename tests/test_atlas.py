@@ -12,6 +12,7 @@ from datetime import datetime, timedelta, timezone
 
 import numpy as np
 import pytest
+from synthetic import make_atlas_record as synthetic_record
 
 from convcarbon.analyze import atlas as analysis
 from convcarbon.config import PROFILES
@@ -99,109 +100,6 @@ def test_fit_keeps_the_fixed_cost_from_going_negative():
     assert fixed_s == 0 and slowdown > 0
 
 
-def synthetic_timing(seconds: float) -> dict:
-    """Three samples around `seconds` and what follows from them (their median is `seconds`)."""
-    samples = [seconds * 1.2, seconds, seconds * 0.9]
-    return {
-        "median_s": seconds,
-        "low_s": seconds * 0.9,
-        "high_s": seconds * 1.2,
-        "interval_low_s": seconds * 0.9,
-        "interval_high_s": seconds * 1.2,
-        "samples": 3,
-        "samples_s": samples,
-        "calls_per_sample": 2,
-    }
-
-
-def synthetic_record(standard_s=None, separable_s=None, profile="smoke") -> dict:
-    """A valid atlas record of the smoke grid, with times from the given functions of the shape."""
-    standard_s = standard_s or (lambda shape, pass_name: 1e-3 + macs(shape, "Conv2D") / 1e10)
-    separable_s = separable_s or (lambda shape, pass_name: 2e-3 + macs(shape, "SeparableConv2D") / 1e9)
-    points = []
-    for shape in grid_shapes(profile):
-        for pass_name in ("inference", "training"):
-            for layer, timing in (("Conv2D", standard_s), ("SeparableConv2D", separable_s)):
-                seconds = timing(shape, pass_name)
-                points.append(
-                    {
-                        "layer": layer,
-                        **shape.to_dict(),
-                        "pass": pass_name,
-                        "macs": macs(shape, layer),
-                        "bytes": byte_count(shape, layer),
-                        **synthetic_timing(seconds),
-                        "settled": False,
-                        "calibration_drift": 0.02,
-                        "energy_j": None,
-                        "energy_samples_j": None,
-                    }
-                )
-    from convcarbon.measure.atlas_grid import atlas_config
-    from convcarbon.measure.atlas_passes import PASS_RULES
-
-    calibration = {"position": "before", "duration_s": 1e-3, "drift": 0.0, "load_average_1m": 0.2}
-    return {
-        "kind": "atlas",
-        "schema_version": 2,
-        "fingerprint": "a" * 64,
-        "profile": profile,
-        "config": atlas_config(profile),
-        "created_utc": "2026-11-30T10:00:00+00:00",
-        "duration_s": 12.5,
-        "git_commit": "b" * 40,
-        "git_dirty": False,
-        "hardware": {
-            "cpu_model": "Test CPU",
-            "cpu_vendor": "GenuineIntel",
-            "cpu_family": 6,
-            "cpu_model_number": 143,
-            "cpu_stepping": 8,
-            "vector_extension": "AVX-512",
-            "virtual_machine": True,
-            "cpu_count": 2,
-            "ram_total_gb": 7.8,
-            "gpus": [],
-            "machine": "x86_64",
-            "os": "Linux-6.1-x86_64",
-        },
-        "versions": {"python": "3.11.2", "keras": "3.15.1", "keras_backend": "tensorflow", "tensorflow": "2.21.0"},
-        "source_sha256": "c" * 64,
-        "energy": {"method": "none", "counter": None, "note": "no counter", "assumed_power_w": None},
-        "passes": dict(PASS_RULES),
-        "harness": {"inference": synthetic_timing(2e-4), "training": synthetic_timing(3e-4)},
-        "quietness": {
-            "quiet": True,
-            "reasons": [],
-            "max_drift": 0.02,
-            "drift_bound": 0.1,
-            "remeasured_blocks": 0,
-            "steal_readable": True,
-            "calibrations": [
-                {**calibration, "steal_fraction": None},
-                {**calibration, "position": "after", "drift": 0.02, "steal_fraction": 0.001},
-            ],
-        },
-        "ceilings": {
-            "matmul_macs_per_s": 5e10,
-            "copy_bytes_per_s": 1e10,
-            "machine_matmul_macs_per_s": 6e10,
-            "machine_copy_bytes_per_s": 1.2e10,
-            "backend": {
-                "library": "tensorflow",
-                "matmul": [{"m": 2048, "k": 2048, "n": 2048, "macs_per_s": 5e10}],
-                "copy": [{"bytes": 2**26, "bytes_per_s": 1e10}],
-            },
-            "machine": {
-                "library": "numpy 2.4.6 (its BLAS)",
-                "matmul": [{"m": 2048, "k": 2048, "n": 2048, "macs_per_s": 6e10}],
-                "copy": [{"bytes": 2**26, "bytes_per_s": 1.2e10}],
-            },
-        },
-        "points": points,
-    }
-
-
 def test_crossover_frame_on_synthetic_timings():
     # The separable layer costs 4 ms more per call and its multiplications run at a quarter of the rate: it wins
     # only where the standard layer's work is large, at 64 channels and batch 8 in the smoke grid.
@@ -232,7 +130,7 @@ def test_model_fit_on_a_record_predicts_its_own_synthetic_times():
     assert all(fit.median_error < 0.5 and fit.fixed_s >= 0 and fit.efficiency > 0 for fit in fits)
 
 
-def test_json_points_hold_exactly_the_issue_fields():
+def test_json_points_hold_exactly_the_issue_fields_and_the_work_as_it_ran():
     points = analysis.json_points(synthetic_record())
     assert set(points[0]) == {
         "layer",
@@ -249,6 +147,10 @@ def test_json_points_hold_exactly_the_issue_fields():
         "median_s",
         "low_s",
         "high_s",
+        "input_gradient",
+        "work_macs",
+        "work_bytes",
+        "intermediate_bytes",
     }
 
 
@@ -319,7 +221,6 @@ def _mutated(change):
         (lambda r: r["points"].pop(0), "but no Conv2D"),
         (lambda r: r["points"].append(copy.deepcopy(r["points"][0])), "appears twice"),
         (lambda r: r["points"][0].update(energy_j=3.0), "energy disagrees"),
-        (lambda r: r["points"][0].update(energy_j=3.0, energy_samples_j=[3.0] * 3), "energy disagrees"),
         (lambda r: r.update(schema_version=99), "atlas schema 99"),
     ],
 )
@@ -338,6 +239,12 @@ def test_markup_in_strings_is_stored_but_shown_as_text():
     assert r"\$x\$" in atlas_figures.record_label(record)
 
 
+def committed(store, record):
+    """Store a record as a run does: under the store's lock, through a staging folder."""
+    with store.locked(), store.staging() as staging:
+        return store.commit(staging, record)
+
+
 def _write(folder, text):
     folder.mkdir(parents=True)
     (folder / "record.json").write_text(text)
@@ -352,7 +259,7 @@ def test_nan_in_a_record_file_is_refused(tmp_path):
 
 def test_store_skips_damaged_and_linked_atlas_folders_and_the_training_store_ignores_them(tmp_path):
     good = synthetic_record()
-    AtlasStore(tmp_path).commit(good)
+    committed(AtlasStore(tmp_path), good)
     _write(tmp_path / "atlas-smoke-bbbbbbbbbbbbbbbb", "{not json")
     (tmp_path / "atlas-smoke-cccccccccccccccc").symlink_to(tmp_path / folder_name("smoke", good["fingerprint"]))
     records, skipped = scan_atlas_records(tmp_path)
@@ -373,6 +280,7 @@ def test_smoke_atlas_end_to_end_then_reused(tmp_path, capsys):
     first = capsys.readouterr()
     shown = json.loads(first.out)
     points = shown["points"]
+    assert shown["training_rule"] and len(shown["crossovers"]) == 4 and "violations" in shown["checks"]
     assert len(points) == len(grid_shapes("smoke")) * 4
     # beside the points: the passes' rule, the harness's own cost per call, the quietness evidence, the ceilings
     assert shown["schema_version"] == 2 and shown["missing"] is None and "input" in shown["passes"]["training"]
@@ -437,7 +345,7 @@ def test_the_atlas_chapter_is_in_the_built_book(built_book):
     text = " ".join(soup.get_text(" ", strip=True).split())
     assert "When a separable convolution pays" in text
     assert len(soup.select("article img")) >= 3  # two heat maps and the roofline
-    assert "separable faster from" in text and "the model predicts" in text  # the crossover table
+    assert "separable faster" in text and "fitted model (in-sample)" in text  # the crossover table
     assert "measured (or reused, when nothing had changed) for this build" in text
     assert "No atlas comes yet from" in text or "Every hardware class" in text
 
@@ -462,7 +370,7 @@ def test_the_page_shows_the_build_atlas_else_the_reference_else_says_why(tmp_pat
     with pytest.raises(ConvCarbonError, match="no atlas record to show"):
         shown_module.reference_atlas([])
 
-    folder = AtlasStore(tmp_path).commit(smoke_newest)
+    folder = committed(AtlasStore(tmp_path), smoke_newest)
     measured = shown_module.page_atlas(folder, [tensorflow, jax_newer])
     assert measured["fingerprint"] == smoke_newest["fingerprint"]  # measured for this build
     assert shown_module.page_atlas(None, [tensorflow, jax_newer]) is tensorflow  # else the reference atlas
@@ -480,7 +388,9 @@ def test_the_build_hands_no_stale_atlas_to_its_chapters(tmp_path, monkeypatch):
     monkeypatch.setenv("CONVCARBON_MEASURE", "no")
     monkeypatch.setenv("CONVCARBON_RESULTS", str(tmp_path / "results"))
     monkeypatch.delenv("CONVCARBON_RECORD", raising=False)
-    page = shown_module.prepare_build(shown_module.repository_root())
+    from convcarbon.publish.sphinx_results import prepare_build
+
+    page = prepare_build(shown_module.repository_root())
     assert page.atlas_folder is None and not page.atlas_measured
     assert page.atlas["profile"] == "seed" and page.atlas["versions"]["keras_backend"] == "tensorflow"
     environment = page.build_environment({"CONVCARBON_ATLAS": "elsewhere"})
@@ -525,7 +435,7 @@ def test_collect_validates_atlases_as_it_validates_training_records(tmp_path):
 
     source = tmp_path / "runner-records"
     good = synthetic_record()
-    good_folder = AtlasStore(source).commit(good)
+    good_folder = committed(AtlasStore(source), good)
     hostile = synthetic_record()
     hostile["points"][0]["median_s"] = 1e308
     _write(source / "atlas-smoke-bbbbbbbbbbbbbbbb", json.dumps(hostile))
@@ -534,3 +444,25 @@ def test_collect_validates_atlases_as_it_validates_training_records(tmp_path):
     assert [name for name, _ in collection.skipped] == ["atlas-smoke-bbbbbbbbbbbbbbbb"]
     assert read_atlas_record(tmp_path / "book-records" / good_folder.name)[1] is None
     assert not (tmp_path / "book-records" / "atlas-smoke-bbbbbbbbbbbbbbbb").exists()
+
+
+def test_training_records_and_atlases_share_one_store_each_kind_seeing_its_own(tmp_path):
+    """One folder store told two kinds: the same lock, staging and commit, each kind's folders named by its prefix
+    and read by its reader only."""
+    from synthetic import paired_record
+
+    from convcarbon.measure.store import ResultStore, read_record
+
+    training, atlases = ResultStore(tmp_path), AtlasStore(tmp_path)
+    record, atlas = paired_record([0.01], [0.009], fingerprint="b" * 64), synthetic_record()
+    trained_folder, atlas_folder = committed(training, record), committed(atlases, atlas)
+    assert atlas_folder.name == folder_name("smoke", atlas["fingerprint"]) == "atlas-smoke-" + "a" * 16
+    assert trained_folder.name == ResultStore.key(record["profile"], record["fingerprint"])
+    assert sorted(path.name for path in tmp_path.iterdir()) == [".lock", atlas_folder.name, trained_folder.name]
+    assert [one["fingerprint"] for one in scan_records(tmp_path)[0]] == ["b" * 64]
+    assert [one["fingerprint"] for one in scan_atlas_records(tmp_path)[0]] == ["a" * 64]
+    assert training.load(record["profile"], record["fingerprint"]) == (record, None)
+    assert atlases.load("smoke", atlas["fingerprint"]) == (atlas, None)
+    # each reader refuses the other kind's record, with the reason
+    assert read_atlas_record(trained_folder)[0] is None and "atlas schema" in read_atlas_record(trained_folder)[1]
+    assert read_record(atlas_folder)[0] is None and "record schema" in read_record(atlas_folder)[1]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from test_atlas import synthetic_record
+from synthetic import make_atlas_record
 
 from convcarbon.config import PROFILES, AtlasSettings, Profile, resolve_config
 from convcarbon.errors import ConfigError
@@ -36,6 +36,12 @@ from convcarbon.measure.atlas_grid import ATLAS_PROFILES, Shape, atlas_config, g
 from convcarbon.measure.atlas_run import measurement_evidence
 from convcarbon.measure.atlas_schema import atlas_record_problem
 from convcarbon.measure.atlas_store import scan_atlas_records
+
+
+def synthetic_record(**options) -> dict:
+    """A valid schema-2 atlas record of the smoke grid (tests/synthetic.py)."""
+    return make_atlas_record(schema_version=2, **options)
+
 
 # --- the calibration, on fake clocks ---------------------------------------------------------------------------
 
@@ -245,6 +251,7 @@ def _mutated(change):
         (lambda r: r["points"][0].update(median_s=r["points"][0]["high_s"]), "median is not"),
         (lambda r: r["points"][0].update(interval_low_s=r["points"][0]["low_s"] / 2), "interval lies outside"),
         (lambda r: r["harness"]["training"].update(samples=9), "the harness: a timing's sample count"),
+        (lambda r: r["points"][0].update(energy_j=3.0, energy_samples_j=[3.0] * 3), "energy disagrees"),
         (lambda r: r["points"][0].update(energy_j=3.0, energy_samples_j=[3.0]), "one energy sample per time sample"),
         (lambda r: r["points"][0].update(energy_j=3.0, energy_samples_j=[1.0, 2.0, 9.0]), "not the median"),
         (lambda r: r["quietness"]["calibrations"][1].update(steal_fraction=1.5), "atlas record schema"),
@@ -355,8 +362,8 @@ def test_the_atlas_agrees_with_a_separately_written_timing():
     import keras
     import numpy as np
 
-    from convcarbon.measure.atlas import _block, _calls_per_block, _layer, _timed
-    from convcarbon.measure.atlas_passes import build_passes, needs_input_gradient
+    from convcarbon.measure.atlas import _block, _calls_per_block, _layer, _timed, input_gradient
+    from convcarbon.measure.atlas_passes import build_passes
 
     plain_sampler = _plain_timing()
     shapes = [
@@ -370,7 +377,7 @@ def test_the_atlas_agrees_with_a_separately_written_timing():
         best = {}
         for layer in ("Conv2D", "SeparableConv2D"):
             input_shape = (shape.batch, shape.height, shape.width, shape.channels_in)
-            passes = build_passes(_layer(shape, layer), input_shape, rng, needs_input_gradient(shape.book_layer))
+            passes = build_passes(_layer(shape, layer), input_shape, rng, input_gradient(shape))
             for pass_name in ("inference", "training"):
                 passes.wait(passes.run[pass_name]())
                 count = _calls_per_block(passes, pass_name, SETTINGS.min_block_s)

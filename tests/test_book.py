@@ -22,6 +22,8 @@ from helpers import (
     toc_chapters,
 )
 
+from convcarbon.units import CARBON_INTENSITY_G_PER_KWH
+
 TUTORIAL_METRICS = ("accuracy", "loss", "duration", "energy_consumed", "emissions", "emissions_rate")
 PAGES_WITH_MEASUREMENTS = ("index", "measuring", "experiment", "results", "ethics", "reproducibility")
 
@@ -102,7 +104,19 @@ def test_glued_numbers_match_the_stored_result(built_book):
     energy_ratio = median("SeparableConv2D", "energy_consumed_kwh") / median("Conv2D", "energy_consumed_kwh")
     assert f"its energy ratio was {energy_ratio:.2f} (95% interval " in text  # a glued ratio, with its interval
     results = " ".join(page(built_book, "results").get_text(" ", strip=True).split())
-    assert f"This build used {record['runs'][0]['carbon_intensity_g_per_kwh']:.0f} g CO2eq/kWh" in results
+    intensity = CARBON_INTENSITY_G_PER_KWH.text(record["runs"][0]["carbon_intensity_g_per_kwh"])
+    assert f"This build used {intensity}" in results  # carbon intensity reads one way
+
+
+def test_every_chapter_glued_exactly_the_keys_it_declares(built_book):
+    """The glue surface as built: what each chapter's executed notebook glued is what it declares
+    (publish.glue_keys) and so, by test_glue_keys, what its Markdown places."""
+    from convcarbon.publish.glue_keys import CHAPTER_GLUE_KEYS
+
+    executed = built_book["root"] / "_build" / "jupyter_execute" / "book"
+    for chapter, declared in CHAPTER_GLUE_KEYS.items():
+        glued = set(json.loads((executed / f"{chapter}.glue.json").read_text()))  # myst-nb's record of the glue
+        assert glued == declared, (chapter, sorted(glued - declared), sorted(declared - glued))
 
 
 def test_results_chapter_gives_a_verdict_warm_up_and_idle_for_every_machine(built_book):

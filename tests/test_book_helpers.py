@@ -1,9 +1,12 @@
 """The numbers and short phrases the chapters glue: they must follow the numbers, whichever way they go."""
 
 import math
+import re
 
 import pytest
 
+from convcarbon import units
+from convcarbon.publish import book
 from convcarbon.publish.prose import (
     number_texts,
     saving_against_paper,
@@ -13,86 +16,93 @@ from convcarbon.publish.prose import (
 from convcarbon.safe import OwnMarkdown
 
 
-def numbers(**changes):
-    base = {
-        "multiplication_ratio": 0.25,
-        "energy_ratio": 0.6,
-        "energy_ratio_low": 0.55,
-        "energy_ratio_high": 0.65,
-        "duration_ratio": 0.58,
-        "duration_ratio_low": 0.5,
-        "duration_ratio_high": 0.66,
-        "above_idle_ratio": 0.4,
-        "above_idle_ratio_low": 0.3,
-        "above_idle_ratio_high": 0.5,
-        "emissions_ratio": 0.62,
-        "emissions_ratio_low": 0.5,
-        "emissions_ratio_high": 0.7,
-        "accuracy_gap_points": 1.7,
-        "conv2d_emissions_g": 0.13,
-        "separable_emissions_g": 0.08,
-        "idle_power_w": 20.7,
-        "idle_share": 0.8,
-        "repeats": 3,
-        "conv2d_first_epoch_s": 30.0,
-        "conv2d_later_epoch_s": 20.0,
-        "separable_first_epoch_s": 25.0,
-        "separable_later_epoch_s": 10.0,
-        "conv2d_clean_up_s": 0.21,
-        "separable_clean_up_s": 0.0052,
-        "clean_up_min_s": 0.004,
-        "clean_up_max_s": 8.9,
-        "conv2d_warm_up_factor": 1.5,
-        "separable_warm_up_factor": 2.5,
-    }
-    return {**base, **changes}
+def saving(standard_kwh, separable_kwh) -> str:
+    from synthetic import paired_record
+
+    return saving_against_paper(paired_record(standard_kwh, separable_kwh))
 
 
 def test_the_saving_against_paper_follows_the_verdict_and_the_gap():
-    assert saving_against_paper(numbers()) == "yes, it saved energy, but much less than on paper"
-    assert saving_against_paper(numbers(energy_ratio=0.35)) == "yes, it saved energy, but less than on paper"
-    assert saving_against_paper(numbers(energy_ratio=0.27)) == "yes, it saved energy, about as much as on paper"
-    assert saving_against_paper(numbers(energy_ratio=1.05, energy_ratio_low=1.01, energy_ratio_high=1.1)) == (
-        "no, it used more energy"
-    )
-    assert saving_against_paper(numbers(energy_ratio_high=1.02)) == "no saving shown (the interval includes 1)"
-    single = saving_against_paper(numbers(energy_ratio_low=math.nan, energy_ratio_high=math.nan))
-    assert single == "one run per model, so no interval and no verdict"
-    assert saving_against_paper(numbers(repeats=2)).startswith("too few runs for a verdict")
-    assert saving_against_paper(numbers(energy_ratio=math.nan)) == "energy not measured, so no verdict"
+    # The synthetic models' multiplications give a ratio on paper of 0.25.
+    assert saving([0.01] * 3, [0.006, 0.0061, 0.0059]) == "yes, it saved energy, but much less than on paper"
+    assert saving([0.01] * 3, [0.0035, 0.00352, 0.00348]) == "yes, it saved energy, but less than on paper"
+    assert saving([0.01] * 3, [0.0027, 0.00272, 0.00268]) == "yes, it saved energy, about as much as on paper"
+    assert saving([0.01] * 3, [0.0105, 0.0106, 0.0104]) == "no, it used more energy"
+    assert saving([0.01] * 3, [0.009, 0.0102, 0.0098]) == "no saving shown (the interval includes 1)"
+    assert saving([0.01], [0.006]) == "one run per model, so no interval and no verdict"
+    assert saving([0.01] * 2, [0.006] * 2).startswith("too few runs for a verdict")
+
+
+def test_the_saving_against_paper_of_unmeasured_energy_is_no_verdict():
+    from synthetic import paired_record
+
+    record = paired_record([0.01] * 3, [0.006] * 3)
+    record["runs"][0].update(energy_consumed_kwh=None, energy_missing_reason="CodeCarbon failed")
+    assert saving_against_paper(record) == "energy not measured, so no verdict"
+
+
+def factors(standard, separable) -> dict:
+    return {
+        "conv2d_warm_up_factor": units.Amount(standard, units.RATIO),
+        "separable_warm_up_factor": units.Amount(separable, units.RATIO),
+    }
 
 
 def test_the_warm_up_reading_follows_both_models():
-    assert warm_up_reading(numbers()) == "clearly slower for both models"
-    assert warm_up_reading(numbers(conv2d_warm_up_factor=0.7)) == "not clearly slower for the standard model"
-    both = numbers(conv2d_warm_up_factor=0.7, separable_warm_up_factor=1.05)
-    assert warm_up_reading(both) == "not clearly slower for either model"
-    assert warm_up_reading(numbers(conv2d_warm_up_factor=math.nan)).startswith("not comparable")
+    assert warm_up_reading(factors(1.5, 2.5)) == "clearly slower for both models"
+    assert warm_up_reading(factors(0.7, 2.5)) == "not clearly slower for the standard model"
+    assert warm_up_reading(factors(0.7, 1.05)) == "not clearly slower for either model"
+    assert warm_up_reading(factors(math.nan, 2.5)).startswith("not comparable")
 
 
 def test_trade_off_phrases_follow_the_signs():
-    assert trade_off_phrases(numbers()) == {
-        "mistakes_phrase": "about 170 more mistakes",
-        "emissions_difference_phrase": "50.0 mg CO2eq less",
+    from synthetic import make_record, make_run
+
+    def record(separable_accuracy, separable_kwh):
+        runs = [make_run("Conv2D", repeat, energy_kwh=0.01, accuracy=0.98) for repeat in range(3)]
+        runs += [
+            make_run("SeparableConv2D", repeat, energy_kwh=separable_kwh, accuracy=separable_accuracy)
+            for repeat in range(3)
+        ]
+        return make_record(runs)
+
+    # Emissions are 0.4 kg per kWh in the synthetic runs: 0.01 kWh emits 4 g, 0.006 kWh 2.4 g.
+    assert trade_off_phrases(record(0.963, 0.006)) == {
+        "mistakes_phrase": "about 170 more mistakes on the 10,000 test images",
+        "emissions_difference_phrase": "1.60 g CO2eq less",
     }
-    reversed_phrases = trade_off_phrases(numbers(accuracy_gap_points=-0.3, separable_emissions_g=0.2))
-    assert reversed_phrases == {
-        "mistakes_phrase": "about 30 fewer mistakes",
-        "emissions_difference_phrase": "70.0 mg CO2eq more",
+    assert trade_off_phrases(record(0.983, 0.0125)) == {
+        "mistakes_phrase": "about 30 fewer mistakes on the 10,000 test images",
+        "emissions_difference_phrase": "1.00 g CO2eq more",
     }
-    missing = trade_off_phrases(numbers(separable_emissions_g=math.nan))
-    assert missing["emissions_difference_phrase"] == "an amount that was not measured"
+    smoke = record(0.876, 0.006)
+    smoke["config"]["test_images"] = 1_000  # the smoke profile evaluates on 1,000: the count follows the record
+    assert trade_off_phrases(smoke)["mistakes_phrase"] == "about 104 more mistakes on the 1,000 test images"
+    assert trade_off_phrases(record(0.876, 0.006))["mistakes_phrase"].startswith("about 1,040 more")
+    missing = record(0.98, 0.006)
+    for run in missing["runs"]:
+        run.update(emissions_kg=None, energy_missing_reason="CodeCarbon failed")
+    assert trade_off_phrases(missing)["emissions_difference_phrase"] == "an amount that was not measured"
 
 
 def test_missing_numbers_read_not_measured_never_nan():
-    texts = number_texts(numbers(energy_ratio=math.nan, idle_power_w=math.nan, idle_share=math.nan))
-    assert texts["energy_ratio"] == texts["idle_power_w"] == texts["idle_share"] == "not measured"
+    from synthetic import paired_record
+
+    record = paired_record([0.01] * 3, [0.006] * 3, idle_power_w=None)
+    record["runs"][0].update(energy_consumed_kwh=None, energy_missing_reason="CodeCarbon failed")
+    texts = number_texts(book.key_numbers(record))
+    assert texts["energy_ratio_text"] == texts["idle_power_w"] == texts["idle_share"] == "not measured"
+    assert texts["conv2d_energy_wh"] == "not measured" and texts["separable_energy_wh"] != "not measured"
+
+
+def test_a_glued_number_must_carry_its_unit():
+    with pytest.raises(TypeError, match="carries its unit"):
+        number_texts({"energy": 0.01})
 
 
 def test_only_the_packages_own_markdown_is_glued_and_record_strings_only_escaped(monkeypatch):
     from helpers import HOSTILE
-
-    from convcarbon.publish import book
+    from synthetic import paired_record
 
     glued = {}
     monkeypatch.setattr("myst_nb.glue", lambda name, value, display: glued.update({name: value.data}))
@@ -102,9 +112,10 @@ def test_only_the_packages_own_markdown_is_glued_and_record_strings_only_escaped
         book.displayed("**raw**")
     book.glue_plain("cpu_method", HOSTILE)
     assert isinstance(glued["cpu_method"], str) and "<" not in glued["cpu_method"].replace("\\<", "")
-    book.glue_texts(number_texts(numbers()))
-    assert glued["energy_ratio"] == "0.60"
-    assert all(isinstance(text, OwnMarkdown) for text in number_texts(numbers()).values())
+    texts = number_texts(book.key_numbers(paired_record([0.01] * 3, [0.006, 0.0061, 0.0059])))
+    book.glue_texts(texts)
+    assert glued["energy_ratio_text"].startswith("0.60 (95% interval")
+    assert all(isinstance(text, OwnMarkdown) for text in texts.values())
 
 
 def gpu_measured_record():
@@ -164,24 +175,46 @@ def test_profiles_frame_counts_what_each_profile_trains():
     assert frame.loc["smoke", "images per epoch"] == "1,600" and frame.loc["smoke", "epochs in all"] == 8
 
 
-def test_every_key_number_reads_with_its_unit_and_never_in_scientific_notation():
-    texts = number_texts(
-        numbers(
-            conv2d_energy_wh=0.0389,
-            conv2d_throughput_g=53.21,
-            conv2d_accuracy=0.98123,
-            conv2d_emissions_g=0.0143,
-            carbon_intensity=369.4,
-            epochs=25,
-            conv2d_multiplications=2_837_120.0,
-        )
-    )
-    assert texts["conv2d_energy_wh"] == "38.9 mWh" and texts["conv2d_emissions_g"] == "14.3 mg CO2eq"
-    assert texts["conv2d_throughput_g"] == "53.2 billion multiplications/s"
+def test_every_key_number_reads_in_its_own_unit_and_never_in_scientific_notation():
+    from synthetic import make_record, make_run
+
+    runs = [make_run("Conv2D", repeat, energy_kwh=0.0000389, accuracy=0.98123) for repeat in range(3)]
+    runs += [make_run("SeparableConv2D", repeat, energy_kwh=0.0000143, accuracy=0.9642) for repeat in range(3)]
+    texts = number_texts(book.key_numbers(make_record(runs)))
+    # One unit per kind of value, whatever the key's name ends with: `_wh` and `_g` are names only.
+    assert texts["conv2d_energy_wh"] == "38.9 mWh" and texts["separable_energy_wh"] == "14.3 mWh"
+    assert texts["conv2d_throughput_g"].endswith(" billion multiplications/s")
     assert texts["conv2d_accuracy"] == "98.1 %" and texts["accuracy_gap_points"] == "1.70 percentage points"
-    assert texts["carbon_intensity"] == "369 g CO2eq/kWh" and texts["epochs"] == "25"
-    assert texts["conv2d_multiplications"] == "2,837,120" and texts["idle_power_w"] == "20.7 W"
-    assert texts["energy_ratio"] == "0.60" and texts["idle_share"] == "80%" and texts["conv2d_clean_up_s"] == "210 ms"
+    assert texts["carbon_intensity"] == "400 g CO2eq/kWh" and texts["repeats"] == "3"
+    assert texts["idle_power_w"] == "20.0 W" and texts["multiplication_ratio"] == "0.25"
+    assert texts["conv2d_warm_up_factor"] == "3.00" and texts["conv2d_later_epoch_s"] == "10.0 s"
+    assert texts["clean_up_min_s"] == "60.0 s"  # each run's 100 s less its epochs' 40 s
+    assert all(not re.search(r"\d[eE][+-]?\d", text) for text in texts.values())
+
+
+def test_a_ratio_without_an_interval_keeps_its_reason_in_the_prose():
+    from synthetic import paired_record
+
+    from convcarbon.analyze.analysis import separable_ratio_interval
+
+    record = paired_record([0.01] * 3, [0.006] * 3)
+    for run, clean_up_s in zip(record["runs"], (8.9, 0.008, 8.9, 2.0, 2.1, 1.9), strict=True):
+        run["clean_up_duration_s"] = clean_up_s
+    clean_up = separable_ratio_interval(record, "clean-up after the epochs")
+    assert number_texts({"clean_up_ratio": clean_up})["clean_up_ratio"] == "0.22 (no interval: runs can be near zero)"
+
+
+def test_carbon_intensity_reads_one_way_on_every_page_and_the_terminal():
+    from synthetic import paired_record
+
+    from convcarbon.analyze.report import provenance_lines
+
+    record = paired_record([0.01] * 3, [0.006] * 3)
+    written = units.CARBON_INTENSITY_G_PER_KWH.text(400.0)
+    assert written == "400 g CO2eq/kWh"
+    assert written in book.provenance_note(record).data
+    assert any(written in line for line in provenance_lines(record))
+    assert number_texts(book.key_numbers(record))["carbon_intensity"] == written
 
 
 def test_no_skipped_records_show_nothing(tmp_path, monkeypatch):

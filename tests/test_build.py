@@ -4,8 +4,7 @@ import json
 
 from synthetic import make_record, make_run
 
-from convcarbon.analyze.machines import COMMITTED_RECORDS
-from convcarbon.measure.store import ResultStore
+from convcarbon.measure.store import COMMITTED_RECORDS, ResultStore
 from convcarbon.publish.build import build_key
 from convcarbon.publish.shown import Shown
 

@@ -6,7 +6,7 @@ import json
 import os
 
 import pytest
-from synthetic import make_record, make_run, paired_record
+from synthetic import make_atlas, make_record, make_run, paired_record
 
 from convcarbon.analyze import classtable
 from convcarbon.cli import main
@@ -184,3 +184,140 @@ def test_unreadable_class_folder(capsys, monkeypatch, tmp_path):
 def test_empty_class_folder(capsys, tmp_path):
     code, _, err = run_cli(capsys, "report", "--class-table", str(tmp_path))
     assert code == 1 and err.strip() == f"convcarbon: error: no usable record in {tmp_path}"
+
+
+# --- atlas records (`atlas --profile quick` handed in) beside the training records -------------------------------
+def hand_in_atlas(folder, name, atlas):
+    return hand_in(folder, name, atlas)  # a folder <name>/record.json, as the atlas writes it
+
+
+def test_an_atlas_stands_beside_the_training_record_of_its_machine(capsys, class_folder):
+    hand_in_atlas(class_folder, "atlas-smoke-aaaaaaaaaaaaaaaa", make_atlas(cpu="CPU A"))  # alice's machine
+    hand_in_atlas(class_folder, "carol", make_atlas(cpu="CPU C", backend="jax"))  # no training record of it
+    code, out, err = run_cli(capsys, "report", "--class-table", str(class_folder), "--csv")
+    assert code == 0 and err == ""
+    rows = {row["record"] or row["atlas"]: row for row in csv.DictReader(io.StringIO(out))}
+    assert list(rows) == ["alice", "bob.json", "carol (smoke)"]
+    alice, bob, carol = rows.values()
+    assert alice["atlas"] == "atlas-smoke-aaaaaaaaaaaaaaaa (smoke)"
+    assert alice["crossover, training"] == "batch 8: 3x3 8" and alice["crossover, inference"] == "batch 1: 3x3 64"
+    assert bob["atlas"] == bob["crossover, training"] == ""  # a GPU machine with no atlas handed in
+    assert carol["backend"] == "jax" and carol["verdict"] == carol["energy ratio"] == ""
+    assert carol["machine"].startswith("CPU C (family 25") and carol["crossover, inference"] == "batch 1: 3x3 64"
+    _, text, _ = run_cli(capsys, "report", "--class-table", str(class_folder))
+    assert "crossover, training" in text.splitlines()[0] and "batch 1: 3x3 64" in text.splitlines()[3]
+    _, out, _ = run_cli(capsys, "report", "--class-table", str(class_folder), "--json")
+    assert json.loads(out) == list(rows.values())
+
+
+def test_the_newest_atlas_of_a_machine_is_beside_its_record_and_an_older_one_has_its_own_row(capsys, class_folder):
+    hand_in_atlas(class_folder, "alice-atlas-1", make_atlas(cpu="CPU A", created="2026-01-02T00:00:00+00:00"))
+    hand_in_atlas(class_folder, "alice-atlas-2", make_atlas(cpu="CPU A", created="2026-01-03T00:00:00+00:00"))
+    hand_in_atlas(class_folder, "alice-torch", make_atlas(cpu="CPU A", backend="torch"))  # another backend
+    _, out, _ = run_cli(capsys, "report", "--class-table", str(class_folder), "--csv")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [(row["record"], row["atlas"]) for row in rows] == [
+        ("alice", "alice-atlas-2 (smoke)"),
+        ("bob.json", ""),
+        ("", "alice-atlas-1 (smoke)"),
+        ("", "alice-torch (smoke)"),
+    ]
+    _, out, _ = run_cli(capsys, "report", "--class-table", str(class_folder), "--profile", "smoke", "--csv")
+    assert [row["atlas"] for row in csv.DictReader(io.StringIO(out))] == [
+        "alice-atlas-1 (smoke)",
+        "alice-atlas-2 (smoke)",
+        "alice-torch (smoke)",
+    ]
+
+
+def test_a_bad_atlas_is_skipped_by_the_reader_collect_uses(capsys, tmp_path):
+    forged = make_atlas()
+    forged["points"][0]["macs"] += 1  # a count that does not follow from its shape
+    hand_in_atlas(tmp_path, "forged", forged)
+    hand_in_atlas(tmp_path, "atlas-smoke-bbbbbbbbbbbbbbbb", "{not json")
+    hand_in(tmp_path, "loose.json", make_atlas())
+    (tmp_path / "atlas-linked").symlink_to(hand_in_atlas(tmp_path / "elsewhere", "real", make_atlas()).parent)
+    hand_in_atlas(tmp_path, "good", make_atlas())
+    code, out, err = run_cli(capsys, "report", "--class-table", str(tmp_path))
+    assert code == 0 and [line.split()[0] for line in out.splitlines()[1:]] == ["tensorflow"]  # good: no record
+    reasons = dict(line.removeprefix("convcarbon: skipped ").split(": ", 1) for line in err.splitlines())
+    assert set(reasons) == {"forged", "atlas-smoke-bbbbbbbbbbbbbbbb", "loose.json", "atlas-linked", "elsewhere"}
+    assert "counts do not follow from its shape" in reasons["forged"]
+    assert "not readable JSON" in reasons["atlas-smoke-bbbbbbbbbbbbbbbb"]
+    assert "hand it in as the folder the atlas wrote" in reasons["loose.json"]
+    assert "symbolic link" in reasons["atlas-linked"]
+
+
+def test_hostile_strings_of_an_atlas_reach_the_terminal_and_the_spreadsheet_inert(capsys, tmp_path):
+    """A machine name with controls is refused by the schema, and the refusal names the hand-in inertly; a formula
+    in a hand-in's name and a backend's name reaches the spreadsheet neutralised."""
+    hostile = "\x1b[2J\x1b]0;owned\x07CPU\u202e"
+    hand_in_atlas(tmp_path, "\x1b[31mmallory", make_atlas(cpu=hostile))
+    hand_in_atlas(tmp_path, "=cmd|' -C calc'!A0", make_atlas(backend="@SUM(1)"))
+    _, out, err = run_cli(capsys, "report", "--class-table", str(tmp_path))
+    for stream in (out, err):
+        assert "\x1b" not in stream and "\x07" not in stream and "\u202e" not in stream
+    assert "skipped \\x1b[31mmallory" in err and "no control character" in err
+    _, out, _ = run_cli(capsys, "report", "--class-table", str(tmp_path), "--csv")
+    (row,) = csv.DictReader(io.StringIO(out))
+    assert row["atlas"].startswith("'=cmd") and row["backend"] == "'@SUM(1)"
+
+
+# --- the class figure (book/instructors.md) ------------------------------------------------------------------------
+def slower_separable_training(atlas):
+    """The atlas with the separable layer 100 times slower in training: its training crossover is 'never'."""
+    for point in atlas["points"]:
+        if point["layer"] == "SeparableConv2D" and point["pass"] == "training":
+            for field in ("median_s", "low_s", "high_s"):
+                point[field] *= 100
+    return atlas
+
+
+def test_the_class_figure_sets_every_atlas_side_by_side():
+    from convcarbon.publish import class_figure
+
+    atlases = [("alice", make_atlas(cpu="CPU A")), ("$\\alpha$ eve", slower_separable_training(make_atlas(cpu="$x$")))]
+    figure = class_figure.class_crossover_figure(atlases)
+    training, inference = figure.axes
+    assert [axes.get_title() for axes in figure.axes] == ["training, largest batch", "inference, batch 1"]
+    labels = [label.get_text() for label in training.get_yticklabels()]
+    assert labels[0].startswith("alice\nCPU A") and labels[1].startswith(r"\$\alpha\$ eve")
+    assert "tensorflow" in labels[0] and "smoke" in labels[0]
+    assert r"\$x\$" in labels[1]  # no mathtext from a record
+    never_at = 2 * 64  # twice the smoke grid's largest channel count
+    (alice_training,), (eve_training,) = ([c.get_offsets()[0][0]] for c in training.collections)
+    assert alice_training == 8 and eve_training == never_at
+    assert [c.get_offsets()[0][0] for c in inference.collections] == [64, 64]
+    assert [tick.get_text() for tick in training.get_xticklabels()][-1] == "never"
+
+
+def test_the_class_figure_without_an_atlas_says_so_and_the_page_glues_the_committed_ones(monkeypatch, tmp_path):
+    from helpers import REPO_ROOT
+
+    from convcarbon.measure.atlas_store import scan_atlas_records
+    from convcarbon.publish import class_figure
+
+    empty = class_figure.class_crossover_figure([])
+    assert [text.get_text() for text in empty.axes[0].texts] == ["No valid atlas record to show"]
+    glued = {}
+    monkeypatch.setattr("myst_nb.glue", lambda name, value, display: glued.update({name: value}))
+    records = REPO_ROOT / "book" / "records"
+    class_figure.glue_class_atlas(records)
+    assert glued["class_atlas_count"] == len(scan_atlas_records(records)[0]) > 0
+    assert len(glued["class_crossover_figure"].axes[0].get_yticklabels()) == glued["class_atlas_count"]
+    page = (REPO_ROOT / "book" / "instructors.md").read_text()
+    assert "{glue:text}`class_atlas_count`" in page and "```{glue:figure} class_crossover_figure" in page
+
+
+def test_the_instructors_page_shows_the_class_crossover_figure(built_book):
+    """The built page: the committed atlases' figure under its caption, and their count glued in the prose."""
+    from bs4 import BeautifulSoup
+
+    from convcarbon.measure.atlas_store import scan_atlas_records
+
+    soup = BeautifulSoup((built_book["html"] / "book" / "instructors.html").read_text(), "html.parser")
+    figure = soup.find(id="instructors-class-crossover")
+    assert figure is not None and figure.find("img") is not None and "one row per atlas" in figure.get_text()
+    section = soup.find(id="instructors-class-atlas").find_parent("section")
+    count = len(scan_atlas_records(built_book["root"] / "book" / "records")[0])  # the built copy's valid atlases
+    assert f"here the {count} atlases committed with the book" in " ".join(section.get_text().split())

@@ -1,6 +1,7 @@
 """The command line's output and its errors: one line, non-zero exit, no traceback."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -112,3 +113,57 @@ def test_the_book_command_ends_with_the_ratios_the_verdict_and_where_the_site_is
     assert f"The site: {tmp_path.resolve() / '_build' / 'html' / 'index.html'}" in measured
     reference = _book_summary(Shown.assemble(None, store.root, tmp_path / "none"), tmp_path)
     assert "the book's reference record (nothing trained)" in reference
+
+
+def test_the_commands_and_the_build_measure_or_reuse_through_one_function(tmp_path, monkeypatch, capsys):
+    """`run`, `atlas` and the build (`sphinx_results.prepare_build`) ask `reuse.measure_or_reuse` for their
+    results, with the work and the flags they were given; what they show then comes from its answer."""
+    from synthetic import paired_record
+
+    from convcarbon.measure import reuse
+    from convcarbon.measure.store import ResultStore
+    from convcarbon.publish import shown
+    from convcarbon.publish.sphinx_results import prepare_build
+
+    store = ResultStore(tmp_path / "results")
+    record = paired_record([0.010, 0.011, 0.012], [0.006, 0.0065, 0.007], profile="smoke")
+    with store.locked(), store.staging() as staging:
+        folder = store.commit(staging, record)
+    asked = []
+
+    def answered(work, results_root, refresh=False, log=None):
+        asked.append((work, Path(results_root), refresh))
+        if isinstance(work, reuse.Training):
+            return reuse.Measured(record, folder, reused=True)
+        return reuse.Measured({"profile": work.profile}, store.root / f"atlas-{work.profile}-x", reused=True)
+
+    monkeypatch.setattr(reuse, "measure_or_reuse", answered)
+    code, out, _ = run_cli(capsys, "run", "--profile", "smoke", "--refresh", "--results-dir", str(store.root))
+    assert code == 0 and "Conv2D" in out
+    (work, root, refresh), *_ = asked
+    assert isinstance(work, reuse.Training) and work.config.profile == "smoke" and (root, refresh) == (store.root, True)
+
+    asked.clear()
+    monkeypatch.setenv("CONVCARBON_RESULTS", str(store.root))
+    monkeypatch.setenv("CONVCARBON_PROFILE", "smoke")
+    monkeypatch.setenv("CONVCARBON_MEASURE", "yes")
+    for variable in ("CONVCARBON_RECORD", "CONVCARBON_ATLAS"):
+        monkeypatch.setenv(variable, "")  # restored after the test, whatever the build hands its chapters
+    page = prepare_build(tmp_path)
+    assert [type(work).__name__ for work, _, _ in asked] == ["Training", "Atlas"]
+    assert asked[1][0] == reuse.Atlas("smoke")  # the atlas of the training record's profile
+    assert page.measured and page.folder == folder and page.atlas_folder == store.root / "atlas-smoke-x"
+    assert shown.Shown.resolve().folder == folder  # the chapters' kernels are handed the same record
+
+
+def test_shown_decides_what_is_shown_and_starts_no_measurement():
+    import ast
+
+    from helpers import REPO_ROOT
+
+    tree = ast.parse((REPO_ROOT / "src" / "convcarbon" / "publish" / "shown.py").read_text())
+    imports = [node for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)]
+    modules = {part for node in imports for part in (node.module or "").split(".")}
+    names = {alias.name for node in imports for alias in node.names}
+    assert modules & {"measure", "analyze"}  # it reads the store and the records ...
+    assert not (modules | names) & {"reuse", "experiment", "atlas_run"}  # ... and measures nothing

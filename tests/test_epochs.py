@@ -4,7 +4,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from convcarbon.measure import epochs
+from convcarbon.measure import epochs, tracking
 from convcarbon.measure.epochs import EpochMeter
 
 
@@ -24,17 +24,33 @@ class FakeTracker:
 
 @pytest.fixture
 def clock(monkeypatch):
-    """A clock that reads the given instants (s), one per call."""
+    """The energy windows' clock: it reads the given instants (s), one per call."""
+    instants = []
+    monkeypatch.setattr(tracking, "time", SimpleNamespace(perf_counter=lambda: instants.pop(0)))
+    return instants
+
+
+@pytest.fixture
+def step_clock(monkeypatch):
+    """The clock of the steps inside an epoch: it reads the given instants (s), one per call."""
     instants = []
     monkeypatch.setattr(epochs, "time", SimpleNamespace(perf_counter=lambda: instants.pop(0)))
     return instants
 
 
+def end_epoch(meter, epoch):
+    """An epoch of one step, as Keras calls the meter (the steps' own times are not looked at here)."""
+    meter.on_epoch_begin(epoch)
+    meter.on_train_batch_begin(0)
+    meter.on_train_batch_end(0)
+    meter.on_epoch_end(epoch)
+
+
 def test_windows_are_back_to_back_and_add_up_to_the_whole_fit(clock):
     clock += [10.0, 13.0, 14.0, 14.25]
     meter = EpochMeter(FakeTracker([0.001, 0.004, 0.005, 0.0052]), "test")
-    meter.on_epoch_end(0)
-    meter.on_epoch_end(1)
+    end_epoch(meter, 0)
+    end_epoch(meter, 1)
     meter.end_of_fit()
     assert meter.durations_s == [3.0, 1.0]
     assert meter.energies_kwh == pytest.approx([0.003, 0.001])
@@ -48,21 +64,48 @@ def test_a_tracker_that_fails_mid_run_loses_the_energy_split_but_not_the_times(c
     clock += [0.0, 2.0, 3.0, 3.5]
     tracker = FakeTracker([0.001, 0.002], fail_at=3)
     meter = EpochMeter(tracker, "test")
-    meter.on_epoch_end(0)
-    meter.on_epoch_end(1)
+    end_epoch(meter, 0)
+    end_epoch(meter, 1)
     meter.end_of_fit()
     assert meter.durations_s == [2.0, 1.0] and meter.clean_up_duration_s == 0.5
     assert meter.energies_kwh[0] == pytest.approx(0.001)
     assert meter.energies_kwh[1] is None and meter.clean_up_energy_kwh is None  # missing, never zero
     assert tracker.flushes == 3  # not asked again once it failed
     warning = capsys.readouterr().err
-    assert warning.count("WARNING") == 1 and "counter unreadable" in warning
+    assert warning.count("WARNING") == 1 and "counter unreadable" in warning and "[test]" in warning
 
 
 def test_without_a_tracker_only_times_are_recorded(clock):
     clock += [0.0, 1.5, 1.75]
     meter = EpochMeter(None, "test")
-    meter.on_epoch_end(0)
+    end_epoch(meter, 0)
     meter.end_of_fit()
     assert meter.durations_s == [1.5] and meter.energies_kwh == [None]
     assert meter.clean_up_duration_s == 0.25 and meter.clean_up_energy_kwh is None
+
+
+def test_each_epoch_is_timed_step_by_step(clock, step_clock):
+    # Epoch 0: begin, two steps, validation; the same for epoch 1. The windows are cut at 2 s and 7.25 s.
+    clock += [0.0, 2.0, 7.25]
+    step_clock += [0.5, 1.0, 1.25, 1.25, 1.5, 1.5, 1.75]
+    step_clock += [2.5, 6.0, 6.25, 6.25, 6.5, 6.5, 7.0]
+    meter = EpochMeter(None, "test")
+    for epoch in range(2):
+        meter.on_epoch_begin(epoch)
+        for step in range(2):
+            meter.on_train_batch_begin(step)
+            meter.on_train_batch_end(step)
+        meter.on_test_begin()
+        meter.on_test_end()
+        meter.on_epoch_end(epoch)
+    assert meter.durations_s == [2.0, 5.25]
+    assert meter.steps[0] == {
+        "steps": 2,
+        "input_wait_s": 0.5,
+        "first_step_s": 0.25,
+        "median_step_s": 0.25,
+        "steps_s": 0.5,
+        "validation_s": 0.25,
+    }
+    assert meter.steps[1]["input_wait_s"] == 3.5  # a stall before the first step: a wait, not a slow step
+    assert meter.steps[1]["median_step_s"] == 0.25 and meter.steps[1]["validation_s"] == 0.5

@@ -2,8 +2,10 @@
 
 from synthetic import make_hardware, paired_record
 
-from convcarbon.analyze.machines import machine_key, machine_records, machine_title
+from convcarbon.analyze.machines import machine_key
+from convcarbon.analyze.report import machine_label
 from convcarbon.measure.hardware import core_count_in_name, cpu_identity
+from convcarbon.publish.shown import machine_records
 
 ZEN2_CPUINFO = """processor\t: 0
 vendor_id\t: AuthenticAMD
@@ -80,8 +82,15 @@ def test_records_differing_only_in_cpu_family_or_vector_extension_are_two_machin
         fingerprint="ef" * 32,
     )
     assert len({machine_key(zen2), machine_key(zen5), machine_key(avx2_zen5)}) == 3
-    assert len({machine_title(zen2), machine_title(zen5), machine_title(avx2_zen5)}) == 3
-    assert "family 23" in machine_title(zen2) and "AVX2" in machine_title(zen2)
+    for options in ({}, {"backend": True}, {"short": True, "backend": True, "profile": True}):
+        labels = [machine_label(record, **options) for record in (zen2, zen5, avx2_zen5)]
+        assert len(set(labels)) == 3, options  # every label tells the three machines apart
+        assert "family 23" in labels[0] and "AVX2" in labels[2]
+    xeons = [  # two Xeons that differ only by their model number, as two of the book's records do
+        paired_record([0.01] * 3, [0.009] * 3, hardware=make_hardware("Intel(R) Xeon(R)", cpu_model_number=number))
+        for number in (167, 207)
+    ]
+    assert len({machine_label(xeon, short=True, backend=True, profile=True) for xeon in xeons}) == 2
     shown = machine_records(zen5, [zen2, zen5, avx2_zen5])
     assert sorted(record["fingerprint"] for record in shown) == ["ab" * 32, "cd" * 32, "ef" * 32]
 

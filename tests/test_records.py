@@ -169,27 +169,45 @@ def test_the_dataset_is_named_by_its_file_name_never_a_path(source, valid):
         assert problem.startswith("does not match the record schema at dataset/source")
 
 
-def test_a_valid_record_that_cannot_be_summarised_is_skipped_with_its_reason(tmp_path, monkeypatch):
-    """The bounds should leave nothing a page cannot compute; if they do not, the book skips the record."""
-    from convcarbon.analyze import machines
+def unsummarisable(cpu="CPU whose runs cannot be summarised", fingerprint="b2" * 32):
+    """A record beyond the schema's bounds: the separable model's runs lasted 1e308 s and the standard model's
+    1e-10 s, so the ratio of their durations is infinite."""
+    record = paired_record([0.01] * 3, [0.009] * 3, cpu=cpu, fingerprint=fingerprint)
+    for run in record["runs"]:
+        run["duration_s"] = 1e308 if run["model"] == "SeparableConv2D" else 1e-10
+    return record
 
-    real_spread_frame = machines.spread_frame
 
-    def spread_frame(records):
-        if records[0]["hardware"]["cpu_model"] == "CPU that breaks a table":
-            raise OverflowError("cannot convert float infinity to integer")
-        return real_spread_frame(records)
+INFINITE_RATIO = "it cannot be summarised: the ratio of duration is not a finite number"
 
-    monkeypatch.setattr(machines, "spread_frame", spread_frame)
+
+def test_a_record_that_cannot_be_summarised_is_named_with_its_reason():
+    from convcarbon.analyze.discovery import summary_problem
+
+    assert summary_problem(paired_record([0.01] * 3, [0.009] * 3)) is None
+    assert summary_problem(unsummarisable()) == INFINITE_RATIO
+    endless = paired_record([0.01] * 3, [0.009] * 3)
+    endless["runs"][0]["duration_s"] = 1e308 * 10  # infinite: a reader of strict JSON never returns it
+    assert summary_problem(endless) == "it cannot be summarised: the duration of Conv2D is not a finite number"
+
+
+def test_discovery_skips_a_record_the_schema_or_the_summary_refuses_with_its_reason(tmp_path, monkeypatch):
+    """The schema's bounds refuse a record that cannot be summarised; were they wider, discovery would still skip
+    it, with the summary's reason, and the book would build."""
+    from convcarbon.analyze import discovery
+    from convcarbon.measure import store
+
     good = paired_record([0.01] * 3, [0.009] * 3, fingerprint="a1" * 32)
-    bad = paired_record([0.01] * 3, [0.009] * 3, cpu="CPU that breaks a table", fingerprint="b2" * 32)
     write(tmp_path, "good", good)
-    write(tmp_path, "bad", bad)
-    records, skipped = machines.book_records(tmp_path / "no-results", tmp_path)
+    write(tmp_path, "bad", unsummarisable())
+    records, skipped = discovery.book_records(tmp_path / "no-results", tmp_path)
     assert [record["fingerprint"] for record in records] == [good["fingerprint"]]
-    assert skipped == [
-        (tmp_path / "bad", "it cannot be summarised (OverflowError: cannot convert float infinity to integer)")
-    ]
+    ((folder, problem),) = skipped
+    assert folder == tmp_path / "bad" and problem.startswith("does not match the record schema at runs/")
+    monkeypatch.setattr(store, "record_problem", lambda record: None)  # a schema without bounds
+    records, skipped = discovery.book_records(tmp_path / "no-results", tmp_path)
+    assert [record["fingerprint"] for record in records] == [good["fingerprint"]]
+    assert skipped == [(tmp_path / "bad", INFINITE_RATIO)]
 
 
 def test_every_committed_record_is_valid_named_by_its_fingerprint_and_holds_no_local_path():
@@ -210,22 +228,15 @@ def test_every_committed_record_is_valid_named_by_its_fingerprint_and_holds_no_l
 
 def test_the_report_command_skips_a_record_it_cannot_summarise_and_reports_the_others(tmp_path, monkeypatch, capsys):
     from convcarbon import cli
-    from convcarbon.analyze import machines
+    from convcarbon.measure import store
 
-    real_spread_frame = machines.spread_frame
-
-    def spread_frame(records):
-        if records[0]["hardware"]["cpu_model"] == "CPU that breaks a table":
-            raise OverflowError("cannot convert float infinity to integer")
-        return real_spread_frame(records)
-
-    monkeypatch.setattr(machines, "spread_frame", spread_frame)
+    monkeypatch.setattr(store, "record_problem", lambda record: None)  # a schema without bounds
     write(tmp_path, "good", paired_record([0.01] * 3, [0.009] * 3, cpu="Good CPU", fingerprint="a1" * 32))
-    write(tmp_path, "bad", paired_record([0.01] * 3, [0.009] * 3, cpu="CPU that breaks a table", fingerprint="b2" * 32))
+    write(tmp_path, "bad", unsummarisable(cpu="CPU that breaks a table"))
     assert cli.main(["report", "--results-dir", str(tmp_path)]) == 0
     printed = capsys.readouterr()
     assert "Good CPU" in printed.out and "CPU that breaks a table" not in printed.out
-    assert f"skipping result {tmp_path / 'bad'}: it cannot be summarised (OverflowError" in printed.err
+    assert f"skipping result {tmp_path / 'bad'}: {INFINITE_RATIO}" in printed.err
 
 
 def test_the_migration_changes_only_what_schema_5_changed_and_can_be_run_again(tmp_path):
@@ -240,6 +251,8 @@ def test_the_migration_changes_only_what_schema_5_changed_and_can_be_run_again(t
     old.update(schema_version=4, dataset={"source": "/home/alice/data/mnist.npz", "sha256": "d" * 64})
     for key in ("cpu_pinned_power_w", "ram_pinned_power_w", "power_pinning"):
         del old["power_assumptions"][key]
+    for run in old["runs"]:
+        del run["epoch_steps"]  # schema 6 added them
     folder = write(tmp_path, "seed-abababababababab", old)
     assert migrate.main([str(tmp_path)]) == 0
     new = json.loads((folder / RECORD_FILE).read_text())

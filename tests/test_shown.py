@@ -140,3 +140,61 @@ def test_a_kernel_resolves_once_and_again_after_measuring_its_own_machine(book_f
     monkeypatch.setenv("CONVCARBON_RECORD", "")  # restored after the test, whatever show_in_this_kernel sets
     shown.show_in_this_kernel(measured)
     assert shown.current().measured and shown.current().record["fingerprint"] == "ef" * 32
+
+
+def test_the_reference_preference_is_said_once_and_every_choice_follows_it(monkeypatch):
+    """Which profile is the original protocol is one setting (`shown.REFERENCE_PROFILE`, asked through
+    `of_reference_protocol`): the reference record and atlas, the record that speaks for a machine, the order of
+    the atlases a page compares and the provenance note all follow it when it changes."""
+    from convcarbon.publish import book
+
+    def made(profile, created, fingerprint, cpu="CPU A"):
+        return paired_record([0.01], [0.009], profile=profile, created=created, fingerprint=fingerprint, cpu=cpu)
+
+    quick = made("quick", "2026-01-01T00:00:00+00:00", "11" * 32)
+    seed = made("seed", "2026-02-01T00:00:00+00:00", "22" * 32)
+    other_quick = made("quick", "2026-01-03T00:00:00+00:00", "33" * 32, cpu="CPU B")
+    other_seed = made("seed", "2026-01-02T00:00:00+00:00", "44" * 32, cpu="CPU B")
+    other_smoke = made("smoke", "2026-01-04T00:00:00+00:00", "55" * 32, cpu="CPU B")
+
+    def choices(shown_record):
+        return (
+            shown.reference_record([quick, seed])["fingerprint"],
+            shown.reference_atlas([quick, seed])["fingerprint"],  # training records stand in for atlases here
+            [one["fingerprint"] for one in shown.machine_records(shown_record, [other_quick, other_seed])],
+            [
+                one["fingerprint"]
+                for one in shown.compared_atlases(shown_record, [other_seed, other_quick, other_smoke])
+            ],
+            "not the original protocol" in book.provenance_note(shown_record).data,
+        )
+
+    assert choices(seed) == (
+        "22" * 32,
+        "22" * 32,
+        ["22" * 32, "44" * 32],
+        ["22" * 32, "44" * 32, "33" * 32, "55" * 32],
+        False,
+    )
+    monkeypatch.setattr(shown, "REFERENCE_PROFILE", "quick")
+    assert choices(quick) == (
+        "11" * 32,
+        "11" * 32,
+        ["11" * 32, "33" * 32],
+        ["11" * 32, "33" * 32, "44" * 32, "55" * 32],
+        False,
+    )
+    assert choices(seed)[-1]  # the seed record is now the one of another profile
+
+
+def test_the_preference_is_typed_out_nowhere_else():
+    """The reference profile's name appears once in what analyses and publishes the records."""
+    package = REPO_ROOT / "src" / "convcarbon"
+    found = [
+        path.relative_to(package).as_posix()
+        for folder in ("analyze", "publish")
+        for path in sorted((package / folder).glob("*.py"))
+        for line in path.read_text().splitlines()
+        if '"seed"' in line or "'seed'" in line
+    ]
+    assert found == ["publish/shown.py"]

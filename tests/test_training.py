@@ -347,3 +347,20 @@ def test_the_record_holds_no_local_path_and_one_pinned_wattage(smoke_run, mnist_
     assert mixed_power_assumptions(record) is None
     for part in [record["idle"], *record["runs"]]:
         assert part["ram_power_w"] == pytest.approx(assumptions["ram_pinned_power_w"] * record["config"]["pue"])
+
+
+def test_each_epoch_is_timed_step_by_step_and_its_parts_fit_in_it(smoke_run):
+    from convcarbon.analyze.epoch_speeds import steps_per_epoch
+
+    _, record, _, _, _ = smoke_run
+    assert record["schema_version"] == 6
+    for run in record["runs"]:
+        assert len(run["epoch_steps"]) == len(run["epoch_duration_s"])
+        for number, (account, epoch_s) in enumerate(zip(run["epoch_steps"], run["epoch_duration_s"], strict=True)):
+            assert account["steps"] == steps_per_epoch(record)  # as Keras cuts the training images
+            assert 0 < account["median_step_s"] <= account["steps_s"] and account["validation_s"] > 0
+            inside_s = account["input_wait_s"] + account["steps_s"] + account["validation_s"]
+            assert inside_s <= epoch_s
+            if number > 0:  # the first epoch's window also holds fit's set-up, before the epoch begins
+                # What is left of a later epoch is the callbacks and the tracker's reading (a row of the CSV).
+                assert epoch_s - 0.5 <= inside_s, (account, epoch_s)

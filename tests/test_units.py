@@ -102,3 +102,26 @@ def test_fractions_read_as_percent_and_plain_numbers_carry_no_unit():
 
     assert FRACTION.text(0.98123) == "98.1 %" and FRACTION.number(0.0512, FRACTION.scales[0]) == "5.12"
     assert PLAIN.text(0.061234) == "0.0612" and PLAIN.text(5_321_024) == "5,321,024"
+
+
+def test_an_amount_reads_in_the_unit_of_its_kind_never_by_its_name():
+    from convcarbon.units import (
+        CARBON_INTENSITY_G_PER_KWH,
+        COUNT,
+        PERCENTAGE_POINTS,
+        RATIO,
+        SHARE,
+        Amount,
+    )
+
+    # Stored as the record stores it (kWh, kg, a fraction), never scaled on its way to the page.
+    assert Amount(0.0000389, ENERGY_KWH).text() == "38.9 mWh"
+    assert Amount(0.0000143, EMISSIONS_KG).text() == "14.3 mg CO2eq"
+    assert Amount(5.321e10, THROUGHPUT_PER_S).text() == "53.2 billion multiplications/s"
+    assert Amount(0.6049, RATIO).text() == "0.60"
+    assert Amount(2_837_120, COUNT).text() == "2,837,120"
+    assert Amount(0.794, SHARE).text() == "79%"
+    assert Amount(0.017, PERCENTAGE_POINTS).text() == "1.70 percentage points"
+    assert Amount(369.473, CARBON_INTENSITY_G_PER_KWH).text() == "369 g CO2eq/kWh"
+    for quantity in (ENERGY_KWH, RATIO, COUNT, SHARE, PERCENTAGE_POINTS):
+        assert Amount(math.nan, quantity).text() == Amount(None, quantity).text() == NOT_MEASURED

@@ -1,4 +1,4 @@
-"""`python -m convcarbon costs | run | book | report | collect | atlas`.
+"""`python -m convcarbon costs | run | book | report | collect | atlas | counters | grade`.
 
 Every problem the user can fix ends in one line on stderr and a non-zero
 exit, never a traceback; an interrupted run leaves nothing half-written.
@@ -18,9 +18,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import quiet
-from .analyze.machines import COMMITTED_RECORDS
 from .config import PROFILES, resolve_config
 from .errors import ConvCarbonError
+from .measure.store import COMMITTED_RECORDS
 from .safe import TerminalText, show, terminal_lines, terminal_text
 
 EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
@@ -44,15 +44,15 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="train both models under CodeCarbon, or reuse a stored result")
     _add_run_options(run)
 
-    from .publish.shown import MEASURE_VARIABLE
+    from .publish.shown import MEASURE_VARIABLE, REFERENCE_PROFILE
 
     book = commands.add_parser("book", help="measure (or reuse), then build the Jupyter Book into _build/html")
     _add_run_options(book)
     book.add_argument(
         "--no-measure",
         action="store_true",
-        help="train nothing: the pages show the book's reference record, the newest stored seed record, "
-        f"else the newest record (as {MEASURE_VARIABLE}=no)",
+        help=f"train nothing: the pages show the book's reference record, the newest stored {REFERENCE_PROFILE} "
+        f"record, else the newest record (as {MEASURE_VARIABLE}=no)",
     )
 
     report = commands.add_parser("report", help="print the comparison tables of stored results")
@@ -61,7 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
     report_format.add_argument("--csv", action="store_true", help="print the class table as CSV")
     report.add_argument("--profile", help="only results of this profile")
     report.add_argument(
-        "--class-table", metavar="DIR", help="one row per record handed in to DIR, as <name>/record.json or <name>.json"
+        "--class-table",
+        metavar="DIR",
+        help="one row per record handed in to DIR, as <name>/record.json or <name>.json; atlases (<name>/record.json) "
+        "beside the training record of their machine",
     )
     _add_results_dir(report)
 
@@ -76,6 +79,15 @@ def build_parser() -> argparse.ArgumentParser:
         f"{COMMITTED_RECORDS}, in the book that holds the working folder)",
     )
     _add_atlas_command(commands)
+    counters = commands.add_parser(
+        "counters", help="list this machine's energy counters, whether they can be read, and what run and atlas use"
+    )
+    counters.add_argument("--json", action="store_true", help="print JSON instead of text")
+    grade = commands.add_parser("grade", help="check a class's hand-ins (answers and records): one row per student")
+    grade.add_argument(
+        "handins", metavar="HANDINS_DIR", help="one folder per student: answers.json, record.json, atlas/"
+    )
+    grade.add_argument("--csv", action="store_true", help="print CSV instead of a text table")
     return parser
 
 
@@ -179,10 +191,8 @@ def json_text(value, indent: int) -> TerminalText:
 
 
 def _measure(arguments):
-    """Run or reuse the experiment the arguments describe; return (record, store)."""
-    from .data import resolve_mnist_path
-    from .measure.experiment import run_experiment
-    from .measure.store import ResultStore
+    """Run or reuse the experiment the arguments describe (`reuse.measure_or_reuse`)."""
+    from .measure.reuse import Training, measure_or_reuse
 
     config = resolve_config(
         arguments.profile,
@@ -191,16 +201,13 @@ def _measure(arguments):
         repeats=arguments.repeats,
         idle_duration_s=arguments.idle_duration_s,
     )
-    store = ResultStore(arguments.results_dir)
-    record, _ = run_experiment(config, store, resolve_mnist_path(arguments.mnist), refresh=arguments.refresh)
-    return record, store
+    return measure_or_reuse(Training(config, arguments.mnist), arguments.results_dir, refresh=arguments.refresh)
 
 
 def command_run(arguments) -> int:
     from .analyze.report import format_report
 
-    record, _ = _measure(arguments)
-    show(format_report(record))
+    show(format_report(_measure(arguments).record))
     return 0
 
 
@@ -213,10 +220,7 @@ def command_book(arguments) -> int:
     from .publish.shown import Shown, committed_records_dir, measuring, repository_root
 
     root = repository_root()  # checked before training, so a wrong folder fails at once
-    measured = None
-    if measuring() and not arguments.no_measure:
-        record, store = _measure(arguments)
-        measured = store.folder(record["profile"], record["fingerprint"])
+    measured = _measure(arguments).folder if measuring() and not arguments.no_measure else None
     # Without training this fails here in one line, not inside jupyter-book, when there is no record to show.
     shown = Shown.assemble(measured, Path(arguments.results_dir), committed_records_dir())
     command = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(root), "-W", "-n", "--keep-going"]
@@ -232,7 +236,7 @@ def command_book(arguments) -> int:
 def _book_summary(shown, root: Path) -> TerminalText:
     """What the pages show, in the terminal's words: the time and energy ratios with their intervals,
     the verdict, and where the site is."""
-    from .analyze.analysis import VERDICTS, repeats, saving_shown, separable_ratio_interval
+    from .analyze.analysis import energy_verdict, repeats, separable_ratio_interval
     from .analyze.report import machine_label
 
     record = shown.record
@@ -244,7 +248,7 @@ def _book_summary(shown, root: Path) -> TerminalText:
         f"Separable / standard, ratio of medians (95% interval), {repeats(record)} run(s) per model:",
         f"  training time  {separable_ratio_interval(record, 'duration').sentence()}",
         f"  energy         {energy.sentence()}",
-        f"  verdict        {VERDICTS[saving_shown(energy, repeats(record))].cell}",
+        f"  verdict        {energy_verdict(record).cell}",
         f"The site: {(root / '_build' / 'html' / 'index.html').resolve()}",
     ]
     return terminal_lines(lines)
@@ -280,7 +284,7 @@ def command_report(arguments) -> int:
 def _summarisable(record: dict) -> bool:
     """False, with the reason on stderr, for a valid record that cannot be summarised: one bad record never
     stops the report of the others."""
-    from .analyze.machines import summary_problem
+    from .analyze.discovery import summary_problem
 
     problem = summary_problem(record)
     if problem:
@@ -292,9 +296,7 @@ def command_class_table(arguments) -> int:
     from .analyze import classtable
 
     found, skipped = classtable.collect(Path(arguments.class_table))
-    table = [
-        classtable.table_row(name, record) for name, record in found if arguments.profile in (None, record["profile"])
-    ]
+    table = classtable.class_rows(found, arguments.profile)
     for line in classtable.skipped_lines(skipped):
         show(terminal_text(f"convcarbon: {line}", 2000), file=sys.stderr)
     if not table:
@@ -337,20 +339,43 @@ def _add_atlas_command(commands) -> None:
 
     atlas = commands.add_parser("atlas", help="time one Conv2D and one SeparableConv2D layer over a grid of shapes")
     atlas.add_argument("--profile", help=f"one of {', '.join(ATLAS_PROFILES)} (default: $CONVCARBON_PROFILE or seed)")
-    atlas.add_argument("--json", action="store_true", help="print one JSON object per point and layer")
+    atlas.add_argument(
+        "--json",
+        action="store_true",
+        help="print the atlas as one JSON object: the record, the work rule, every point, the crossovers, the checks",
+    )
     atlas.add_argument("--refresh", action="store_true", help="measure again even if a stored atlas matches")
     _add_results_dir(atlas)
 
 
 def command_atlas(arguments) -> int:
-    from .analyze.atlas import format_atlas, json_points
-    from .measure.atlas_run import measurement_evidence, run_atlas
-    from .measure.atlas_store import AtlasStore
+    from .analyze.atlas import atlas_json, format_atlas
+    from .measure.atlas_run import measurement_evidence
+    from .measure.reuse import Atlas, measure_or_reuse
 
     profile = resolve_config(arguments.profile).profile  # the same profiles and default as training
-    record, _ = run_atlas(profile, AtlasStore(arguments.results_dir), refresh=arguments.refresh)
-    shown = {**measurement_evidence(record), "points": json_points(record)} if arguments.json else None
-    show(json_text(shown, indent=1) if arguments.json else terminal_lines(format_atlas(record).splitlines()))
+    record = measure_or_reuse(Atlas(profile), arguments.results_dir, refresh=arguments.refresh).record
+    if arguments.json:  # the evidence says what a version-1 atlas did not record
+        show(json_text({**atlas_json(record), **measurement_evidence(record)}, indent=1))
+    else:
+        show(terminal_lines(format_atlas(record).splitlines()))
+    return 0
+
+
+def command_counters(arguments) -> int:
+    from .measure.counters import find_counters, format_report
+
+    report = find_counters()
+    show(json_text(report.to_dict(), indent=2) if arguments.json else format_report(report))
+    return 0
+
+
+def command_grade(arguments) -> int:
+    """The checked exercises over a class's hand-ins (`course.grade`); trains nothing."""
+    from .course import grade
+
+    rows = grade.grade_folder(Path(arguments.handins))
+    show(grade.format_csv(rows) if arguments.csv else grade.format_text(rows), end="")
     return 0
 
 
@@ -362,4 +387,6 @@ COMMANDS = {
     "report": command_report,
     "collect": command_collect,
     "atlas": command_atlas,
+    "counters": command_counters,
+    "grade": command_grade,
 }

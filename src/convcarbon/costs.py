@@ -1,8 +1,30 @@
-"""Analytic multiplication and parameter counts, from layer shapes alone.
+"""Analytic multiplication and parameter counts, from layer shapes alone: the one place where work is counted.
 
 One multiplication is counted per multiply-accumulate. Bias additions,
 activations, pooling and dropout are not counted. No Keras is needed here;
-the tests check these counts against Keras's `count_params()`.
+the tests check these counts against Keras's `count_params()`, and the work of a
+pass by hand.
+
+Work counted as it runs. Inference is the forward pass. Training is, per part of
+a layer (a standard convolution or a dense layer is one part, a separable
+convolution two: depthwise, then pointwise), the forward pass, the gradient of
+the part's weights and the gradient of its input; each of the three does the
+part's forward multiply-accumulates (the weight gradient multiplies each input
+value by each output gradient it touched, the input gradient each weight by each
+output gradient) and touches the part's input, weights and output once (the
+forward pass reads input and weights and writes the output; the weight gradient
+reads input and output gradient and writes the weights' gradient; the input
+gradient reads output gradient and weights and writes the input's gradient). A
+layer whose input needs no gradient (the first layer of a model: its input is
+data) skips its first part's input gradient; a separable layer's pointwise part
+always computes its input gradient, since the depthwise weights' gradient needs
+it. So, per layer kind, with forward counts F (standard), D and P (depthwise,
+pointwise): training inside a model is 3F, or 3D + 3P; as a first layer 2F, or
+2D + 3P. A separable layer's bytes include its intermediate picture, written by
+the depthwise part and read by the pointwise part (the memory access cost of Ma
+et al. 2018, ShuffleNet V2).
+
+Used by: book/costs.md, book/results.md, book/atlas.md
 """
 
 from __future__ import annotations
@@ -168,8 +190,10 @@ def all_cost_rows() -> dict[str, list[LayerCost]]:
     return tables
 
 
-# The backward pass computes gradients for both the inputs and the weights of
-# each layer, each about as many multiplications as the forward pass.
+# The epoch-level estimate of the results chapter counts every layer's backward pass as two forward passes (the
+# gradient of its weights and of its input). It assumes the first layer's input gradient too, which training does not
+# compute (`training_multiplications` leaves it out): an overcount of that layer's share of the forward
+# multiplications divided by three, tested to stay below 3% for both book models.
 BACKWARD_TO_FORWARD_MULTIPLICATIONS = 2
 
 
@@ -195,3 +219,66 @@ def training_multiplications_per_epoch(
     trained = trained_images(train_images, validation_split)
     validated = train_images - trained
     return multiplications_per_image * ((1 + BACKWARD_TO_FORWARD_MULTIPLICATIONS) * trained + validated)
+
+
+# --- work counted as it runs: one pass of a layer, in multiply-accumulates and bytes (the rule: above) ---------
+
+BYTES_PER_VALUE = 4  # float32
+PASSES = ("inference", "training")
+
+
+def _values(shape: tuple) -> int:
+    return math.prod(shape)
+
+
+def _check_pass(pass_name: str) -> None:
+    if pass_name not in PASSES:
+        raise ValueError(f"pass must be one of {', '.join(PASSES)}, not {pass_name!r}")
+
+
+def sub_passes(pass_name: str, first_part: bool, input_gradient: bool) -> int:
+    """How many forward-sized computations one part of a layer does in a pass: 1 for inference; for training the
+    forward pass and the weight gradient, plus the input gradient unless this is the layer's first part and the
+    layer's input needs no gradient."""
+    _check_pass(pass_name)
+    if pass_name == "inference":
+        return 1
+    return 2 + (1 if input_gradient or not first_part else 0)
+
+
+def part_bytes(part: LayerCost, batch: int) -> int:
+    """Bytes one forward-sized computation of a part touches: its input and output for the whole batch, and its
+    weights (and biases) once, four bytes each."""
+    return BYTES_PER_VALUE * (batch * (_values(part.input_shape) + _values(part.output_shape)) + part.parameters)
+
+
+def pass_multiplications(parts: list[LayerCost], batch: int, pass_name: str, input_gradient: bool) -> int:
+    """Multiply-accumulates of one call of a layer (its parts, in order) over a batch, in one pass (rule above)."""
+    return sum(
+        batch * part.multiplications * sub_passes(pass_name, index == 0, input_gradient)
+        for index, part in enumerate(parts)
+    )
+
+
+def pass_bytes(parts: list[LayerCost], batch: int, pass_name: str, input_gradient: bool) -> int:
+    """Bytes one call of a layer touches in one pass (rule above); a separable layer's intermediate picture is
+    counted each time a part writes or reads it."""
+    return sum(
+        part_bytes(part, batch) * sub_passes(pass_name, index == 0, input_gradient) for index, part in enumerate(parts)
+    )
+
+
+def intermediate_bytes(parts: list[LayerCost], batch: int) -> int:
+    """Bytes of the pictures passed between a layer's parts in one forward pass, written once and read once
+    (a separable layer's depthwise output); 0 for a one-part layer."""
+    return sum(2 * BYTES_PER_VALUE * batch * _values(part.output_shape) for part in parts[:-1])
+
+
+def training_multiplications(rows: list[LayerCost]) -> int:
+    """Multiply-accumulates of one image's training step through a model's layers (rows in order, as
+    `book_model_costs` gives them): the rule above, with no input gradient for the first layer."""
+    first_layer = rows[0].layer
+    return sum(
+        row.multiplications * sub_passes("training", index == 0, input_gradient=row.layer != first_layer)
+        for index, row in enumerate(rows)
+    )

@@ -1,7 +1,11 @@
 """The book's two CNNs in Keras 3. They differ only in the convolution layer.
 
 Written against the backend-neutral `keras` API, so the same code trains with
-TensorFlow here and with `KERAS_BACKEND=jax` on a GPU machine.
+TensorFlow here and with `KERAS_BACKEND=jax` on a GPU machine. The experiment
+chapter shows `build_model` itself, once per model (`publish.code_page`): only
+the line that picks the convolution may depend on the architecture.
+
+Used by: book/experiment.md
 """
 
 from __future__ import annotations
@@ -11,7 +15,6 @@ import keras
 from .architecture import (
     CONV_FILTERS,
     DENSE_UNITS,
-    DISPLAY_NAMES,
     DROPOUT_RATE,
     INPUT_SHAPE,
     KERNEL_SIZE,
@@ -39,6 +42,6 @@ def build_model(architecture: str) -> keras.Model:
         keras.layers.Dense(DENSE_UNITS, activation="relu", name="dense_1"),
         keras.layers.Dense(NUM_CLASSES, activation="softmax", name="dense_2"),
     ]
-    model = keras.Sequential(layers, name=DISPLAY_NAMES[architecture])
+    model = keras.Sequential(layers, name=convolution.__name__)  # "Conv2D" or "SeparableConv2D"
     model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
     return model

@@ -39,6 +39,7 @@ TUTORIAL_EPOCH_S = {
     "Conv2D": (7, 2, 2, 1, 2, 1, 1, 1, 2, 2, 2, 1, 1, 1, 1, 1, 2, 1, 1, 1, 1, 1, 1, 2, 2),
     "SeparableConv2D": (4, 2, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1, 1, 1, 1, 1, 1, 1, 2),
 }
+TUTORIAL_STEP_ROUNDING_MS = 0.5  # each printed time per step is within half a millisecond of the real one
 TUTORIAL_MS_PER_STEP = {
     "Conv2D": (10, 9, 9, 8, 8, 7, 7, 7, 9, 13, 10, 7, 7, 7, 8, 8, 10, 8, 7, 8, 8, 8, 7, 8, 10),
     "SeparableConv2D": (10, 11, 11, 10, 11, 8, 8, 9, 7, 7, 7, 7, 7, 7, 7, 7, 9, 7, 7, 7, 7, 7, 7, 7, 8),
@@ -64,6 +65,32 @@ def tutorial_epoch_sum_error_s(model: str) -> float:
 def tutorial_outside_epochs_s(model: str) -> float:
     """Tracked duration minus the sum of the epoch times: what the tracker timed outside Keras's epochs."""
     return tutorial_duration_s(model) - tutorial_epoch_sum_s(model)
+
+
+def tutorial_steps_sum_s(model: str) -> float:
+    """The time of the model's steps from the ms/step column (ms per step x steps, summed over the epochs): an
+    estimate of the time inside the epochs independent of the printed seconds, and without what an epoch does
+    besides its steps (validation, callbacks, a one-off cost)."""
+    return sum(TUTORIAL_MS_PER_STEP[_index_name(model)]) * TUTORIAL_STEPS_PER_EPOCH / 1000
+
+
+def tutorial_steps_sum_error_s(model: str) -> float:
+    """The most `tutorial_steps_sum_s` can be off by, from the rounding of the ms/step column alone."""
+    return TUTORIAL_STEP_ROUNDING_MS * TUTORIAL_STEPS_PER_EPOCH * len(TUTORIAL_MS_PER_STEP[_index_name(model)]) / 1000
+
+
+def tutorial_outside_difference_share(inside_difference_s: float) -> float:
+    """The share of the published difference in tracked time (standard minus separable) that lies outside the
+    epochs, given how much the two models' time inside the epochs differs."""
+    difference_s = tutorial_duration_s("Conv2D") - tutorial_duration_s("SeparableConv2D")
+    return (difference_s - inside_difference_s) / difference_s
+
+
+def tutorial_outside_difference_share_range(inside_difference_s: float, error_s: float) -> tuple[float, float]:
+    """The lowest and highest `tutorial_outside_difference_share` when the difference inside the epochs can be
+    off by `error_s` either way (the two models' rounding bounds added)."""
+    shares = (tutorial_outside_difference_share(inside_difference_s + sign * error_s) for sign in (1, -1))
+    return tuple(sorted(shares))
 
 
 def _index(model: str) -> int:

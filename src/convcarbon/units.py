@@ -6,12 +6,15 @@ picks the unit a reader sees: the largest whose size the value reaches, so that
 0.000189 kWh reads "189 mWh" and 5.321e10 multiplications/s reads "53.2 billion/s".
 A table picks one unit per row (`Quantity.scale_for` of the row's largest value), so
 that the numbers side by side can be compared digit by digit.
+
+An `Amount` is a value that carries its quantity: what the chapters glue (`publish.book.key_numbers`),
+so that the unit, not the glue key's name, chooses how it reads, and no value is scaled on its way.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 NOT_MEASURED = "not measured"
@@ -37,6 +40,13 @@ def ratio(value: float | None) -> str:
     if value is None or math.isnan(value):
         return NOT_MEASURED
     return f"{value:.2f}"
+
+
+def whole(value: float | None) -> str:
+    """A count, all its digits with thousands separators: '25', '2,837,120'."""
+    if value is None or math.isnan(value):
+        return NOT_MEASURED
+    return f"{round(value):,}"
 
 
 def span(low: float, high: float, text=number) -> str:
@@ -66,9 +76,11 @@ class Scale:
 
 @dataclass(frozen=True)
 class Quantity:
-    """A kind of number in a record, with the units it can be shown in, largest first."""
+    """A kind of number in a record, with the units it can be shown in, largest first, and how a value
+    in one of them is written (`style`: three significant digits unless the kind says otherwise)."""
 
     scales: tuple[Scale, ...]
+    style: Callable[[float | None], str] = number
 
     def scale_for(self, values: Iterable[float | None]) -> Scale:
         """The unit for a set of values shown together: the largest that their largest value reaches."""
@@ -80,7 +92,7 @@ class Quantity:
         """The value in `scale`, without its symbol (for a table whose row or column names the unit)."""
         if value is None or math.isnan(value):
             return NOT_MEASURED
-        return number(value / scale.size)
+        return self.style(value / scale.size)
 
     def text(self, value: float | None, scale: Scale | None = None) -> str:
         """'189 mWh': the value with its unit, scaled to the value itself unless `scale` is given."""
@@ -109,3 +121,20 @@ THROUGHPUT_PER_S = Quantity((Scale("billion multiplications/s", 1e9, from_value=
 FRACTION = Quantity((Scale("%", 0.01, from_value=0.0),))
 PLAIN = Quantity((Scale("", 1.0, from_value=0.0),))  # a number without a unit, such as a loss or a count
 POWER_W = Quantity((Scale("kW", 1000.0), Scale("W", 1.0, from_value=0.0)))
+CARBON_INTENSITY_G_PER_KWH = Quantity((Scale("g CO2eq/kWh", 1.0, from_value=0.0),))
+RATIO = Quantity((Scale("", 1.0, from_value=0.0),), style=ratio)  # one median over another, two decimals
+COUNT = Quantity((Scale("", 1.0, from_value=0.0),), style=whole)  # epochs, images, runs, multiplications
+SHARE = Quantity((Scale("", 1.0, from_value=0.0),), style=percent)  # a part of a whole, '80%'
+# A difference between two fractions (accuracies), read in points: 0.017 reads '1.70 percentage points'.
+PERCENTAGE_POINTS = Quantity((Scale("percentage points", 0.01, from_value=0.0),))
+
+
+@dataclass(frozen=True)
+class Amount:
+    """A value with its kind: it reads in the unit its kind gives it ('38.9 mWh'), or "not measured"."""
+
+    value: float | None
+    quantity: Quantity
+
+    def text(self) -> str:
+        return self.quantity.text(self.value)

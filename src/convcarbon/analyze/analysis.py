@@ -40,6 +40,13 @@ def _steady_epoch(field: str):
     return lambda run, record: first_and_steady(run[field])[1]
 
 
+def _steps_alone(run: dict, record: dict) -> float | None:
+    """The median over the later epochs of the time in their training steps alone, without the wait for the
+    first batch, validation or callbacks; None for a record made before steps were timed (schema 5)."""
+    accounts = run.get("epoch_steps")
+    return first_and_steady([account["steps_s"] for account in accounts])[1] if accounts else None
+
+
 def _above_idle(run: dict, record: dict) -> float | None:
     idle = record["idle"]
     return energy_above_idle_kwh(run["energy_consumed_kwh"], run["duration_s"], idle and idle["idle_power_w"])
@@ -63,6 +70,7 @@ METRICS = [
     Metric("duration", "s", _field("duration_s")),
     Metric("first epoch duration", "s", _first_epoch("epoch_duration_s")),
     Metric("later epoch duration", "s per epoch, median", _steady_epoch("epoch_duration_s")),
+    Metric("later epoch steps", "s per epoch in training steps alone, median", _steps_alone),
     Metric(
         "clean-up after the epochs",
         "s",
@@ -145,7 +153,8 @@ class Verdict:
     phrase: str
 
 
-# The one wording table of the verdict: the terminal (report, classtable, the `book` command's summary),
+# The one wording table of the verdict, looked up for a record by `energy_verdict`: the terminal (report,
+# classtable, the `book` command's summary),
 # the tables (machines.summary_frame) and the prose (prose.saving_against_paper, prose.verdicts_markdown).
 VERDICTS = {
     "saved": Verdict("saved energy", "yes, it saved energy"),
@@ -160,11 +169,17 @@ VERDICTS = {
 }
 
 
+def energy_verdict(record: dict) -> Verdict:
+    """The verdict on a record's energy ratio: the one lookup of `VERDICTS` for a record (the terminal's
+    summary, the class table, the machines' table and the prose)."""
+    return VERDICTS[saving_shown(separable_ratio_interval(record, "energy_consumed"), repeats(record))]
+
+
 def saving_verdict(record: dict) -> str:
     """Whether the separable model saved energy on this machine, read from the interval alone, in a
     phrase with the ratio: "yes, it saved energy; energy ratio 0.60 (95% interval 0.55 to 0.65)"."""
     interval = separable_ratio_interval(record, "energy_consumed")
-    verdict = VERDICTS[saving_shown(interval, repeats(record))]
+    verdict = energy_verdict(record)
     if math.isnan(interval.ratio):
         return verdict.phrase
     return f"{verdict.phrase}; energy ratio {interval.sentence()}"

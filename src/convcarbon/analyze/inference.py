@@ -18,6 +18,7 @@ import math
 
 from .. import units
 from .analysis import MODELS, summary
+from .report import ENERGY_WORDINGS, energy_shares
 from .stats import RatioInterval, Summary, ratio_of_medians, summarize
 
 TIME, ENERGY = "time", "energy"
@@ -82,12 +83,22 @@ def break_even_predictions(record: dict, model: str, batch_size: int) -> float:
     return training_kwh / prediction_kwh
 
 
-def inference_energy_kind(record: dict) -> str:
-    """How the prediction energy was obtained: "measured" (a hardware counter), "estimated" (a power
-    model), "not measured" (CodeCarbon failed for some run), or "not measured in this record"."""
+def break_even_from_time(record: dict, model: str, batch_size: int) -> float:
+    """How many predictions take as long as one training run of the model (medians over the runs): the
+    break-even from time alone, free of every assumed wattage; NaN when there is no prediction time."""
+    training_s = summary(record, model, "duration").median
+    prediction_s = per_prediction(record, model, batch_size, TIME).median
+    if math.isnan(training_s) or math.isnan(prediction_s) or prediction_s <= 0:
+        return math.nan
+    return training_s / prediction_s
+
+
+def inference_energy_reading(record: dict) -> str:
+    """How the prediction energy was obtained, as a key of `report.ENERGY_WORDINGS`: "measured" (a hardware
+    counter), "estimated" (a power model), "not measured" (CodeCarbon failed for some run), or "not in record"."""
     entries = record.get("inference") or ()
     if not entries:
-        return "not measured in this record"
+        return "not in record"
     windows = [batch["energy_kwh"] for entry in entries for batch in entry["batches"]]
     if any(entry["energy_missing_reason"] for entry in entries) or None in windows:
         return "not measured"
@@ -96,10 +107,16 @@ def inference_energy_kind(record: dict) -> str:
     return "estimated"
 
 
+def prediction_energy_shares(record: dict) -> dict[str, float]:
+    """Each part's share (CPU, GPU, RAM) of the energy tracked while the models predicted, from the stored
+    energies of every prediction window (`report.energy_shares`); NaN when not measured."""
+    return energy_shares(list(record.get("inference") or ()))
+
+
 def inference_rows(record: dict) -> list[dict]:
     """One row per batch size and model: time and energy per prediction (median, range), and the break-even."""
     rows = []
-    energy_column = f"energy per prediction ({inference_energy_kind(record)})"
+    energy_column = f"energy per prediction ({ENERGY_WORDINGS[inference_energy_reading(record)].cell})"
     for size in batch_sizes(record):
         for model in MODELS:
             time_seen = per_prediction(record, model, size, TIME)

@@ -2,73 +2,22 @@
 
 The book shows the record of its own build and, for every other machine, the
 newest record found in the local results store or committed under
-`book/records/` (records made elsewhere, such as on a GPU machine).
+`book/records/` (records made elsewhere, such as on a GPU machine). Which records
+exist and can be shown is `discovery`'s; this module builds their labels and tables.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-from pathlib import Path
 
 import pandas as pd
 from pandas.io.formats.style import Styler
 
 from .. import units
 from ..measure.hardware import IDENTITY_FIELDS
-from ..measure.store import scan_records
-from .analysis import MODELS, VERDICTS, repeats, runs_of, saving_shown, separable_ratio_interval, summary
-from .report import energy_missing_reasons, machine_label, mixed_power_assumptions
+from .analysis import MODELS, energy_verdict, repeats, runs_of, separable_ratio_interval, summary
+from .report import ENERGY_WORDINGS, energy_missing_reasons, machine_label, mixed_power_assumptions
 from .tables import PAGE_BREAK, READINGS, page_table, summary_cell, without_repeats
-
-COMMITTED_RECORDS = Path("book") / "records"
-
-
-def book_records(results_root: Path, committed_root: Path) -> tuple[list[dict], list[tuple[Path, str]]]:
-    """Every record the book can show, from the local results store and from the committed records
-    (`book/records/`, or the copy installed with the package), oldest first, and every folder it
-    skips, with the reason: invalid, or valid but impossible to summarise (`summary_problem`)."""
-    local, local_skipped = scan_records(results_root)
-    committed, committed_skipped = scan_records(committed_root)
-    shown, unsummarised = [], []
-    for record in local + committed:
-        problem = summary_problem(record)
-        if problem:
-            unsummarised.append((Path(record["path"]), problem))
-        else:
-            shown.append(record)
-    return sorted(shown, key=lambda record: record["created_utc"]), local_skipped + committed_skipped + unsummarised
-
-
-def summary_problem(record: dict) -> str | None:
-    """Why a record that passed the schema still cannot be summarised, in one line; None when it can.
-
-    The schema's bounds should leave nothing that a page cannot compute, but a page must never be the
-    first to find out: this computes every summary a page builds from one record (its tables, the
-    machines' tables, the terminal report) and names the first failure, so the book skips the record
-    with its reason instead of failing to build.
-
-    Used by: every chapter that shows a record (through `book_records`; skipped ones: book/reproducibility.md)."""
-    key = hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()
-    if key not in _SUMMARY_PROBLEMS:  # a chapter reads the same records more than once
-        _SUMMARY_PROBLEMS[key] = _try_summaries(record)
-    return _SUMMARY_PROBLEMS[key]
-
-
-_SUMMARY_PROBLEMS: dict[str, str | None] = {}
-
-
-def _try_summaries(record: dict) -> str | None:
-    from .report import format_report
-
-    try:
-        format_report(record)
-        summary_frame([record], record)
-        spread_frame([record])
-        analytic_frame([record])
-    except Exception as error:  # any failure: the record is skipped, named with it, and the book still builds
-        return f"it cannot be summarised ({type(error).__name__}: {str(error)[:120]})"
-    return None
 
 
 def machine_key(record: dict) -> str:
@@ -76,26 +25,6 @@ def machine_key(record: dict) -> str:
     model, stepping, vector extension, VM, logical CPUs, RAM, GPUs) and its Keras backend."""
     identity = {field: record["hardware"][field] for field in IDENTITY_FIELDS}
     return json.dumps([identity, record["versions"]["keras_backend"]], sort_keys=True)
-
-
-def figure_label(record: dict) -> str:
-    """A short label for a figure's row: CPU, its family and vector extension, GPUs, backend and profile."""
-    hardware = record["hardware"]
-    cpu = hardware["cpu_model"] + "".join(
-        f", {part}"
-        for part in (
-            f"family {hardware['cpu_family']}" if hardware["cpu_family"] is not None else None,
-            hardware["vector_extension"],
-        )
-        if part
-    )
-    gpus = "".join(f" + {gpu['name']}" for gpu in hardware["gpus"][:2]) + (" ..." if len(hardware["gpus"]) > 2 else "")
-    return f"{cpu}{gpus}; {record['versions']['keras_backend']}, {record['profile']}"
-
-
-def machine_title(record: dict) -> str:
-    """The machine and framework in words (plain text from an untrusted record)."""
-    return f"{machine_label(record)}, Keras backend {record['versions']['keras_backend']}"
 
 
 # Rows of one hardware class stand together, in this order.
@@ -111,35 +40,15 @@ def hardware_class(record: dict) -> str:
     return "Arm CPU" if hardware["vector_extension"] in ("NEON", "SVE", "SVE2") else "x86 CPU"
 
 
-def machine_records(shown: dict, candidates: list[dict]) -> list[dict]:
-    """The record this build shows, and for every machine and framework its best record: the
-    original protocol (`seed`) first, then the most runs, then the newest. A record of the build's own
-    machine stays beside the build's record when it is of another profile, so a quick or smoke build
-    still shows the original protocol's verdicts. Grouped by hardware class (`grouped`)."""
-    best: dict[tuple, tuple] = {}
-    for record in candidates:
-        if record["fingerprint"] == shown["fingerprint"]:
-            continue
-        key = (machine_key(record), record["profile"] == "seed")
-        rank = (repeats(record), record["created_utc"])
-        if key not in best or rank > best[key][0]:
-            best[key] = (rank, record)
-    others = {}
-    for (machine, is_seed), (_rank, record) in best.items():
-        seed_of_same = best.get((machine, True))
-        if not is_seed and seed_of_same is not None:
-            continue  # the machine's original-protocol record speaks for it
-        if machine == machine_key(shown) and record["profile"] == shown["profile"]:
-            continue  # the build's own record supersedes an older one of the same kind
-        others[machine, is_seed] = record
-    return grouped([shown, *others.values()])
-
-
 def grouped(records: list[dict]) -> list[dict]:
     """Records ordered by hardware class, then by machine and framework."""
     return sorted(
         records,
-        key=lambda record: (HARDWARE_CLASSES.index(hardware_class(record)), machine_title(record), record["profile"]),
+        key=lambda record: (
+            HARDWARE_CLASSES.index(hardware_class(record)),
+            machine_label(record, backend=True),
+            record["profile"],
+        ),
     )
 
 
@@ -147,7 +56,7 @@ def energy_method(record: dict) -> str:
     """How each part of a record's energy was obtained, with the wattage CodeCarbon assumed, in a few words:
     "CPU estimated: load x 8 W (CodeCarbon's default for an unknown CPU); RAM estimated: 20 W model"."""
     if energy_missing_reasons(record):
-        return "not measured (CodeCarbon failed)"
+        return ENERGY_WORDINGS["not measured"].cell
     run, assumptions = runs_of(record, MODELS[0])[0], record["power_assumptions"]
     parts = []
     if run["gpu_energy_measured"]:
@@ -209,7 +118,7 @@ def summary_frame(records: list[dict], shown: dict) -> Styler:
                 "time ratio": separable_ratio_interval(record, "duration").cell(PAGE_BREAK),
                 "energy ratio": energy.cell(PAGE_BREAK)
                 + (f", {MIXED_MARK}" if mixed_power_assumptions(record) else ""),
-                "verdict": VERDICTS[saving_shown(energy, repeats(record))].cell,
+                "verdict": energy_verdict(record).cell,
             }
         )
     frame = pd.DataFrame(rows)
@@ -240,7 +149,7 @@ def spread_frame(records: list[dict]) -> Styler:
     frame = pd.DataFrame(
         {  # each record's machine and profile named once, above its two models
             "machine, profile": [
-                f"{machine_title(record)}; {record['profile']}" if model == MODELS[0] else ""
+                f"{machine_label(record, backend=True)}; {record['profile']}" if model == MODELS[0] else ""
                 for record in records
                 for model in MODELS
             ],
@@ -265,7 +174,7 @@ def analytic_frame(records: list[dict]) -> Styler:
     for index, record in enumerate(records):
         rows.append(
             {
-                "machine": machine_title(record),
+                "machine": machine_label(record, backend=True),
                 "later-epoch time ratio": separable_ratio_interval(record, "later epoch duration").cell(PAGE_BREAK),
                 "later-epoch energy ratio": separable_ratio_interval(record, "later epoch energy").cell(PAGE_BREAK),
                 **{

@@ -5,13 +5,15 @@ The terminal gets `safe.TerminalText` (`format_report`): every line, a record's 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import pandas as pd
 
 from ..costs import images_text
 from ..safe import TerminalText, plain_text, terminal_lines
-from ..units import number
+from ..units import CARBON_INTENSITY_G_PER_KWH, number
 from .analysis import METRICS, MODELS, Metric, idle_power_w, repeats, separable_ratio_interval, summary
+from .epoch_speeds import has_two_speeds, two_speeds_phrase
 from .stats import RatioInterval, Summary
 
 METHODS = ("cpu_tracking_method", "gpu_tracking_method", "ram_tracking_method")
@@ -68,11 +70,14 @@ def ratio(numerator, denominator) -> float:
     return numerator / denominator
 
 
-def machine_label(record: dict) -> str:
-    """The machine in words a reader can tell apart: "AMD EPYC (family 25, model 17; AVX-512),
-    2 logical CPUs, virtual machine, 23.5 GB RAM + NVIDIA H200 (139.8 GB, driver 570.1)".
+def machine_label(record: dict, *, short: bool = False, backend: bool = False, profile: bool = False) -> str:
+    """The one way a machine is named (a training record's or an atlas's), in words a reader can tell apart:
+    "AMD EPYC (family 25, model 17; AVX-512), 2 logical CPUs, virtual machine, 23.5 GB RAM + NVIDIA H200
+    (139.8 GB, driver 570.1)". `short` for a figure or a legend: "AMD EPYC (family 25, model 17; AVX-512)
+    + NVIDIA H200, 2 logical CPUs". `backend` and `profile` add the Keras backend and the profile.
 
-    Plain text from an untrusted record: escape it (`safe`) wherever it is placed in Markdown.
+    Plain text from an untrusted record: escape it (`safe`) wherever it is placed in Markdown, a figure or a terminal.
+    Used by: every page, table and figure that names a machine, and the terminal's report.
     """
     hardware = record["hardware"]
     details = [
@@ -82,18 +87,24 @@ def machine_label(record: dict) -> str:
     cpu = ", ".join(part for part in details if part)
     if hardware["vector_extension"]:
         cpu += ("; " if cpu else "") + hardware["vector_extension"]
-    label = hardware["cpu_model"] + (f" ({cpu})" if cpu else "") + f", {hardware['cpu_count']} logical CPUs"
-    label += {True: ", virtual machine", False: "", None: ""}[hardware["virtual_machine"]]
-    label += f", {hardware['ram_total_gb']} GB RAM"
-    gpus = [f"{gpu['name']} ({gpu['memory_gb']} GB, driver {gpu['driver']})" for gpu in hardware["gpus"]]
-    return label + (" + " + ", ".join(gpus) if gpus else "")
+    label = hardware["cpu_model"] + (f" ({cpu})" if cpu else "")
+    if short:
+        label += "".join(f" + {gpu['name']}" for gpu in hardware["gpus"]) + f", {hardware['cpu_count']} logical CPUs"
+    else:
+        label += f", {hardware['cpu_count']} logical CPUs"
+        label += {True: ", virtual machine", False: "", None: ""}[hardware["virtual_machine"]]
+        label += f", {hardware['ram_total_gb']} GB RAM"
+        gpus = [f"{gpu['name']} ({gpu['memory_gb']} GB, driver {gpu['driver']})" for gpu in hardware["gpus"]]
+        label += " + " + ", ".join(gpus) if gpus else ""
+    label += f", Keras backend {record['versions']['keras_backend']}" if backend else ""
+    return label + (f", {record['profile']} profile" if profile else "")
 
 
 def power_assumption_text(record: dict) -> str:
     """What CodeCarbon assumed for the CPU's power on this machine, in one line of plain text."""
     assumptions = record["power_assumptions"]
     if assumptions["cpu_power_model"] == "counter":
-        return "none: the CPU's energy was read from a hardware counter"
+        return "none: the CPU's energy was measured, read from a hardware counter"
     basis = assumptions["cpu_power_basis"] or "not known"
     ram_w = assumptions.get("ram_assumed_power_w")
     ram = f"; RAM modelled at {number(ram_w)} W" if ram_w is not None else ""
@@ -161,6 +172,60 @@ def energy_is_estimated(record: dict) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class EnergyWording:
+    """How a reading of `energy_reading` is worded: `cell` in a table, a bullet and on the terminal, `phrase`
+    in a sentence ("The compute energy in this build was ..."), `warning` (or "") where a report warns."""
+
+    cell: str
+    phrase: str
+    warning: str = ""
+
+
+# The one wording table of how energy was obtained: the prose (prose.energy_status_phrase, the verdict
+# bullets), the tables (machines.energy_method, inference.inference_rows), the ethics chapter and `report`.
+ENERGY_WORDINGS = {
+    "measured": EnergyWording("measured by a counter", "**measured** by a hardware counter"),
+    "estimated": EnergyWording(
+        "estimated",
+        "**estimated** from a power model, not measured",
+        "no hardware energy counter was read; energy and emissions are estimates",
+    ),
+    "not measured": EnergyWording(
+        "not measured: CodeCarbon failed", "**not measured at all**: CodeCarbon failed (see the note above)"
+    ),
+    "not in record": EnergyWording("not measured in this record", "not measured in this record"),
+}
+
+
+def energy_reading(record: dict) -> str:
+    """How the training energy of a record was obtained, as a key of `ENERGY_WORDINGS`."""
+    if energy_missing_reasons(record):
+        return "not measured"
+    return "estimated" if energy_is_estimated(record) else "measured"
+
+
+# The parts of the energy CodeCarbon reports, each with its own method: measured, or an assumed wattage.
+ENERGY_PARTS = ("cpu", "gpu", "ram")
+
+
+def energy_shares(parts: list[dict]) -> dict[str, float]:
+    """Each part's share (CPU, GPU, RAM) of the energy of `parts` (runs, or prediction windows' entries), from
+    their stored energies; NaN for every part when some measurement failed or the total is zero."""
+    totals = {part: 0.0 for part in ENERGY_PARTS}
+    for measurement in parts:
+        if measurement.get("energy_missing_reason"):
+            return dict.fromkeys(ENERGY_PARTS, math.nan)
+        for part in ENERGY_PARTS:
+            if measurement[f"{part}_energy_kwh"] is None:
+                return dict.fromkeys(ENERGY_PARTS, math.nan)
+            totals[part] += measurement[f"{part}_energy_kwh"]
+    whole = sum(totals.values())
+    if not whole:
+        return dict.fromkeys(ENERGY_PARTS, math.nan)
+    return {part: amount / whole for part, amount in totals.items()}
+
+
 def provenance_lines(record: dict) -> list[str]:
     config, versions = record["config"], record["versions"]
     run = record["runs"][0]
@@ -174,17 +239,20 @@ def provenance_lines(record: dict) -> list[str]:
         f"software: Keras {versions['keras']} ({versions['keras_backend']}), CodeCarbon {versions['codecarbon']}, "
         f"Python {versions['python']}; commit {record.get('git_commit') or 'unknown'}",
         f"grid: {run['country_name']} ({config['country_iso_code']}, {config['country_source']}), "
-        f"{run['carbon_intensity_g_per_kwh']:.0f} g CO2eq/kWh ({run['grid_data_year']} data), PUE {config['pue']}",
+        f"{CARBON_INTENSITY_G_PER_KWH.text(run['carbon_intensity_g_per_kwh'])} ({run['grid_data_year']} data), "
+        f"PUE {config['pue']}",
         f"CPU energy {run['cpu_tracking_method']}; GPU {run['gpu_tracking_method']}; RAM {run['ram_tracking_method']}",
         f"CPU power assumed: {power_assumption_text(record)}",
     ]
     if energy_is_estimated(record):
-        lines.append("WARNING: no hardware energy counter was read; energy and emissions are estimates.")
+        lines.append(f"WARNING: {ENERGY_WORDINGS['estimated'].warning}.")
     mixed = mixed_power_assumptions(record)
     if mixed:
         lines.append(f"WARNING: {mixed}; the energy ratio mixes these assumptions.")
     for reason in energy_missing_reasons(record):
         lines.append(f"WARNING: energy and emissions were not measured ({reason}).")
+    if has_two_speeds(record):
+        lines.append(f"WARNING: later epochs ran at {two_speeds_phrase(record)} (epoch_speeds.two_speeds).")
     return lines
 
 

@@ -26,8 +26,9 @@ import numpy as np
 from ..config import AtlasSettings
 from .atlas_calibration import Calibrator, drifted
 from .atlas_energy import EnergyCounter, measure_block
-from .atlas_grid import LAYERS, PASSES, WARM_UP_CALLS, Shape, byte_count, macs
-from .atlas_passes import Passes, build_passes, harness_passes, needs_input_gradient
+from .atlas_grid import LAYERS, PASSES, WARM_UP_CALLS, Shape, byte_count, input_gradient_timed, macs
+from .atlas_passes import Passes, build_passes, harness_passes
+from .atlas_schema import ATLAS_SCHEMA_VERSION
 
 COPY_SIZES = (2**18, 2**21, 2**23)  # float32 values: 1, 8 and 32 MB, read once and written once (the layers' range)
 CEILING_REPEATS = 3
@@ -272,16 +273,19 @@ def _layer(shape: Shape, layer: str):
     return keras.layers.SeparableConv2D(shape.channels_out, shape.kernel, depth_multiplier=1, padding=shape.padding)
 
 
+def input_gradient(shape: Shape) -> bool:
+    """Whether the training pass computes the layer's input gradient: the rule the counts follow
+    (`atlas_grid.input_gradient_timed`) for the records this code writes."""
+    return input_gradient_timed(ATLAS_SCHEMA_VERSION, shape.book_layer)
+
+
 def time_shape(
     shape: Shape, settings: AtlasSettings, counter: EnergyCounter | None, rng: np.random.Generator
 ) -> list[dict]:
     """The four points of one shape (two layers, two passes): counts, every sample, median, range, interval,
     energy per call."""
     input_shape = (shape.batch, shape.height, shape.width, shape.channels_in)
-    steps = {
-        layer: build_passes(_layer(shape, layer), input_shape, rng, needs_input_gradient(shape.book_layer))
-        for layer in LAYERS
-    }
+    steps = {layer: build_passes(_layer(shape, layer), input_shape, rng, input_gradient(shape)) for layer in LAYERS}
     points = []
     for pass_name in PASSES:
         for step in steps.values():

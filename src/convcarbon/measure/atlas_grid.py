@@ -4,22 +4,34 @@ Channels grow as the picture shrinks, as in real networks (56x56 at 8 and 16
 channels down to 7x7 at 512), for kernels 3, 5 and 7, at batch 1 and at a
 training-size batch; the book's own two convolution layers are timed exactly as
 the book's models run them (MNIST, batch 250, no padding). No Keras is needed
-here: the counts are analytic, and the tests check them by hand.
+here: the counts are analytic (`costs`, where the rule for each pass is written), and the tests check them by
+hand.
 
 Used by: book/atlas.md
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 from ..architecture import CONV_FILTERS, INPUT_SHAPE, KERNEL_SIZE, POOL_SIZE
 from ..config import PROFILES, AtlasSettings
-from ..costs import conv_output_size
+from ..costs import (
+    BYTES_PER_VALUE,
+    LayerCost,
+    conv2d_cost,
+    conv_output_size,
+    intermediate_bytes,
+    pass_bytes,
+    pass_multiplications,
+    separable_conv2d_cost,
+    total_parameters,
+)
+from ..costs import PASSES as COUNTED_PASSES
 
 LAYERS = ("Conv2D", "SeparableConv2D")
-PASSES = ("inference", "training")
-BYTES_PER_VALUE = 4  # float32
+PASSES = COUNTED_PASSES  # the passes the atlas times are the ones the counts know
 BOOK_BATCH = PROFILES["seed"].batch_size
 WARM_UP_CALLS = 2
 ATLAS_PROFILES = tuple(PROFILES)  # each profile's atlas settings are its entry's `atlas` (config.PROFILES)
@@ -56,31 +68,59 @@ class Shape:
         return asdict(self)
 
 
+def layer_parts(shape: Shape, layer: str) -> list[LayerCost]:
+    """The parts of the layer at this shape, per image (`costs`): one standard convolution, or a depthwise and a
+    pointwise one. Every count of the atlas follows from these, so that the atlas and the book's model tables
+    never disagree."""
+    if layer not in LAYERS:
+        raise ValueError(f"layer must be one of {', '.join(LAYERS)}, not {layer!r}")
+    cost = conv2d_cost if layer == "Conv2D" else separable_conv2d_cost
+    return cost(
+        "atlas", layer, shape.height, shape.width, shape.channels_in, shape.channels_out, shape.kernel, shape.padding
+    )
+
+
 def macs(shape: Shape, layer: str) -> int:
-    """Forward multiply-accumulates of one call of the layer, for the whole batch (bias additions not counted)."""
-    pixels = shape.batch * shape.output_height * shape.output_width
-    if layer == "Conv2D":
-        return pixels * shape.kernel**2 * shape.channels_in * shape.channels_out
-    if layer == "SeparableConv2D":  # a KxK filter per input channel, then a 1x1 mix across channels
-        return pixels * (shape.kernel**2 * shape.channels_in + shape.channels_in * shape.channels_out)
-    raise ValueError(f"layer must be one of {', '.join(LAYERS)}, not {layer!r}")
+    """Forward multiply-accumulates of one call of the layer, for the whole batch (bias additions not counted):
+    a record's `macs`."""
+    return pass_multiplications(layer_parts(shape, layer), shape.batch, "inference", input_gradient=False)
 
 
 def weight_count(shape: Shape, layer: str) -> int:
     """The layer's weights and biases."""
-    if layer == "Conv2D":
-        return shape.kernel**2 * shape.channels_in * shape.channels_out + shape.channels_out
-    if layer == "SeparableConv2D":
-        return shape.kernel**2 * shape.channels_in + shape.channels_in * shape.channels_out + shape.channels_out
-    raise ValueError(f"layer must be one of {', '.join(LAYERS)}, not {layer!r}")
+    return total_parameters(layer_parts(shape, layer))
 
 
 def byte_count(shape: Shape, layer: str) -> int:
-    """Bytes that the layer's input, weights and output occupy (float32); the separable layer's
-    intermediate picture, between its depthwise and pointwise parts, is not counted."""
-    inputs = shape.batch * shape.height * shape.width * shape.channels_in
-    outputs = shape.batch * shape.output_height * shape.output_width * shape.channels_out
-    return BYTES_PER_VALUE * (inputs + weight_count(shape, layer) + outputs)
+    """A record's `bytes` (schema 1): the layer's input, weights and output (float32). The separable layer's
+    intermediate picture is not in it; `work_bytes` counts it."""
+    parts = layer_parts(shape, layer)
+    values = shape.batch * (math.prod(parts[0].input_shape) + math.prod(parts[-1].output_shape))
+    return BYTES_PER_VALUE * (values + total_parameters(parts))
+
+
+def input_gradient_timed(schema_version: int, book_layer: str | None) -> bool:
+    """Whether a record's training pass computed the layer's input gradient. Schema 1 timed Keras's
+    `train_on_batch` of a one-layer model, whose input is data: no input gradient anywhere. Later schemas time a
+    layer as it runs inside a model: the input gradient everywhere but for the book's first layer, whose input is
+    the picture."""
+    return schema_version > 1 and book_layer != "conv_1"
+
+
+def work_macs(shape: Shape, layer: str, pass_name: str, input_gradient: bool) -> int:
+    """Multiply-accumulates of one call in one pass, as it runs (`costs.pass_multiplications`)."""
+    return pass_multiplications(layer_parts(shape, layer), shape.batch, pass_name, input_gradient)
+
+
+def work_bytes(shape: Shape, layer: str, pass_name: str, input_gradient: bool) -> int:
+    """Bytes of one call in one pass, as it runs, the separable layer's intermediate picture included
+    (`costs.pass_bytes`)."""
+    return pass_bytes(layer_parts(shape, layer), shape.batch, pass_name, input_gradient)
+
+
+def layer_intermediate_bytes(shape: Shape, layer: str) -> int:
+    """Bytes of the separable layer's intermediate picture in one forward call, written and read; 0 for Conv2D."""
+    return intermediate_bytes(layer_parts(shape, layer), shape.batch)
 
 
 def book_shapes(batch: int = BOOK_BATCH) -> list[Shape]:

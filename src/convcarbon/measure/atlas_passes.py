@@ -44,11 +44,6 @@ class Passes:
     wait: Callable[[object], None]
 
 
-def needs_input_gradient(book_layer: str | None) -> bool:
-    """A layer inside a model passes the gradient on to the layer before it; the first layer has none before it."""
-    return book_layer != "conv_1"
-
-
 def build_passes(layer, input_shape: tuple[int, ...], rng: np.random.Generator, input_gradient: bool) -> Passes:
     """Build `layer` (a Keras layer) for `input_shape` and compile both passes on the active backend."""
     import keras

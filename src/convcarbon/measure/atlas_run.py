@@ -20,6 +20,7 @@ from importlib import metadata
 from ..safe import terminal_text
 from .atlas import measure_ceilings, merge_ceilings, recheck_beaten_ceilings, time_grid
 from .atlas_calibration import Calibrator, quietness
+from .atlas_checks import physical_checks
 from .atlas_energy import NO_COUNTER_NOTE, find_counter
 from .atlas_grid import atlas_config, atlas_settings, grid_shapes
 from .atlas_passes import PASS_RULES
@@ -145,12 +146,14 @@ def run_atlas(profile: str, store: AtlasStore, refresh: bool = False, progress=S
             "passes": dict(PASS_RULES),
             **measured,
         }
+        record["checks"] = physical_checks(record)
         if record["git_commit"] is None:
             del record["git_commit"], record["git_dirty"]
         problem = atlas_record_problem(record)
         if problem:  # a measurement this code cannot store is a bug here, not the user's fault
             raise RuntimeError(f"the atlas just measured fails its own schema: {problem}")
-        folder = store.commit(record)
+        with store.staging() as staging:
+            folder = store.commit(staging, record)
         record["path"] = str(folder)
         if progress is not None:
             print(f"atlas: stored {folder}", file=progress, flush=True)

@@ -15,6 +15,7 @@ import re
 import statistics
 
 from ..safe import NO_CONTROL_PATTERN
+from .atlas_checks import CHECKS
 from .atlas_grid import ATLAS_PROFILES, LAYERS, PASSES, Shape, byte_count, macs
 from .schema import (  # as in a training record
     CREATED_UTC,
@@ -109,6 +110,20 @@ CEILINGS_V1 = exact_object(
         "copy_bytes_per_s": RATE,
     }
 )
+# What `atlas_checks.physical_checks` found when the atlas was made: the ceilings checked against, every violation.
+VIOLATION = exact_object(
+    {
+        "check": {"enum": list(CHECKS)},
+        "layer": {"enum": list(LAYERS)},
+        "pass": {"enum": list(PASSES)},
+        **{field: POINT_V1["properties"][field] for field in Shape.__dataclass_fields__},
+        "measured_s": SECONDS,
+        "bound_s": {"type": "number", "minimum": 0, "maximum": MAX_SECONDS},
+    }
+)
+CHECKS_FOUND = exact_object(
+    {"ceilings": TEXT, "violations": {"type": "array", "maxItems": MAX_POINTS, "items": VIOLATION}}
+)
 _RECORD_FIELDS = {
     "kind": {"const": "atlas"},
     "fingerprint": SHA256,
@@ -135,8 +150,9 @@ ATLAS_RECORD_V1 = exact_object(
         "config": CONFIG_V1,
         "ceilings": CEILINGS_V1,
         "points": {"type": "array", "minItems": 4, "maxItems": MAX_POINTS, "items": POINT_V1},
+        "checks": CHECKS_FOUND,
     },
-    optional=("git_commit", "git_dirty"),
+    optional=("git_commit", "git_dirty", "checks"),
 )
 
 # --- version 2: the passes' rule, every sample, the harness, the ceilings named, the quietness evidence -------
@@ -243,8 +259,9 @@ ATLAS_RECORD = exact_object(
         "quietness": QUIETNESS,
         "ceilings": CEILINGS,
         "points": {"type": "array", "minItems": 4, "maxItems": MAX_POINTS, "items": POINT},
+        "checks": CHECKS_FOUND,
     },
-    optional=("git_commit", "git_dirty"),
+    optional=("git_commit", "git_dirty", "checks"),
 )
 SCHEMAS = {1: ATLAS_RECORD_V1, 2: ATLAS_RECORD}
 

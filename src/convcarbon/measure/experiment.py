@@ -48,7 +48,7 @@ def run_experiment(
     )
     with store.locked():
         if not refresh:
-            record = store.load(config.profile, result_fingerprint)
+            record = store.reusable(config.profile, result_fingerprint)
             if record is not None:
                 print(
                     f"Reusing the stored result {store.key(config.profile, result_fingerprint)} "
@@ -129,7 +129,7 @@ def train_one(
     import keras
 
     from ..models import build_model
-    from .epochs import EpochMeter
+    from .epochs import EpochMeter, input_without_autotuning
 
     seed = config.seed + repeat
     keras.utils.set_random_seed(seed)
@@ -139,15 +139,16 @@ def train_one(
 
     def fit(tracker):
         meter = EpochMeter(tracker, label)
-        history = model.fit(
-            data.x_train,
-            data.y_train,
-            batch_size=config.batch_size,
-            epochs=config.epochs,
-            validation_split=config.validation_split,
-            verbose=0,
-            callbacks=[meter, progress],
-        )
+        with input_without_autotuning():  # no stall at an epoch's first step (epochs.input_without_autotuning)
+            history = model.fit(
+                data.x_train,
+                data.y_train,
+                batch_size=config.batch_size,
+                epochs=config.epochs,
+                validation_split=config.validation_split,
+                verbose=0,
+                callbacks=[meter, progress],
+            )
         meter.end_of_fit()
         return history, meter
 
@@ -170,5 +171,6 @@ def train_one(
         "epoch_energy_kwh": meter.energies_kwh,
         "clean_up_duration_s": meter.clean_up_duration_s,
         "clean_up_energy_kwh": meter.clean_up_energy_kwh,
+        "epoch_steps": meter.steps,
         **energy,
     }

@@ -4,7 +4,7 @@ A model is trained once and then answers many predictions, so the energy of serv
 can overtake the energy of training. Each trained model predicts the configuration's
 test images (`test_images`) under its own CodeCarbon tracker, made as training's are
 (`tracking.measure_energy`, the same pinned wattages), and the tracker is read at the same
-instants as the time (`tracking.cumulative_energy_kwh`, as `epochs.EpochMeter` does):
+instants as the time (`tracking.EnergyWindows`, as `epochs.EpochMeter` does):
 
 1. warm-up: one call per input shape, so that tracing is not counted as prediction;
 2. batch 1: every image alone, one call each, as a service answering one request at a time;
@@ -24,14 +24,13 @@ Used by: book/ethics.md (the break-even), book/results.md.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
 
 from ..architecture import DISPLAY_NAMES
 from ..config import ExperimentConfig
-from .tracking import cumulative_energy_kwh, measure_energy
+from .tracking import EnergyWindows, measure_energy
 
 MIN_WINDOW_S = 0.5
 MAX_PASSES = 1000
@@ -60,7 +59,7 @@ def measure_inference(
     batches = {size: _batches(x_test, size) for size in batch_sizes}
 
     def work(tracker):
-        windows = _Windows(tracker)
+        windows = EnergyWindows(tracker)
         for size in batch_sizes:  # every input shape once (the last batch may be shorter)
             for batch in {tuple(b.shape): b for b in batches[size]}.values():
                 _to_numpy(predict(batch))
@@ -134,32 +133,3 @@ def _to_numpy(result) -> np.ndarray:
     import keras
 
     return keras.ops.convert_to_numpy(result)
-
-
-class _Windows:
-    """Back-to-back windows of time and energy, cut at the same instants, as `epochs.EpochMeter` cuts epochs."""
-
-    def __init__(self, tracker):
-        self.tracker = tracker
-        self._energy_at_start = self._read()
-        self._started = time.perf_counter()
-
-    def elapsed_s(self) -> float:
-        return time.perf_counter() - self._started
-
-    def cut(self) -> tuple[float, float | None]:
-        energy = self._read()
-        now = time.perf_counter()
-        both = energy is not None and self._energy_at_start is not None
-        window = (now - self._started, energy - self._energy_at_start if both else None)
-        self._started, self._energy_at_start = now, energy
-        return window
-
-    def _read(self) -> float | None:
-        if self.tracker is None:
-            return None
-        try:
-            return cumulative_energy_kwh(self.tracker)
-        except Exception:  # the tracker's own total still says what happened; only the split is lost
-            self.tracker = None
-            return None

@@ -27,8 +27,10 @@ MAX_EPOCHS = 1000
 # 2: repeats, per-epoch energy, idle; 3: the clean-up after the epochs; 4: machine identity, power assumptions;
 # 5: physical bounds on every number, the dataset named by its file name (never a local path), and the wattages
 # pinned on every tracker of the experiment (power_assumptions: cpu_pinned_power_w, ram_pinned_power_w,
-# power_pinning). Records of schema 4 are migrated by bench/migrate_records.py.
-SCHEMA_VERSION = 5
+# power_pinning). Records of schema 4 are migrated by bench/migrate_records.py. 6: every run's epochs timed step by
+# step (`epoch_steps`, required); records of schema 5, which lack it, are still read as they are.
+SCHEMA_VERSION = 6
+READABLE_SCHEMA_VERSIONS = (5, 6)
 
 # Physical bounds. Durations: a millisecond to a week (a run, an epoch, the idle measurement); the clean-up
 # after the epochs may take 0 s. Power of one machine, before its PUE: a CPU part up to 2 kW (four 500 W
@@ -54,6 +56,10 @@ MAX_MULTIPLICATIONS_PER_IMAGE = 10**12
 # a slow tracker start or stop, which our own clock counts when CodeCarbon fails.
 EPOCH_SUM_TOLERANCE_S = 2.0
 EPOCH_SUM_TOLERANCE_FRACTION = 0.02
+# An epoch's steps, its wait for the first batch and its validation fit inside the epoch, within this tolerance (the
+# clock is read by callbacks inside the epoch's window; the tolerance only absorbs rounding).
+STEPS_IN_EPOCH_TOLERANCE_S = 0.001
+MAX_STEPS_PER_EPOCH = 10**7
 # A record dated later than now plus this much is refused: clocks of two machines may disagree a little.
 CLOCK_SKEW = timedelta(minutes=10)
 # A record's date (ISO 8601 with its offset) and the commit it was made at, in training and atlas records alike.
@@ -135,6 +141,18 @@ IDLE = exact_object(
         "idle_ram_power_w": RAM_POWER_W,
     }
 )
+# One epoch timed step by step (`epochs.step_account`): the wait before its first step, the first step, the median
+# step, the sum of its steps and their count, and its validation (0 s without a validation split).
+EPOCH_STEPS = exact_object(
+    {
+        "steps": _bounded(1, MAX_STEPS_PER_EPOCH, integer=True),
+        "input_wait_s": CLEAN_UP_DURATION_S,
+        "first_step_s": CLEAN_UP_DURATION_S,
+        "median_step_s": CLEAN_UP_DURATION_S,
+        "steps_s": CLEAN_UP_DURATION_S,
+        "validation_s": CLEAN_UP_DURATION_S,
+    }
+)
 LOSSES = {"type": "array", "maxItems": MAX_EPOCHS, "items": LOSS}
 ACCURACIES = {"type": "array", "maxItems": MAX_EPOCHS, "items": FRACTION}
 RUN = exact_object(
@@ -159,7 +177,9 @@ RUN = exact_object(
         "epoch_energy_kwh": {"type": "array", "minItems": 1, "maxItems": MAX_EPOCHS, "items": ENERGY_KWH},
         "clean_up_duration_s": CLEAN_UP_DURATION_S,
         "clean_up_energy_kwh": ENERGY_KWH,
-    }
+        "epoch_steps": {"type": "array", "minItems": 1, "maxItems": MAX_EPOCHS, "items": EPOCH_STEPS},
+    },
+    optional=("epoch_steps",),  # required from schema 6 on (`_consistency_problem`)
 )
 GPU = exact_object({"name": NAME, "memory_gb": _bounded(0, 100_000), "driver": NAME})
 HARDWARE = exact_object(
@@ -236,7 +256,7 @@ DATASET_SOURCE = {
 }
 RECORD = exact_object(
     {
-        "schema_version": {"const": SCHEMA_VERSION},
+        "schema_version": {"enum": list(READABLE_SCHEMA_VERSIONS)},
         "fingerprint": SHA256,
         "profile": {"enum": list(PROFILES)},
         "config": CONFIG,
@@ -268,11 +288,12 @@ def record_problem(record, now: datetime | None = None) -> str | None:
     """Why a record cannot be used, in one line; None when it can. `now` (default: the clock) dates it."""
     import jsonschema
 
-    if isinstance(record, dict) and record.get("schema_version") != SCHEMA_VERSION and "schema_version" in record:
+    if isinstance(record, dict) and "schema_version" in record and not _readable(record["schema_version"]):
         version = record["schema_version"]
         shown = version if isinstance(version, int) else "of another kind"
+        readable = " and ".join(str(number) for number in READABLE_SCHEMA_VERSIONS)
         return (
-            f"written as record schema {shown}; this version of convcarbon reads schema {SCHEMA_VERSION} "
+            f"written as record schema {shown}; this version of convcarbon reads schemas {readable} "
             "(run again to measure with it)"
         )
     error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(RECORD).iter_errors(record))
@@ -280,6 +301,10 @@ def record_problem(record, now: datetime | None = None) -> str | None:
         where = "/".join(str(part) for part in error.absolute_path) or "the record"
         return f"does not match the record schema at {where[:80]}: {short_message(error)}"
     return _consistency_problem(record) or _physics_problem(record) or date_problem(record, now)
+
+
+def _readable(version) -> bool:
+    return isinstance(version, int) and not isinstance(version, bool) and version in READABLE_SCHEMA_VERSIONS
 
 
 def short_message(error) -> str:
@@ -317,7 +342,35 @@ def _consistency_problem(record: dict) -> str | None:
         }
         if lengths != {config.epochs}:
             return f"a run of {run['model']} does not hold one value per epoch ({config.epochs} epochs)"
+        steps_problem = _epoch_steps_problem(record["schema_version"], run, config.epochs)
+        if steps_problem:
+            return steps_problem
     return anatomy_problem(record)
+
+
+def _epoch_steps_problem(version: int, run: dict, epochs: int) -> str | None:
+    """From schema 6 on, every epoch is timed step by step (`_steps_fit_problem` checks the times); before, none is."""
+    steps = run.get("epoch_steps")
+    if version < 6:
+        return None if steps is None else f"a run of {run['model']} has epoch_steps, which schema {version} lacks"
+    if steps is None or len(steps) != epochs:
+        return f"a run of {run['model']} does not time the steps of each of its {epochs} epochs (epoch_steps)"
+    return None
+
+
+def _steps_fit_problem(run: dict) -> str | None:
+    """Each epoch's wait, steps and validation fit inside it, and no step is longer than all of them together."""
+    for number, (account, epoch_s) in enumerate(zip(run.get("epoch_steps", ()), run["epoch_duration_s"]), start=1):
+        inside_s = account["input_wait_s"] + account["steps_s"] + account["validation_s"]
+        where = f"epoch {number} of a run of {run['model']}"
+        if inside_s > epoch_s + STEPS_IN_EPOCH_TOLERANCE_S:
+            return (
+                f"{where} lasted {epoch_s:.6g} s but its steps do not fit in it (its wait, steps and validation "
+                f"took {inside_s:.6g} s)"
+            )
+        if max(account["first_step_s"], account["median_step_s"]) > account["steps_s"]:
+            return f"{where}: its steps do not fit in it (one step is longer than all its steps together)"
+    return None
 
 
 def _physics_problem(record: dict) -> str | None:
@@ -331,6 +384,9 @@ def _physics_problem(record: dict) -> str | None:
                 f"a run of {run['model']} lasted {run['duration_s']:.6g} s but its epochs and clean-up add up to "
                 f"{inside_s:.6g} s"
             )
+        steps_problem = _steps_fit_problem(run)
+        if steps_problem:
+            return steps_problem
     parts = [("the idle measurement", record["idle"])] if record["idle"] else []
     parts += [(f"a run of {run['model']}", run) for run in record["runs"]]
     for label, part in parts:

@@ -151,6 +151,49 @@ def cumulative_energy_kwh(tracker) -> float:
     return tracker._total_energy.kWh
 
 
+class EnergyWindows:
+    """Back-to-back windows of time and energy, cut at the same instants: each `cut()` ends one window and starts
+    the next. The energy is read first (the reading itself takes a moment: it writes a row of CodeCarbon's CSV),
+    then the clock. Used by `epochs.EpochMeter` (one window per epoch) and `inference` (one per measurement).
+
+    When the tracker cannot be read, the times go on and the energies become None (missing, never zero): the
+    tracker's own total may still come at its stop. `label`, when given, names the run in the one warning printed.
+    """
+
+    def __init__(self, tracker, label: str | None = None):
+        self.tracker, self.label = tracker, label
+        self._energy_at_start = self._read()
+        self._started = time.perf_counter()
+
+    def elapsed_s(self) -> float:
+        return time.perf_counter() - self._started
+
+    def cut(self) -> tuple[float, float | None]:
+        """(duration_s, energy_kwh) of the window that ends now; energy None when it could not be read."""
+        energy = self._read()
+        now = time.perf_counter()
+        both = energy is not None and self._energy_at_start is not None
+        window = (now - self._started, energy - self._energy_at_start if both else None)
+        self._started, self._energy_at_start = now, energy
+        return window
+
+    def _read(self) -> float | None:
+        if self.tracker is None:
+            return None
+        try:
+            return cumulative_energy_kwh(self.tracker)
+        except Exception as error:  # only the split is lost
+            if self.label is not None:
+                print(
+                    f"[{self.label}] WARNING: cannot read CodeCarbon's energy per window "
+                    f"({type(error).__name__}: {error}); the energy of each later window is recorded as missing.",
+                    file=sys.stderr,
+                    flush=True,
+                )
+            self.tracker = None
+            return None
+
+
 def probe_power_assumptions(config: ExperimentConfig, output_dir: Path) -> dict:
     """What CodeCarbon will assume on this machine, read from a tracker that is made but never started,
     with the wattages to pin on every tracker of the experiment (`power.power_assumptions`, `power.pinned`).

@@ -97,7 +97,7 @@ def scan_folders(
     folders: Iterable[Path], read: Callable[[Path], tuple[dict | None, str | None]]
 ) -> tuple[list[dict], list[tuple[Path, str]]]:
     """Every record that `read` accepts among `folders`, oldest first, each with its folder as `path`, and
-    every folder it refuses, with the reason. Used by `store.scan_records` and `atlas_store.scan_atlas_records`."""
+    every folder it refuses, with the reason. Used by `store.RecordFolders.scan`, for every kind of record."""
     found, skipped = [], []
     for folder in folders:
         record, problem = read(folder)

@@ -1,9 +1,10 @@
-"""The two models taken apart, for the chapters: where a step's time goes, what a prediction costs,
-and what the original tutorial's own log says. Tables, one figure, and the numbers the prose glues
-(under literal keys; each chapter's sentences are in its Markdown).
+"""The two models taken apart, for the chapters: epochs at two speeds and the epoch budget, where a step's
+time goes, what a prediction costs, and what the original tutorial's own log says. Tables, one figure, and the
+numbers the prose glues (under literal keys; each chapter's sentences are in its Markdown).
 
-Used by: book/results.md ("Where a training step's time goes", "What the original tutorial
-reported"), book/ethics.md ("Training once, predicting many times").
+Used by: book/results.md ("Did the separable model save energy?", "Epochs at two speeds", "The epoch budget",
+"Where a training step's time goes", "What the original tutorial reported"), book/ethics.md ("Training once,
+predicting many times").
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from IPython.display import Markdown
 from pandas.io.formats.style import Styler
 
 from .. import units
-from ..analyze import breakdown, inference
-from ..analyze.analysis import MODELS, summary
+from ..analyze import breakdown, epoch_speeds, inference
+from ..analyze.analysis import MODELS, separable_ratio_interval, summary
+from ..analyze.report import ENERGY_WORDINGS
 from ..analyze.tables import page_table, without_repeats
 from ..reference import (
     TUTORIAL_EPOCH_S,
@@ -27,7 +29,11 @@ from ..reference import (
     tutorial_duration_s,
     tutorial_epoch_sum_error_s,
     tutorial_epoch_sum_s,
+    tutorial_outside_difference_share,
+    tutorial_outside_difference_share_range,
     tutorial_outside_epochs_s,
+    tutorial_steps_sum_error_s,
+    tutorial_steps_sum_s,
 )
 from ..safe import OwnMarkdown, markdown_text
 from .book import displayed
@@ -35,6 +41,181 @@ from .figures import finished_figure
 
 NOT_IN_RECORD = "not measured in this record"
 GROUP_COLOURS = ("#1b9e77", "#a6cee3", "#7570b3", "#e6ab02", "#e7298a", "#999999")
+
+
+# --- epochs at two speeds, and the epoch budget ------------------------------------------------------
+
+
+def epoch_texts(record: dict) -> dict[str, OwnMarkdown]:
+    """The two-speeds flag, the ratio of the steps alone, and the budget's differences, as the prose reads them."""
+    budgets = {model: epoch_speeds.epoch_budget(record, model) for model in MODELS}
+    return _own(
+        {
+            "two_speeds_flag": epoch_speeds.two_speeds_phrase(record),
+            "steps_alone_ratio_text": separable_ratio_interval(record, "later epoch steps").sentence(),
+            "two_speeds_factor": units.ratio(epoch_speeds.TWO_SPEEDS_FACTOR),
+            "two_speeds_min_epochs": str(epoch_speeds.MIN_EPOCHS_PER_SPEED),
+            "budget_tolerance": units.percent(epoch_speeds.BUDGET_TOLERANCE),
+            "conv2d_budget_difference": _difference(budgets["Conv2D"]),
+            "separable_budget_difference": _difference(budgets["SeparableConv2D"]),
+            "budget_reading": _budget_reading(budgets),
+        }
+    )
+
+
+def two_speeds_records(records: list[dict]) -> OwnMarkdown:
+    """The records compared on the page whose epochs ran at two speeds, each with its phrase, or "none"."""
+    from ..analyze.report import machine_label
+
+    flagged = [record for record in records if epoch_speeds.has_two_speeds(record)]
+    if not flagged:
+        return OwnMarkdown(f"none of the {len(records)}")
+    listed = "; ".join(
+        f"**{markdown_text(machine_label(record))}** ({markdown_text(record['profile'])}, "
+        f"{epoch_speeds.two_speeds_phrase(record)})"
+        for record in flagged
+    )
+    return OwnMarkdown(f"{len(flagged)} of the {len(records)}: {listed}")
+
+
+EPOCH_KEYS = (
+    "two_speeds_flag",
+    "steps_alone_ratio_text",
+    "two_speeds_factor",
+    "two_speeds_min_epochs",
+    "budget_tolerance",
+    "conv2d_budget_difference",
+    "separable_budget_difference",
+    "budget_reading",
+)
+
+
+def _difference(budget: epoch_speeds.EpochBudget | None) -> str:
+    if budget is None:
+        return NOT_IN_RECORD
+    return ("+" if budget.difference >= 0 else "") + units.percent(budget.difference)
+
+
+def _budget_reading(budgets: dict) -> str:
+    """Whether the budgets add up, in a short phrase: which model's does not, and that an old record lacks parts."""
+    if any(budget is None for budget in budgets.values()):
+        return "not possible: the step breakdown was " + NOT_IN_RECORD
+    missing = any(budget.measured_steps_s is None for budget in budgets.values())
+    off = [model for model, budget in budgets.items() if not budget.adds_up]
+    reading = "within the tolerance for both models" if not off else "outside the tolerance for " + " and ".join(off)
+    return reading + ("; the steps alone, since this record did not time validation or the wait" if missing else "")
+
+
+def two_speeds_frame(record: dict) -> Styler:
+    """One row per run: its later epochs' fastest and slowest, and the two speeds where the rule finds them."""
+    rows = []
+    for row in epoch_speeds.two_speeds_rows(record):
+        speeds = row["speeds"]
+        rows.append(
+            {
+                "model": row["model"],
+                "repeat": str(row["repeat"]),
+                "later epochs": str(row["later epochs"]),
+                "fastest (s)": units.number(row["fastest_s"]),
+                "slowest (s)": units.number(row["slowest_s"]),
+                "two speeds": "no"
+                if speeds is None
+                else f"{speeds.fast_epochs} at {units.number(speeds.fast_s)} s, "
+                f"{speeds.slow_epochs} at {units.number(speeds.slow_s)} s ({units.ratio(speeds.factor)}x)",
+            }
+        )
+    frame = pd.DataFrame(rows)
+    frame["model"] = without_repeats(frame["model"])
+    return page_table(frame)
+
+
+BUDGET_ROWS = (
+    ("steps x the breakdown's step", "breakdown_steps_s"),
+    ("wait before the first step (input pipeline)", "input_wait_s"),
+    ("validation", "validation_s"),
+    ("the rest: callbacks, tracker, fetching batches", "rest_s"),
+    ("budget", "budget_s"),
+    ("measured epoch", "epoch_s"),
+    ("steps as timed in training (for comparison)", "measured_steps_s"),
+)
+
+
+def epoch_budget_frame(record: dict) -> Styler | Markdown:
+    """A later epoch's mean time per model, cut into the breakdown's steps and the parts timed in training,
+    against the measured epoch, with the difference."""
+    budgets = {model: epoch_speeds.epoch_budget(record, model) for model in MODELS}
+    if any(budget is None for budget in budgets.values()):
+        return _not_in_record("The time of each layer was")
+    rows = {}
+    for label, field in BUDGET_ROWS:
+        rows[label] = {model: _seconds(getattr(budget, field)) for model, budget in budgets.items()}
+    rows["difference, budget / measured - 1"] = {model: _difference(budget) for model, budget in budgets.items()}
+    rows["steps per epoch; breakdown's step"] = {
+        model: f"{budget.steps:,}; {_ms(budget.breakdown_step_s)} ms" for model, budget in budgets.items()
+    }
+    return page_table(pd.DataFrame.from_dict(rows, orient="index"), corner="later epoch, mean (s)")
+
+
+def _seconds(value_s: float | None) -> str:
+    return NOT_IN_RECORD if value_s is None else units.number(value_s)
+
+
+def atlas_against_breakdown_frame(record: dict, atlas: dict) -> Styler | Markdown:
+    """The book's two convolution layers, training: the atlas's time of the layer alone beside the breakdown's
+    forward and backward time of the same layer inside the trained model."""
+    from ..analyze.atlas import book_layer_frame
+
+    if any(breakdown.model_breakdown(record, model) is None for model in MODELS):
+        return _not_in_record("The time of each layer was")
+    book = book_layer_frame(atlas)
+    book = book[book["pass"] == "training"]
+    rows = []
+    for layer in breakdown.CONVOLUTION_LAYERS:
+        atlas_row = book[book["book_layer"] == layer]
+        if atlas_row.empty:
+            continue
+        atlas_row = atlas_row.iloc[0]
+        inside = {
+            model: next(
+                row for row in breakdown.layer_times(breakdown.model_breakdown(record, model)) if row.layer == layer
+            )
+            for model in MODELS
+        }
+        for model, atlas_s in (("Conv2D", atlas_row["standard_s"]), ("SeparableConv2D", atlas_row["separable_s"])):
+            rows.append(
+                {
+                    "layer": layer,
+                    "model": model,
+                    "atlas, alone (ms)": _ms(atlas_s),
+                    "breakdown, in the model (ms)": _ms(inside[model].total_s),
+                    "atlas / breakdown": units.ratio(atlas_s / inside[model].total_s),
+                }
+            )
+        rows.append(
+            {
+                "layer": layer,
+                "model": "separable / standard",
+                "atlas, alone (ms)": units.ratio(atlas_row["time_ratio"]),
+                "breakdown, in the model (ms)": units.ratio(
+                    inside["SeparableConv2D"].total_s / inside["Conv2D"].total_s
+                ),
+                "atlas / breakdown": "",
+            }
+        )
+    if not rows:
+        return displayed(OwnMarkdown("```{note}\nThe atlas shown did not time the book's own layers.\n```"))
+    frame = pd.DataFrame(rows)
+    frame["layer"] = without_repeats(frame["layer"])
+    return page_table(frame)
+
+
+def atlas_batch_text(atlas: dict) -> dict[str, OwnMarkdown]:
+    """The batch at which the atlas timed the book's layers."""
+    from ..analyze.atlas import book_layer_frame
+
+    book = book_layer_frame(atlas)
+    batches = sorted({int(batch) for batch in book["batch"]})
+    return _own({"atlas_book_batch": ", ".join(f"{batch:,}" for batch in batches) or NOT_IN_RECORD})
 
 
 # --- where a training step's time goes -------------------------------------------------------------
@@ -178,6 +359,9 @@ def inference_texts(record: dict) -> dict[str, OwnMarkdown]:
     def break_even(model: str, size: int) -> str:
         return inference.three_digits(inference.break_even_predictions(record, model, size))
 
+    def break_even_from_time(model: str, size: int) -> str:
+        return inference.three_digits(inference.break_even_from_time(record, model, size))
+
     def ratio(size: int, kind: str) -> str:
         return inference.per_prediction_ratio(record, size, kind).sentence()
 
@@ -185,13 +369,17 @@ def inference_texts(record: dict) -> dict[str, OwnMarkdown]:
         {
             "inference_batch_size": f"{batch:,}",
             "inference_test_images": f"{record['inference'][0]['test_images']:,}",
-            "prediction_energy_kind": inference.inference_energy_kind(record),
+            "prediction_energy_kind": ENERGY_WORDINGS[inference.inference_energy_reading(record)].cell,
             "conv2d_prediction_energy_b1": energy_b1("Conv2D"),
             "separable_prediction_energy_b1": energy_b1("SeparableConv2D"),
             "conv2d_break_even_b1": break_even("Conv2D", 1),
             "separable_break_even_b1": break_even("SeparableConv2D", 1),
             "conv2d_break_even_batch": break_even("Conv2D", batch),
             "separable_break_even_batch": break_even("SeparableConv2D", batch),
+            "conv2d_break_even_time_b1": break_even_from_time("Conv2D", 1),
+            "separable_break_even_time_b1": break_even_from_time("SeparableConv2D", 1),
+            "conv2d_break_even_time_batch": break_even_from_time("Conv2D", batch),
+            "separable_break_even_time_batch": break_even_from_time("SeparableConv2D", batch),
             "prediction_energy_ratio_b1": ratio(1, inference.ENERGY),
             "prediction_energy_ratio_batch": ratio(batch, inference.ENERGY),
             "prediction_time_ratio_b1": ratio(1, inference.TIME),
@@ -210,6 +398,10 @@ INFERENCE_KEYS = (
     "separable_break_even_b1",
     "conv2d_break_even_batch",
     "separable_break_even_batch",
+    "conv2d_break_even_time_b1",
+    "separable_break_even_time_b1",
+    "conv2d_break_even_time_batch",
+    "separable_break_even_time_batch",
     "prediction_energy_ratio_b1",
     "prediction_energy_ratio_batch",
     "prediction_time_ratio_b1",
@@ -245,6 +437,8 @@ def tutorial_texts(record: dict) -> dict[str, OwnMarkdown]:
     standard, separable = MODELS
     difference_s = tutorial_duration_s(standard) - tutorial_duration_s(separable)
     outside_difference_s = tutorial_outside_epochs_s(standard) - tutorial_outside_epochs_s(separable)
+    epoch_sum_difference_s = tutorial_epoch_sum_s(standard) - tutorial_epoch_sum_s(separable)
+    steps_difference_s = tutorial_steps_sum_s(standard) - tutorial_steps_sum_s(separable)
     source = f"{TUTORIAL_SOURCE['repository']}, {TUTORIAL_SOURCE['path']}, commit {TUTORIAL_SOURCE['commit'][:12]}"
     texts = {
         "tutorial_epoch_sum_error_s": units.DURATION_S.text(tutorial_epoch_sum_error_s(standard)),
@@ -269,8 +463,23 @@ def tutorial_texts(record: dict) -> dict[str, OwnMarkdown]:
         "tutorial_difference_s": units.DURATION_S.text(difference_s),
         "tutorial_epoch_sum_difference_s": f"{tutorial_epoch_sum_s(standard) - tutorial_epoch_sum_s(separable):,} s",
         "tutorial_outside_difference_share": units.percent(outside_difference_s / difference_s),
+        "tutorial_outside_difference_share_range": _share_range(
+            epoch_sum_difference_s, sum(tutorial_epoch_sum_error_s(model) for model in MODELS)
+        ),
+        "tutorial_steps_outside_difference_share": units.percent(tutorial_outside_difference_share(steps_difference_s)),
+        "tutorial_steps_outside_difference_share_range": _share_range(
+            steps_difference_s, sum(tutorial_steps_sum_error_s(model) for model in MODELS)
+        ),
+        "tutorial_conv2d_first_epoch_steps_s": units.DURATION_S.text(
+            TUTORIAL_MS_PER_STEP[standard][0] * TUTORIAL_STEPS_PER_EPOCH / 1000
+        ),
     }
     return {"tutorial_source": markdown_text(source), **_own(texts)}
+
+
+def _share_range(inside_difference_s: float, error_s: float) -> str:
+    """'34%–152%': the shares of the published difference outside the epochs that a rounding bound allows."""
+    return units.span(*tutorial_outside_difference_share_range(inside_difference_s, error_s), units.percent)
 
 
 def _median_s(record: dict, model: str, metric: str) -> str:

@@ -8,6 +8,8 @@ Used by: book/atlas.md
 
 from __future__ import annotations
 
+import textwrap
+
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import LogNorm
@@ -15,6 +17,8 @@ from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from .. import units
 from ..analyze import atlas as analysis
+from ..analyze.report import machine_label
+from ..measure.atlas_checks import drawn_ceilings
 from ..measure.atlas_grid import PASSES
 from ..safe import figure_text
 from .figures import COLOURS, finished_figure
@@ -29,24 +33,29 @@ FONT = 12  # the figures are drawn about 5.6 inches wide: this stays readable wh
 
 def record_label(record: dict) -> str:
     """CPU (and GPUs), Keras backend and profile of an untrusted record, safe for a matplotlib label."""
-    hardware = record["hardware"]
-    gpus = "".join(f" + {gpu['name']}" for gpu in hardware["gpus"][:2])
-    return figure_text(f"{hardware['cpu_model']}{gpus}; {record['versions']['keras_backend']}, {record['profile']}")
+    return figure_text(machine_label(record, short=True, backend=True, profile=True))
+
+
+def ceilings_label(record: dict) -> str:
+    """Which ceilings the roofline draws (`atlas_checks.drawn_ceilings`), wrapped, safe for a matplotlib label."""
+    return "\n".join(textwrap.wrap(figure_text(f"ceilings: {drawn_ceilings(record)[0]}", 400), 72))
 
 
 def heat_map_figure(record: dict, batch: int):
     """At one batch: the ratio of multiplications, then the measured time ratio of each pass, over
-    channels x kernel size. Below 1 (blue) the separable layer is cheaper; above 1 (red) dearer."""
+    channels x kernel size. Below 1 (blue) the separable layer is cheaper; above 1 (red) dearer. A time ratio whose
+    interval straddles 1 is written in italics: the measurement does not say which layer is faster there."""
     panels = [("multiplications", None)] + [(f"time, {pass_name}", pass_name) for pass_name in PASSES]
     figure, axes_row = plt.subplots(1, len(panels), figsize=(5.6, 5.6), sharey=True)
     norm = LogNorm(*RATIO_LIMITS)
     image = None
     for axes, (title, pass_name) in zip(axes_row, panels):
-        channels, kernels, values = analysis.heat_map_values(
+        channels, kernels, values, straddling = analysis.heat_map_values(
             record, batch, "inference" if pass_name is None else pass_name
         )
         if pass_name is None:
             values = analysis.mac_ratio_values(channels, kernels)
+            straddling = np.zeros(values.shape, bool)  # a ratio of counts has no interval
         image = axes.imshow(np.clip(values, *RATIO_LIMITS), cmap="RdBu_r", norm=norm, aspect="auto", origin="lower")
         for row, column in np.ndindex(values.shape):
             if not np.isnan(values[row, column]):
@@ -54,10 +63,11 @@ def heat_map_figure(record: dict, batch: int):
                 axes.text(
                     column,
                     row,
-                    f"{values[row, column]:.2f}",
+                    units.ratio(values[row, column]),
                     ha="center",
                     va="center",
                     fontsize=FONT,
+                    fontstyle="italic" if straddling[row, column] else "normal",
                     color="white" if dark else "black",
                 )
         axes.set_xticks(range(len(kernels)), [str(k) for k in kernels], fontsize=FONT - 1)
@@ -68,7 +78,10 @@ def heat_map_figure(record: dict, batch: int):
     colour_bar = figure.colorbar(image, ax=list(axes_row), orientation="horizontal", fraction=0.06, pad=0.16)
     colour_bar.set_ticks(RATIO_TICKS, labels=[f"{tick:g}" for tick in RATIO_TICKS], fontsize=FONT - 1)
     colour_bar.ax.xaxis.set_minor_formatter(NullFormatter())
-    colour_bar.set_label("separable / standard\n(below 1: the separable layer is cheaper)", fontsize=FONT - 1)
+    colour_bar.set_label(
+        "separable / standard (below 1: the separable layer is cheaper;\nitalics: the interval straddles 1)",
+        fontsize=FONT - 1,
+    )
     figure.suptitle(f"batch {batch}", fontsize=FONT + 1)
     figure.subplots_adjust(left=0.16, right=0.98, top=0.88, bottom=0.32, wspace=0.08)
     plt.close(figure)
@@ -76,10 +89,11 @@ def heat_map_figure(record: dict, batch: int):
 
 
 def roofline_figure(record: dict):
-    """Achieved multiply-accumulates per second against arithmetic intensity, under the two measured ceilings,
-    one panel per pass; the book's own two layers are ringed and named."""
+    """Achieved multiply-accumulates per second (the work of the pass as it ran) against arithmetic intensity, under
+    the ceilings the checks use (`atlas_checks.drawn_ceilings`, named in the title), one panel per pass; the book's
+    own two layers are ringed and named."""
     frame = analysis.points_frame(record)
-    peak, bandwidth = record["ceilings"]["matmul_macs_per_s"], record["ceilings"]["copy_bytes_per_s"]
+    _, peak, bandwidth = drawn_ceilings(record)
     figure, axes_column = plt.subplots(len(PASSES), 1, figsize=(5.6, 8.4), sharex=True, sharey=True)
     low = min(frame["intensity_macs_per_byte"].min(), peak / bandwidth) / 2
     high = max(frame["intensity_macs_per_byte"].max(), peak / bandwidth) * 2
@@ -130,5 +144,5 @@ def roofline_figure(record: dict):
         axes.grid(True, which="major", alpha=0.3)
     axes_column[0].legend(loc="lower right", fontsize=FONT - 2)
     axes_column[-1].set_xlabel("arithmetic intensity (MACs per byte)", fontsize=FONT - 1)
-    figure.suptitle(record_label(record), fontsize=FONT - 3)
+    figure.suptitle(f"{record_label(record)}\n{ceilings_label(record)}", fontsize=FONT - 3)
     return finished_figure(figure)

@@ -25,10 +25,12 @@ from ..analyze.report import (
     power_assumption_text,
     ratio,
 )
-from ..analyze.tables import RATIO_COLUMN
+from ..analyze.stats import RatioInterval
+from ..analyze.tables import RATIO_COLUMN, READINGS
 from ..costs import images_text
 from ..safe import OwnMarkdown, markdown_text
-from .shown import current, results_dir, show_in_this_kernel
+from .glue_keys import chapter_glue_keys
+from .shown import REFERENCE_PROFILE, current, of_reference_protocol, results_dir, show_in_this_kernel
 
 
 def measure_this_machine(
@@ -47,15 +49,12 @@ def measure_this_machine(
     Used by: book/index.md, book/experiment.md (a chapter run on its own, in Colab or a reader's Jupyter).
     """
     from ..config import resolve_config
-    from ..data import resolve_mnist_path
-    from ..measure.experiment import run_experiment
-    from ..measure.store import ResultStore
+    from ..measure.reuse import Training, measure_or_reuse
 
-    store = ResultStore(results_dir())
     config = resolve_config(profile, country, repeats=repeats, idle_duration_s=idle_seconds)
-    record, _ = run_experiment(config, store, resolve_mnist_path(None), refresh=refresh, log=sys.stdout)
-    show_in_this_kernel(store.folder(record["profile"], record["fingerprint"]))
-    return record
+    measured = measure_or_reuse(Training(config), results_dir(), refresh=refresh, log=sys.stdout)
+    show_in_this_kernel(measured.folder)
+    return measured.record
 
 
 def current_record() -> dict:
@@ -72,7 +71,7 @@ def all_records() -> list[dict]:
 
 def compared_records() -> list[dict]:
     """The record this page shows and the best record of every other machine and framework, grouped by
-    hardware class (`machines.machine_records`). Used by: book/results.md."""
+    hardware class (`shown.machine_records`). Used by: book/results.md."""
     return list(current().compared)
 
 
@@ -100,97 +99,104 @@ def run_of(record: dict, model: str) -> dict:
     return runs_of(record, model)[0]
 
 
-# (ratio, low end, high end) glue names -> metric of `analysis.METRICS`: the ratios the prose quotes.
+# glue name -> metric of `analysis.METRICS`: a ratio with its interval (and its reason when it has none).
 RATIO_NUMBERS = {
-    ("duration_ratio", "duration_ratio_low", "duration_ratio_high"): "duration",
-    ("later_epoch_ratio", "later_epoch_ratio_low", "later_epoch_ratio_high"): "later epoch duration",
-    ("energy_ratio", "energy_ratio_low", "energy_ratio_high"): "energy_consumed",
-    ("above_idle_ratio", "above_idle_ratio_low", "above_idle_ratio_high"): "energy above idle",
-    ("emissions_ratio", "emissions_ratio_low", "emissions_ratio_high"): "emissions",
-    ("emissions_rate_ratio", "emissions_rate_ratio_low", "emissions_rate_ratio_high"): "emissions_rate",
-    ("throughput_ratio", "throughput_ratio_low", "throughput_ratio_high"): "throughput",
-    ("multiplication_ratio", "multiplication_ratio_low", "multiplication_ratio_high"): "multiplications",
-    ("accuracy_ratio", "accuracy_ratio_low", "accuracy_ratio_high"): "accuracy",
+    "duration_ratio_text": "duration",
+    "later_epoch_ratio_text": "later epoch duration",
+    "energy_ratio_text": "energy_consumed",
+    "above_idle_ratio_text": "energy above idle",
+    "emissions_ratio_text": "emissions",
+    "emissions_rate_ratio_text": "emissions_rate",
+    "throughput_ratio_text": "throughput",
+    "multiplication_ratio": "multiplications",  # a ratio of counts: every resample agrees, so no interval shows
+}
+# glue name -> (model, metric of `analysis.METRICS`): a model's median over the repeats, in the metric's own unit.
+MEDIAN_NUMBERS = {
+    "conv2d_accuracy": ("Conv2D", "accuracy"),
+    "separable_accuracy": ("SeparableConv2D", "accuracy"),
+    "conv2d_energy_wh": ("Conv2D", "energy_consumed"),
+    "separable_energy_wh": ("SeparableConv2D", "energy_consumed"),
+    "conv2d_first_epoch_s": ("Conv2D", "first epoch duration"),
+    "separable_first_epoch_s": ("SeparableConv2D", "first epoch duration"),
+    "conv2d_later_epoch_s": ("Conv2D", "later epoch duration"),
+    "separable_later_epoch_s": ("SeparableConv2D", "later epoch duration"),
+    "conv2d_clean_up_s": ("Conv2D", "clean-up after the epochs"),
+    "separable_clean_up_s": ("SeparableConv2D", "clean-up after the epochs"),
+    "conv2d_throughput_g": ("Conv2D", "throughput"),
+    "separable_throughput_g": ("SeparableConv2D", "throughput"),
 }
 
 
-def key_numbers(record: dict) -> dict:
+def key_numbers(record: dict) -> dict[str, units.Amount | RatioInterval]:
     """The numbers the prose quotes, under literal names for `glue` (a grep for a name a chapter
-    places finds it here): medians over the repeats, and each ratio with the two ends of its interval.
+    places finds it here; `glue_keys.CHAPTER_GLUE_KEYS` says which chapter places it): each a value with
+    its unit (`units.Amount`), stored as the record stores it and read in the unit it calls for, or a
+    ratio with its interval (`stats.RatioInterval`). A name's ending is only a name: `_wh` and `_g` are
+    kept so that the chapters' keys stay as they were, and the unit comes from the value.
 
     A measurement that is missing (CodeCarbon failed) becomes NaN here, never zero.
     Used by: book/experiment.md, book/measuring.md, book/results.md, book/ethics.md.
     """
-
-    def median(model: str, metric: str, scale: float = 1.0) -> float:
-        return summary(record, model, metric).median * scale
-
     standard, separable = MODELS
-    numbers = {
-        "epochs": record["config"]["epochs"],
-        "train_images": record["config"]["train_images"],
-        "repeats": repeats(record),
-        "idle_power_w": idle_power_w(record),
-        "carbon_intensity": run_of(record, standard)["carbon_intensity_g_per_kwh"],
-        "conv2d_accuracy": median(standard, "accuracy"),
-        "separable_accuracy": median(separable, "accuracy"),
-        "conv2d_loss": median(standard, "loss"),
-        "separable_loss": median(separable, "loss"),
-        "conv2d_duration_s": median(standard, "duration"),
-        "separable_duration_s": median(separable, "duration"),
-        "conv2d_first_epoch_s": median(standard, "first epoch duration"),
-        "separable_first_epoch_s": median(separable, "first epoch duration"),
-        "conv2d_later_epoch_s": median(standard, "later epoch duration"),
-        "separable_later_epoch_s": median(separable, "later epoch duration"),
-        "conv2d_clean_up_s": median(standard, "clean-up after the epochs"),
-        "separable_clean_up_s": median(separable, "clean-up after the epochs"),
-        "conv2d_energy_wh": median(standard, "energy_consumed", 1000),
-        "separable_energy_wh": median(separable, "energy_consumed", 1000),
-        "conv2d_above_idle_wh": median(standard, "energy above idle", 1000),
-        "separable_above_idle_wh": median(separable, "energy above idle", 1000),
-        "conv2d_cpu_energy_wh": median(standard, "cpu_energy", 1000),
-        "separable_cpu_energy_wh": median(separable, "cpu_energy", 1000),
-        "conv2d_ram_energy_wh": median(standard, "ram_energy", 1000),
-        "separable_ram_energy_wh": median(separable, "ram_energy", 1000),
-        "conv2d_emissions_g": median(standard, "emissions", 1000),
-        "separable_emissions_g": median(separable, "emissions", 1000),
-        "conv2d_throughput_g": median(standard, "throughput", 1e-9),
-        "separable_throughput_g": median(separable, "throughput", 1e-9),
-        "conv2d_multiplications": median(standard, "multiplications"),
-        "separable_multiplications": median(separable, "multiplications"),
+    numbers: dict[str, units.Amount | RatioInterval] = {
+        "repeats": units.Amount(repeats(record), units.COUNT),
+        "idle_power_w": units.Amount(idle_power_w(record), units.POWER_W),
+        "carbon_intensity": units.Amount(
+            run_of(record, standard)["carbon_intensity_g_per_kwh"], units.CARBON_INTENSITY_G_PER_KWH
+        ),
     }
-    for names, metric in RATIO_NUMBERS.items():
-        interval = separable_ratio_interval(record, metric)
-        numbers.update(zip(names, (interval.ratio, interval.low, interval.high)))
+    for name, (model, metric) in MEDIAN_NUMBERS.items():
+        numbers[name] = units.Amount(summary(record, model, metric).median, READINGS[metric].quantity)
+    numbers.update({name: separable_ratio_interval(record, metric) for name, metric in RATIO_NUMBERS.items()})
     clean_ups_s = [run["clean_up_duration_s"] for run in record["runs"]]
-    both_wh = numbers["conv2d_energy_wh"] + numbers["separable_energy_wh"]
+    above_idle_kwh = sum(summary(record, model, "energy above idle").median for model in MODELS)
+    both_kwh = sum(summary(record, model, "energy_consumed").median for model in MODELS)
     numbers.update(
         {
-            "clean_up_min_s": min(clean_ups_s),
-            "clean_up_max_s": max(clean_ups_s),
-            "conv2d_warm_up_factor": ratio(numbers["conv2d_first_epoch_s"], numbers["conv2d_later_epoch_s"]),
-            "separable_warm_up_factor": ratio(numbers["separable_first_epoch_s"], numbers["separable_later_epoch_s"]),
-            "accuracy_gap_points": (numbers["conv2d_accuracy"] - numbers["separable_accuracy"]) * 100,
-            "ram_share": ratio(numbers["conv2d_ram_energy_wh"] + numbers["separable_ram_energy_wh"], both_wh),
-            "idle_share": 1 - ratio(numbers["conv2d_above_idle_wh"] + numbers["separable_above_idle_wh"], both_wh),
+            "clean_up_min_s": units.Amount(min(clean_ups_s), units.DURATION_S),
+            "clean_up_max_s": units.Amount(max(clean_ups_s), units.DURATION_S),
+            "conv2d_warm_up_factor": units.Amount(warm_up_factor(record, standard), units.RATIO),
+            "separable_warm_up_factor": units.Amount(warm_up_factor(record, separable), units.RATIO),
+            "accuracy_gap_points": units.Amount(
+                summary(record, standard, "accuracy").median - summary(record, separable, "accuracy").median,
+                units.PERCENTAGE_POINTS,
+            ),
+            "idle_share": units.Amount(1 - ratio(above_idle_kwh, both_kwh), units.SHARE),
         }
     )
     return numbers
 
 
-def glue_numbers(numbers: dict) -> None:
-    """Glue numbers as numbers, for {glue:text}`name:format`. Used by: book/costs.md, book/instructors.md."""
+def warm_up_factor(record: dict, model: str) -> float:
+    """How many times as long as a later epoch the first epoch took (medians over the repeats)."""
+    return ratio(
+        summary(record, model, "first epoch duration").median, summary(record, model, "later epoch duration").median
+    )
+
+
+def glue_numbers(numbers: dict, chapter: str | None = None) -> None:
+    """Glue numbers as numbers, for {glue:text}`name:format`; with `chapter`, only the keys it declares
+    (`glue_keys.CHAPTER_GLUE_KEYS`). Used by: book/costs.md, book/instructors.md."""
     from myst_nb import glue
 
-    for name, value in numbers.items():
+    for name, value in _declared(numbers, chapter).items():
         glue(name, value, display=False)
 
 
-def glue_texts(texts: dict[str, OwnMarkdown]) -> None:
-    """Glue each of the package's own texts (`prose.number_texts`, `prose.ratio_texts`), placed with
-    {glue:md}`name`. Used by: every chapter with measurements."""
-    for name, text in texts.items():
+def glue_texts(texts: dict[str, OwnMarkdown], chapter: str | None = None) -> None:
+    """Glue each of the package's own texts (`prose.number_texts`, `anatomy.inference_texts`, ...), placed
+    with {glue:md}`name`. With `chapter`, only the keys that chapter declares (`glue_keys.CHAPTER_GLUE_KEYS`):
+    a producer may make more than one chapter places, and nothing is glued that its chapter does not place.
+    Used by: every chapter with measurements."""
+    for name, text in _declared(texts, chapter).items():
         glue_text(name, text)
+
+
+def _declared(values: dict, chapter: str | None) -> dict:
+    if chapter is None:
+        return values
+    keys = chapter_glue_keys(chapter)
+    return {name: value for name, value in values.items() if name in keys}
 
 
 def glue_text(name: str, text: OwnMarkdown) -> None:
@@ -243,7 +249,7 @@ def provenance_note(record: dict) -> Markdown:
         f"- RAM energy: {markdown_text(standard['ram_tracking_method'])}",
         f"- Grid: {markdown_text(standard['country_name'])} ({config['country_iso_code']}, chosen by "
         f"{markdown_text(config['country_source'])}), "
-        f"{standard['carbon_intensity_g_per_kwh']:.0f} g CO2eq/kWh, PUE {config['pue']}",
+        f"{units.CARBON_INTENSITY_G_PER_KWH.text(standard['carbon_intensity_g_per_kwh'])}, PUE {config['pue']}",
     ]
     from ..analyze.report import mixed_power_assumptions  # a record whose runs assumed different wattages
 
@@ -255,11 +261,12 @@ def provenance_note(record: dict) -> Markdown:
             "**Energy here is estimated, not measured:** this machine has no energy counter that "
             "CodeCarbon could read, so its figures come from a power model and an assumed wattage.",
         ]
-    if record["profile"] != "seed":
+    if not of_reference_protocol(record):
         lines += [
             "",
             f"**These numbers come from the `{record['profile']}` profile, not the original protocol "
-            "(`seed`: 25 epochs on all data).** Its numbers are smaller and noisier than the original's.",
+            f"(`{REFERENCE_PROFILE}`: 25 epochs on all data).** "
+            "Its numbers are smaller and noisier than the original's.",
         ]
     if missing:
         lines += [
@@ -268,7 +275,7 @@ def provenance_note(record: dict) -> Markdown:
             + markdown_text("; ".join(missing), 1000)
             + ". They show as *not measured*; no number stands in for them.",
         ]
-    kind = "danger" if missing else "warning" if estimated or record["profile"] != "seed" else "note"
+    kind = "danger" if missing else "warning" if estimated or not of_reference_protocol(record) else "note"
     body = "\n".join(lines)
     return displayed(OwnMarkdown(f"```{{admonition}} Where these numbers come from\n:class: {kind}\n\n{body}\n```"))
 

@@ -11,7 +11,7 @@ from matplotlib.ticker import ScalarFormatter
 
 from .. import units
 from ..analyze.analysis import MODELS, runs_of, separable_ratio_interval, summary
-from ..analyze.machines import figure_label
+from ..analyze.report import machine_label
 from ..costs import book_model_costs, separable_ratio
 from ..grid import carbon_intensity_g_per_kwh, country_name
 from ..safe import figure_text
@@ -202,7 +202,10 @@ def grid_emissions_figure(record: dict, countries=COMPARISON_COUNTRIES):
         )
     axes.set_xticks(
         positions,
-        [f"{country_name(code)}\n{units.number(carbon_intensity_g_per_kwh(code))} g/kWh" for code in countries],
+        [
+            f"{country_name(code)}\n{units.CARBON_INTENSITY_G_PER_KWH.text(carbon_intensity_g_per_kwh(code))}"
+            for code in countries
+        ],
         fontsize="x-small",
     )
     axes.set_ylabel(f"{scale.symbol} per training run (median)")
@@ -237,9 +240,18 @@ def ratio_intervals_figure(records: list[dict]):
                 color=RATIO_COLOURS[label],
                 label=label if row == 0 else None,
             )
-        labels.append(textwrap.fill(figure_text(figure_label(record)), 34, max_lines=4, placeholder=" ..."))
+        labels.append(
+            textwrap.fill(
+                figure_text(machine_label(record, short=True, backend=True, profile=True)),
+                34,
+                max_lines=4,
+                placeholder=" ...",
+            )
+        )
     multiplications = separable_ratio_interval(records[0], "multiplications").ratio
-    axes.axvline(multiplications, linestyle="--", color="grey", label=f"multiplications ({multiplications:.2f})")
+    axes.axvline(
+        multiplications, linestyle="--", color="grey", label=f"multiplications ({units.ratio(multiplications)})"
+    )
     axes.axvline(1.0, color="black", linewidth=0.8)
     axes.set_yticks(np.arange(len(records)), labels, fontsize="x-small")
     axes.set_ylim(len(records) - 0.5, -0.5)

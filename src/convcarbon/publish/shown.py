@@ -1,9 +1,9 @@
-"""Which record the pages show: decided here, once per build and once per chapter kernel.
+"""Which record the pages show: decided here, once per build and once per chapter kernel; nothing is measured here.
 
 The lookup order:
 
-1. the record measured (or reused) for this build, whose folder the build hands to its
-   chapters in CONVCARBON_RECORD;
+1. the record measured (or reused) for this build (`sphinx_results.prepare_build`, through
+   `reuse.measure_or_reuse`), whose folder the build hands to its chapters in CONVCARBON_RECORD;
 2. else the book's reference record: the newest record of the original protocol (`seed`)
    among the records the book can show, else the newest record of any profile. So it is in a
    build without training (CONVCARBON_MEASURE=no, `book --no-measure`, as on the Pages
@@ -13,6 +13,10 @@ The lookup order:
 The crossover atlas (book/atlas.md) follows the same order: the atlas measured (or reused) for
 this build, named in CONVCARBON_ATLAS, else the reference atlas (the newest `seed` atlas of the
 TensorFlow backend, else the newest `seed` atlas, else the newest), else one clear error.
+
+The book's one preference among records, the original protocol (`of_reference_protocol`), is applied
+here alone: to the reference record and atlas, and to the records and atlases a page compares with
+them (`machine_records`, `compared_atlases`).
 
 This module alone reads or writes the four variables (CONVCARBON_RECORD, CONVCARBON_ATLAS,
 CONVCARBON_RESULTS, CONVCARBON_MEASURE), and it holds the one default of the results store (`results/` in the
@@ -30,8 +34,8 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
 
-from ..analyze.machines import COMMITTED_RECORDS
 from ..errors import ConfigError, ConvCarbonError
+from ..measure.store import COMMITTED_RECORDS
 
 RECORD_VARIABLE = "CONVCARBON_RECORD"
 ATLAS_VARIABLE = "CONVCARBON_ATLAS"
@@ -39,7 +43,7 @@ REFERENCE_ATLAS_BACKEND = "tensorflow"
 RESULTS_VARIABLE = "CONVCARBON_RESULTS"
 MEASURE_VARIABLE = "CONVCARBON_MEASURE"
 DEFAULT_RESULTS_DIR = "results"  # in the book's folder, or in the working folder outside a book
-REFERENCE_PROFILE = "seed"
+REFERENCE_PROFILE = "seed"  # the original protocol, preferred wherever the book picks (`of_reference_protocol`)
 
 
 def book_root(start: Path | None = None) -> Path | None:
@@ -89,16 +93,48 @@ def measuring(environ: Mapping[str, str] = os.environ) -> bool:
     return value == "yes"
 
 
+def of_reference_protocol(record: dict) -> bool:
+    """Whether a training or atlas record was made with the original protocol (`REFERENCE_PROFILE`): the one
+    preference of the book wherever it picks among records (the reference record and atlas, the record that
+    speaks for a machine, the order of the atlases compared)."""
+    return record["profile"] == REFERENCE_PROFILE
+
+
 def reference_record(records: list[dict]) -> dict:
-    """The newest `seed` record, else the newest record of any profile."""
+    """The newest record of the original protocol, else the newest record of any profile."""
     if not records:
         raise ConvCarbonError(
             "no stored record to show: nothing is measured for this page (CONVCARBON_MEASURE=no, "
             "or a chapter run on its own) and no valid record is in the results store or among "
             "the book's records (book/records, shipped with the package)"
         )
-    seed = [record for record in records if record["profile"] == REFERENCE_PROFILE]
-    return max(seed or records, key=lambda record: record["created_utc"])
+    return max(records, key=lambda record: (of_reference_protocol(record), record["created_utc"]))
+
+
+def machine_records(shown: dict, candidates: list[dict]) -> list[dict]:
+    """The record a page shows, and for every machine and framework its best record: the original protocol
+    first (`of_reference_protocol`), then the most runs, then the newest. A record of the shown record's own
+    machine stays beside it when it is of another profile, so a quick or smoke build still shows the original
+    protocol's verdicts. Grouped by hardware class (`machines.grouped`)."""
+    from ..analyze.analysis import repeats
+    from ..analyze.machines import grouped, machine_key
+
+    best: dict[tuple, tuple] = {}
+    for record in candidates:
+        if record["fingerprint"] == shown["fingerprint"]:
+            continue
+        key = (machine_key(record), of_reference_protocol(record))
+        rank = (repeats(record), record["created_utc"])
+        if key not in best or rank > best[key][0]:
+            best[key] = (rank, record)
+    others = {}
+    for (machine, is_reference), (_rank, record) in best.items():
+        if not is_reference and (machine, True) in best:
+            continue  # the machine's original-protocol record speaks for it
+        if machine == machine_key(shown) and record["profile"] == shown["profile"]:
+            continue  # the shown record supersedes an older one of the same kind
+        others[machine, is_reference] = record
+    return grouped([shown, *others.values()])
 
 
 @dataclass(frozen=True)
@@ -115,7 +151,7 @@ class Shown:
     measured: bool  # measured (or reused) for this build; False: the book's reference record
     records: tuple[dict, ...]  # every valid record the book can show, oldest first
     skipped: tuple[tuple[Path, str], ...]  # every folder it cannot show, with the reason
-    compared: tuple[dict, ...]  # the shown record and the best of every other machine (`machines.machine_records`)
+    compared: tuple[dict, ...]  # the shown record and the best of every other machine (`machine_records`)
     results_dir: Path
     committed_dir: Path
     atlas_folder: Path | None = None  # the atlas measured (or reused) for this build; None: the reference atlas
@@ -123,12 +159,19 @@ class Shown:
     @cached_property
     def atlases(self) -> tuple[dict, ...]:
         """Every valid atlas record in the results store and among the book's records, oldest first."""
-        return tuple(atlas_records(self.results_dir, self.committed_dir))
+        from ..analyze.discovery import book_atlases
+
+        return tuple(book_atlases(self.results_dir, self.committed_dir))
 
     @cached_property
     def atlas(self) -> dict:
         """The atlas the pages show (`page_atlas`); resolved only when a page asks for it."""
         return page_atlas(self.atlas_folder, list(self.atlases))
+
+    @cached_property
+    def compared_atlases(self) -> tuple[dict, ...]:
+        """The atlas shown, then the newest of every other machine, backend and profile (`compared_atlases`)."""
+        return tuple(compared_atlases(self.atlas, list(self.atlases)))
 
     @property
     def atlas_measured(self) -> bool:
@@ -140,14 +183,14 @@ class Shown:
     ) -> Shown:
         """The pages of the record in `measured_folder` (measured for this build), or of the reference
         record when it is None; likewise the atlas in `atlas_folder`."""
-        from ..analyze.machines import book_records, machine_records
+        from ..analyze.discovery import book_records
 
         records, skipped = book_records(results_root, committed_root)
         if measured_folder is None:
             record = {**reference_record(records), "shown_as_reference": True}
             folder = Path(record["path"])
         else:
-            record, folder = _measured_record(measured_folder), Path(measured_folder)
+            record, folder = measured_record(measured_folder), Path(measured_folder)
         return cls(
             record=record,
             folder=folder,
@@ -176,7 +219,7 @@ class Shown:
         to jupyter-book): the results store, and the record measured for it or no training at all."""
         environment = {**environ, RESULTS_VARIABLE: str(self.results_dir.resolve())}
         environment.pop(RECORD_VARIABLE, None)
-        environment.pop(ATLAS_VARIABLE, None)  # the build runs or reuses its own atlas (`prepare_build`)
+        environment.pop(ATLAS_VARIABLE, None)  # the build runs or reuses its own atlas (`sphinx_results.prepare_build`)
         if self.measured:
             environment[RECORD_VARIABLE] = str(self.folder.resolve())
         else:
@@ -184,7 +227,8 @@ class Shown:
         return environment
 
 
-def _measured_record(folder: Path) -> dict:
+def measured_record(folder: Path) -> dict:
+    """The record measured for this build, in `folder`; one clear error when it is unusable."""
     from ..measure.store import read_record
 
     record, problem = read_record(folder)
@@ -210,63 +254,66 @@ def show_in_this_kernel(folder: Path) -> None:
     os.environ[RECORD_VARIABLE] = str(folder.resolve())
 
 
-def prepare_build(book_folder: Path) -> Shown:
-    """At the start of a build (the Sphinx extension): the record named by the command that started it,
-    else measured or reused now under the profile of the environment (training progress on the
-    terminal, not in a chapter's kernel), else, with CONVCARBON_MEASURE=no, the reference record.
-    Hands the results store and the record to the chapters' kernels."""
-    results_root = Path(os.environ.get(RESULTS_VARIABLE) or book_folder / DEFAULT_RESULTS_DIR).resolve()
-    os.environ[RESULTS_VARIABLE] = str(results_root)
-    if not measuring():
-        os.environ.pop(RECORD_VARIABLE, None)  # each chapter finds the same reference record and atlas
-        os.environ.pop(ATLAS_VARIABLE, None)
-    elif not os.environ.get(RECORD_VARIABLE):
-        from ..config import resolve_config
-        from ..data import resolve_mnist_path
-        from ..measure.experiment import run_experiment
-        from ..measure.store import ResultStore
+@dataclass(frozen=True)
+class BuildStart:
+    """What a build was started with, read from the variables once at its start (`build_start`)."""
 
-        store = ResultStore(results_root)
-        record, _ = run_experiment(resolve_config(), store, resolve_mnist_path(None))
-        os.environ[RECORD_VARIABLE] = str(store.folder(record["profile"], record["fingerprint"]).resolve())
-    named = os.environ.get(RECORD_VARIABLE)
-    if named:  # the atlas of this build: run or reused on its training record's profile
-        from ..measure.atlas_run import run_atlas
-        from ..measure.atlas_store import AtlasStore
+    results_root: Path
+    measuring: bool  # False with CONVCARBON_MEASURE=no: nothing trains, the pages show the reference record
+    record_folder: Path | None  # the record named by the command that started the build (measuring only)
 
-        atlas_store = AtlasStore(results_root)
-        atlas, _ = run_atlas(_measured_record(Path(named))["profile"], atlas_store)  # measured now or reused
-        os.environ[ATLAS_VARIABLE] = str(atlas_store.folder(atlas["profile"], atlas["fingerprint"]).resolve())
-    atlas_named = os.environ.get(ATLAS_VARIABLE)
-    return Shown.assemble(
-        Path(named) if named else None,
-        results_root,
-        book_folder / COMMITTED_RECORDS,
-        Path(atlas_named) if atlas_named else None,
+
+def build_start(book_folder: Path) -> BuildStart:
+    """The results store of a build (CONVCARBON_RESULTS, else `results/` in the book's folder), whether it
+    measures, and the record the command that started it named, if any."""
+    named, measures = os.environ.get(RECORD_VARIABLE), measuring()
+    return BuildStart(
+        results_root=Path(os.environ.get(RESULTS_VARIABLE) or book_folder / DEFAULT_RESULTS_DIR).resolve(),
+        measuring=measures,
+        record_folder=Path(named) if named and measures else None,
     )
 
 
-def atlas_records(results_root: Path, committed_root: Path) -> list[dict]:
-    """Every valid atlas record in the local results store and among the book's committed records, oldest
-    first; a committed copy of a local record counts once."""
-    from ..measure.atlas_store import scan_atlas_records
-
-    found = [record for root in (results_root, committed_root) for record in scan_atlas_records(root)[0]]
-    unique = {record["fingerprint"]: record for record in found}
-    return sorted(unique.values(), key=lambda record: record["created_utc"])
+def show_in_build(book_folder: Path, start: BuildStart, record_folder: Path | None, atlas_folder: Path | None) -> Shown:
+    """The pages of a build: the record and atlas measured (or reused) for it, or, when None, the reference
+    ones; handed with the results store to every chapter's kernel, which then resolves the same `Shown`."""
+    os.environ[RESULTS_VARIABLE] = str(start.results_root)
+    for variable, folder in ((RECORD_VARIABLE, record_folder), (ATLAS_VARIABLE, atlas_folder)):
+        if folder is None:
+            os.environ.pop(variable, None)  # each chapter finds the same reference record and atlas
+        else:
+            os.environ[variable] = str(Path(folder).resolve())
+    return Shown.assemble(record_folder, start.results_root, book_folder / COMMITTED_RECORDS, atlas_folder)
 
 
 def reference_atlas(records: list[dict]) -> dict:
-    """The newest seed atlas of the reference backend, else the newest seed atlas, else the newest atlas."""
+    """The newest atlas of the original protocol on the reference backend, else the newest of the original
+    protocol, else the newest atlas."""
     if not records:
         raise ConvCarbonError(
             "no atlas record to show: nothing is measured for this page (CONVCARBON_MEASURE=no, or a chapter "
             "run on its own) and no valid atlas record is in the results store or among the book's records "
             "(book/records); run `python -m convcarbon atlas` first"
         )
-    seed = [record for record in records if record["profile"] == REFERENCE_PROFILE]
-    backend = [record for record in seed if record["versions"]["keras_backend"] == REFERENCE_ATLAS_BACKEND]
-    return max(backend or seed or records, key=lambda record: record["created_utc"])
+
+    def preference(record: dict) -> tuple:
+        reference = of_reference_protocol(record)
+        backend = record["versions"]["keras_backend"] == REFERENCE_ATLAS_BACKEND
+        return reference, reference and backend, record["created_utc"]
+
+    return max(records, key=preference)
+
+
+def compared_atlases(shown: dict, atlases: list[dict]) -> list[dict]:
+    """The atlas a page shows first, then the newest atlas of every other machine, backend and profile: those
+    of the original protocol first, each group oldest first."""
+    from ..analyze.machines import machine_key
+
+    newest: dict[tuple, dict] = {}
+    for record in sorted(atlases, key=lambda record: record["created_utc"]):  # a newer one of a kind replaces
+        newest[(machine_key(record), record["profile"])] = record
+    others = [record for record in newest.values() if record["fingerprint"] != shown["fingerprint"]]
+    return [shown] + sorted(others, key=lambda record: (not of_reference_protocol(record), record["created_utc"]))
 
 
 def page_atlas(atlas_folder: Path | None, atlases: list[dict]) -> dict:

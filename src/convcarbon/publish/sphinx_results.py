@@ -1,9 +1,10 @@
 """A Sphinx extension that measures (or reuses) the results before any chapter runs.
 
 With it, plain `jupyter-book build .` builds the same site as
-`python -m convcarbon book`: at the start of the build it resolves the record the
-pages show (`shown.prepare_build`, with training progress on the terminal, not in
-a chapter's kernel), copies its files for download, writes each chapter as an
+`python -m convcarbon book`: at the start of the build it measures or reuses the
+record and the atlas of this build (`prepare_build`, with training progress on the
+terminal, not in a chapter's kernel), lets `shown` decide what the pages show,
+copies the shown record's files for download, writes each chapter as an
 .ipynb for the launch buttons, and when the results shown have changed since the
 last successful build it clears the notebook cache and re-reads every page.
 """
@@ -21,7 +22,28 @@ from ..errors import ConvCarbonError
 from ..safe import terminal_text
 from .build import BUILD_KEY_FILE, CHAPTERS_DIR, DOWNLOADS_DIR, build_key, copy_downloads
 from .notebooks import write_notebooks
-from .shown import prepare_build
+from .shown import Shown, build_start, measured_record, show_in_build
+
+
+def prepare_build(book_folder: Path) -> Shown:
+    """At the start of a build: the record named by the command that started it, else one measured or reused
+    now under the profile of the environment (`reuse.measure_or_reuse`), and the atlas of that record's profile,
+    measured or reused too; in a build that measures nothing (`shown.measuring`), neither: the pages show the
+    reference record and atlas.
+    Hands them to the chapters' kernels (`shown.show_in_build`)."""
+    start = build_start(book_folder)
+    record_folder = atlas_folder = None
+    if start.measuring:
+        from ..config import resolve_config
+        from ..measure.reuse import Atlas, Training, measure_or_reuse
+
+        if start.record_folder is None:
+            trained = measure_or_reuse(Training(resolve_config()), start.results_root)
+            record, record_folder = trained.record, trained.folder
+        else:
+            record, record_folder = measured_record(start.record_folder), start.record_folder
+        atlas_folder = measure_or_reuse(Atlas(record["profile"]), start.results_root).folder
+    return show_in_build(book_folder, start, record_folder, atlas_folder)
 
 
 class ResultsError(SphinxError):

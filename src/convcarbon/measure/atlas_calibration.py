@@ -12,7 +12,6 @@ Used by: book/atlas.md
 from __future__ import annotations
 
 import os
-import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,8 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-CALIBRATION_SIZE = 384  # a 384x384 by 384x384 float32 product: 57 million multiply-accumulates, a few ms
-CALIBRATION_PRODUCTS = 9  # the median of these is one calibration's time: well under a second in all
+CALIBRATION_SIZE = 512  # a 512x512 by 512x512 float32 product: 134 million multiply-accumulates, a few ms
+# The fastest of these is one calibration's time (well under a second in all): a burst of other work slows one
+# product, sustained work (what also slows the points) slows them all.
+CALIBRATION_PRODUCTS = 9
 CALIBRATION_WARM_UP_S = 0.3  # the product runs this long first: a cold thread pool would make a slow baseline
 MAX_DRIFT = 0.10  # a calibration more than 10% slower or faster than the first: the machine changed
 BUSY_LOAD_PER_CPU = 0.75  # a start load above this per logical CPU: other work ran (the atlas's own start adds some)
@@ -88,7 +89,7 @@ class Calibrator:
             start = self.clock()
             self.product()
             durations.append(self.clock() - start)
-        duration_s = statistics.median(durations)
+        duration_s = min(durations)
         first_s = self.readings[0]["duration_s"] if self.readings else duration_s
         reading = {
             "position": position,

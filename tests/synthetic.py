@@ -394,6 +394,7 @@ def atlas_v2_fields(record: dict) -> dict:
         "harness": {"inference": atlas_timing(2e-4), "training": atlas_timing(3e-4)},
         "quietness": {
             "quiet": True,
+            "summary": "quiet: 2 calibrations within 10% of the first (at most +2%)",
             "reasons": [],
             "max_drift": 0.02,
             "drift_bound": 0.1,

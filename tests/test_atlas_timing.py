@@ -100,7 +100,8 @@ def test_quiet_only_without_drift_load_or_steal_and_each_reason_says_its_numbers
             "steal_fraction": steal,
         }
 
-    assert quietness([reading(0.0), reading(0.08)], cpu_count=2, remeasured_blocks=0)["quiet"]
+    quiet = quietness([reading(0.0), reading(0.08)], cpu_count=2, remeasured_blocks=0)
+    assert quiet["quiet"] and quiet["summary"] == "quiet: 2 calibrations within 10% of the first (at most +8%)"
     busy = quietness([reading(0.0, load=3.5), reading(0.25, steal=0.04)], cpu_count=2, remeasured_blocks=1)
     assert not busy["quiet"] and busy["remeasured_blocks"] == 1 and busy["max_drift"] == pytest.approx(0.25)
     assert busy["reasons"] == [
@@ -108,6 +109,7 @@ def test_quiet_only_without_drift_load_or_steal_and_each_reason_says_its_numbers
         "the load average was 3.5 on 2 logical CPUs as the atlas began",
         "the hypervisor stole up to 4% of the processor time",
     ]
+    assert busy["summary"] == "busy: " + "; ".join(busy["reasons"]) + "; 1 block(s) of points measured again"
     unknown = quietness([reading(0.0, load=None, steal=None), reading(-0.02, steal=None)], 2, 0)
     assert unknown["quiet"] and not unknown["steal_readable"]
 
@@ -285,6 +287,9 @@ def test_the_committed_version_1_atlases_stay_readable_with_their_evidence_missi
 def test_a_version_2_record_shows_its_evidence():
     evidence = measurement_evidence(synthetic_record())
     assert evidence["missing"] is None and evidence["quietness"]["quiet"]
+    from convcarbon.publish import atlas_page
+
+    assert atlas_page.quietness_summary(synthetic_record()).startswith("quiet: 2 calibrations")  # the page reads it
     assert evidence["harness"]["training"]["median_s"] == pytest.approx(3e-4)
     assert "gradients of its weights and of its input" in evidence["passes"]["training"]
     assert evidence["ceilings"]["machine"]["library"].startswith("numpy")

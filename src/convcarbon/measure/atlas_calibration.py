@@ -126,8 +126,16 @@ def quietness(readings: list[dict], cpu_count: int, remeasured_blocks: int) -> d
     steals = [reading["steal_fraction"] for reading in readings if reading["steal_fraction"] is not None]
     if steals and max(steals) > MAX_STEAL:
         reasons.append(f"the hypervisor stole up to {max(steals):.0%} of the processor time")
+    worst_text = f"{worst:+.0%}"
+    remeasured = f"; {remeasured_blocks} block(s) of points measured again" if remeasured_blocks else ""
+    summary = (
+        f"busy: {'; '.join(reasons)}{remeasured}"
+        if reasons
+        else f"quiet: {len(readings)} calibrations within {MAX_DRIFT:.0%} of the first (at most {worst_text})"
+    )
     return {
         "quiet": not reasons,
+        "summary": summary,  # the phrase a page shows (publish/atlas_page.py)
         "reasons": reasons,
         "max_drift": worst,
         "drift_bound": MAX_DRIFT,

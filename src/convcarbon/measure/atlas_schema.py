@@ -241,6 +241,7 @@ CALIBRATION = exact_object(
 QUIETNESS = exact_object(
     {
         "quiet": {"type": "boolean"},
+        "summary": TEXT,
         "reasons": {"type": "array", "maxItems": 10, "items": TEXT},
         "max_drift": DRIFT,
         "drift_bound": {"type": "number", "minimum": 0, "maximum": 10},

@@ -6,6 +6,7 @@ import json
 import os
 
 import pytest
+from matplotlib.collections import LineCollection, PathCollection
 from synthetic import make_atlas, make_record, make_run, paired_record
 
 from convcarbon.analyze import classtable
@@ -200,12 +201,12 @@ def test_an_atlas_stands_beside_the_training_record_of_its_machine(capsys, class
     assert list(rows) == ["alice", "bob.json", "carol (smoke)"]
     alice, bob, carol = rows.values()
     assert alice["atlas"] == "atlas-smoke-aaaaaaaaaaaaaaaa (smoke)"
-    assert alice["crossover, training"] == "batch 8: 3x3 8" and alice["crossover, inference"] == "batch 1: 3x3 64"
+    assert alice["crossover, training"] == "batch 8: 3x3 ≤ 8" and alice["crossover, inference"] == "batch 1: 3x3 8–64"
     assert bob["atlas"] == bob["crossover, training"] == ""  # a GPU machine with no atlas handed in
     assert carol["backend"] == "jax" and carol["verdict"] == carol["energy ratio"] == ""
-    assert carol["machine"].startswith("CPU C (family 25") and carol["crossover, inference"] == "batch 1: 3x3 64"
+    assert carol["machine"].startswith("CPU C (family 25") and carol["crossover, inference"] == "batch 1: 3x3 8–64"
     _, text, _ = run_cli(capsys, "report", "--class-table", str(class_folder))
-    assert "crossover, training" in text.splitlines()[0] and "batch 1: 3x3 64" in text.splitlines()[3]
+    assert "crossover, training" in text.splitlines()[0] and "batch 1: 3x3 8–64" in text.splitlines()[3]
     _, out, _ = run_cli(capsys, "report", "--class-table", str(class_folder), "--json")
     assert json.loads(out) == list(rows.values())
 
@@ -273,6 +274,10 @@ def slower_separable_training(atlas):
     return atlas
 
 
+def markers(axes):
+    return [collection for collection in axes.collections if isinstance(collection, PathCollection)]
+
+
 def test_the_class_figure_sets_every_atlas_side_by_side():
     from convcarbon.publish import class_figure
 
@@ -285,9 +290,11 @@ def test_the_class_figure_sets_every_atlas_side_by_side():
     assert "tensorflow" in labels[0] and "smoke" in labels[0]
     assert r"\$x\$" in labels[1]  # no mathtext from a record
     never_at = 2 * 64  # twice the smoke grid's largest channel count
-    (alice_training,), (eve_training,) = ([c.get_offsets()[0][0]] for c in training.collections)
+    (alice_training,), (eve_training,) = ([c.get_offsets()[0][0]] for c in markers(training))
     assert alice_training == 8 and eve_training == never_at
-    assert [c.get_offsets()[0][0] for c in inference.collections] == [64, 64]
+    assert [c.get_offsets()[0][0] for c in markers(inference)] == [64, 64]
+    bars = [c for c in inference.collections if isinstance(c, LineCollection)]  # the interval, 8 to 64 channels
+    assert [[tuple(point[0] for point in segment) for segment in bar.get_segments()] for bar in bars] == [[(8, 64)]] * 2
     assert [tick.get_text() for tick in training.get_xticklabels()][-1] == "never"
 
 

@@ -81,51 +81,60 @@ def test_multiplications_of_an_unknown_kind_is_a_value_error():
 
 
 # --- the crossover, predicted before the atlas -----------------------------------------------------------------
-def test_measured_crossover_is_the_atlas_s_own_with_the_grid_step_as_interval(atlas_record):
+def test_measured_crossover_is_the_atlas_s_own_with_its_interval(atlas_record):
     from convcarbon.analyze.atlas import crossover_frame
 
     frame = crossover_frame(atlas_record)
     row = frame[(frame["kernel"] == 3) & (frame["batch"] == 32) & (frame["pass"] == "training")].iloc[0]
     measured = checks.measured_crossover(atlas_record, 3, 32, "training")
-    assert measured.channels == row["crossover_channels"] == measured.high_channels
-    grid = sorted({level[0] for level in atlas_record["config"]["channel_levels"]})
-    assert measured.low_channels == grid[grid.index(measured.channels) - 1]
+    assert measured == row["crossover"] and measured.kind == "between"  # 16 to 512 channels in this atlas
     assert checks.measured_crossover(atlas_record, 4, 32, "training") is None
 
 
 def test_crossover_right_and_wrong(atlas_record):
     measured = checks.measured_crossover(atlas_record, 3, 32, "training")
     right = checks.check_crossover(
-        checks.Prediction(measured.channels, 3, "training", None, BEFORE_THE_ATLAS), atlas_record
+        checks.Prediction(measured.high_channels, 3, "training", None, BEFORE_THE_ATLAS), atlas_record
     )
-    assert right.passed and f"measured: {measured.channels} channels" in right.text()
+    assert right.passed and f"measured: {measured.text()}" in right.text()
     low = checks.check_crossover(
         checks.Prediction(measured.low_channels, 3, "training", None, BEFORE_THE_ATLAS), atlas_record
     )
     assert not low.passed and low.summary == "too low"
     high = checks.check_crossover(
-        checks.Prediction(measured.channels + 1, 3, "training", None, BEFORE_THE_ATLAS), atlas_record
+        checks.Prediction(measured.high_channels + 1, 3, "training", None, BEFORE_THE_ATLAS), atlas_record
     )
     assert high.summary == "too high"
     never = checks.check_crossover(checks.Prediction(None, 3, "training", None, BEFORE_THE_ATLAS), atlas_record)
-    assert not never.passed and never.summary == f"it paid from {measured.channels} channels"
+    assert not never.passed and never.summary == f"it paid, {measured.text()}"
     assert "atlas.md" in never.text()
 
 
-def test_never_is_any_count_above_the_grid(atlas_record):
-    never = checks.MeasuredCrossover(None, 512, None)
+def test_an_unresolved_crossover_checks_nothing(atlas_record):
+    """Where a ratio's interval straddles 1 where it would decide, no prediction is right or wrong."""
+    measured = checks.measured_crossover(atlas_record, 7, 32, "training")
+    assert measured.kind == "not resolved"
+    result = checks.check_crossover(checks.Prediction(64, 7, "training", None, BEFORE_THE_ATLAS), atlas_record)
+    assert not result.passed and result.summary == "not resolved" and "cannot check" in result.text()
+
+
+def test_never_is_any_count_above_the_grid():
+    from convcarbon.analyze.atlas import Crossover
+
+    never = Crossover("never", low_channels=512)
     assert checks._within(None, never) and checks._within(1024, never) and not checks._within(512, never)
-    measured = checks.MeasuredCrossover(256, 128, 256)
+    measured = Crossover("between", low_channels=128, high_channels=256)
     assert checks._within(129, measured) and checks._within(256, measured)
     assert not checks._within(128, measured) and not checks._within(None, measured)
+    assert checks._within(64, Crossover("not resolved")) is None
 
 
 def test_a_crossover_predicted_after_the_atlas_does_not_count(atlas_record):
     measured = checks.measured_crossover(atlas_record, 3, 32, "training")
-    now = checks.predict_crossover(measured.channels)  # dated now, after the committed atlas
+    now = checks.predict_crossover(measured.high_channels)  # dated now, after the committed atlas
     result = checks.check_crossover(now, atlas_record)
     assert not result.passed and result.summary == "predicted after measuring"
-    assert f"{measured.channels} channels" not in result.text()  # the measurement is not revealed
+    assert measured.text() not in result.text()  # the measurement is not revealed
 
 
 @pytest.mark.parametrize("prediction", [HOSTILE, ANSI, 64, None, {"channels": 64}])
@@ -238,7 +247,7 @@ def class_folder(tmp_path, atlas_record, energy_record):
     measured = checks.measured_crossover(atlas_record, 3, 32, "training")
     right = {
         "multiplications": THIRD_LAYER,
-        "crossover": {"channels": measured.channels, "predicted_utc": BEFORE_THE_ATLAS},
+        "crossover": {"channels": measured.high_channels, "predicted_utc": BEFORE_THE_ATLAS},
         "break_even": {"predictions": 1_000_000, "predicted_utc": BEFORE_MEASURING},
         "energy_reading": "saved",
     }

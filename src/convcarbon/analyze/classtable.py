@@ -132,20 +132,14 @@ def crossover_passes(atlas: dict) -> dict[str, int]:
 
 
 def crossover_cell(atlas: dict, pass_name: str) -> str:
-    """'batch 32: 3x3 64, 5x5 16, 7x7 never': the smallest channel count from which on the separable
-    layer is faster, per kernel, at the batch `crossover_passes` names."""
+    """'batch 32: 3x3 32–64, 5x5 ≤ 8, 7x7 never, ...': per kernel, the channel counts between which the separable
+    layer becomes faster as far as the time ratios' intervals tell (`analyze.atlas.Crossover.short`), at the batch
+    `crossover_passes` names; "not resolved" where an interval straddles 1 where it would decide."""
     batch = crossover_passes(atlas)[pass_name]
     frame = crossovers(atlas)
     rows = frame[(frame["pass"] == pass_name) & (frame["batch"] == batch)].sort_values("kernel")
-    found = ", ".join(
-        f"{row.kernel}x{row.kernel} {_channels(row.crossover_channels)}" for row in rows.itertuples(index=False)
-    )
+    found = ", ".join(f"{row.kernel}x{row.kernel} {row.crossover.short()}" for row in rows.itertuples(index=False))
     return f"batch {batch}: {found}"
-
-
-def _channels(channels) -> str:
-    text = atlas_analysis.crossover_text(channels)
-    return text.removesuffix(" channels")
 
 
 def class_rows(found: list[tuple[str, dict]], profile: str | None = None) -> list[dict]:

@@ -208,46 +208,22 @@ def _now_utc() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-@dataclass(frozen=True)
-class MeasuredCrossover:
-    """The crossover the atlas measured and the interval it lies in: above `low_channels` (the grid's channel
-    count below it, 0 at the first) and at most `high_channels`. None for both ends of "never"."""
-
-    channels: int | None
-    low_channels: int
-    high_channels: int | None
-
-
-def measured_crossover(record: dict, kernel: int, batch: int, pass_name: str) -> MeasuredCrossover | None:
-    """The crossover of one row of the atlas, or None when its grid has no such row.
-
-    The one call of the atlas's crossover (`analyze.atlas.crossover_frame`): the interval here is the grid's
-    resolution, the step between two measured channel counts."""
+def measured_crossover(record: dict, kernel: int, batch: int, pass_name: str) -> atlas.Crossover | None:
+    """The crossover of one row of the atlas with its interval, as far as the time ratios' intervals tell
+    (`analyze.atlas.Crossover`: between two channel counts, at or below the smallest, never, or not resolved), or
+    None when its grid has no such row. The one call of the atlas's crossover (`analyze.atlas.crossover_frame`)."""
     frame = atlas.crossover_frame(record)
     rows = frame[(frame["kernel"] == kernel) & (frame["batch"] == batch) & (frame["pass"] == pass_name)]
-    if rows.empty:
-        return None
-    row = rows.iloc[0]
-    found = row["crossover_channels"]
-    if found is None or (isinstance(found, float) and math.isnan(found)):
-        return MeasuredCrossover(None, int(row["largest_channels"]), None)
-    channels = sorted({level[0] for level in record["config"]["channel_levels"]})
-    below = [count for count in channels if count < found]
-    return MeasuredCrossover(int(found), below[-1] if below else 0, int(found))
+    return None if rows.empty else rows.iloc[0]["crossover"]
 
 
-def _within(channels: int | None, measured: MeasuredCrossover) -> bool:
-    """Whether a predicted crossover lies in the measured one's interval; "never" in the grid is any count
-    above its largest, and None."""
-    if measured.channels is None:
+def _within(channels: int | None, measured: atlas.Crossover) -> bool | None:
+    """Whether a predicted crossover agrees with the measured one: inside its interval, or, where the separable
+    layer was never faster, no crossover or any count above the largest measured; None where the measurement does
+    not resolve the crossover, so that nothing can be checked against it."""
+    if measured.kind == atlas.NEVER:
         return channels is None or channels > measured.low_channels
-    return channels is not None and measured.low_channels < channels <= measured.high_channels
-
-
-def _measured_text(measured: MeasuredCrossover) -> str:
-    if measured.channels is None:
-        return f"never: the separable layer was not faster even at {measured.low_channels} channels"
-    return f"{measured.channels} channels (so between {measured.low_channels + 1} and {measured.high_channels})"
+    return measured.holds(channels)
 
 
 def check_crossover(prediction, record: dict) -> CheckResult:
@@ -275,24 +251,34 @@ def check_crossover(prediction, record: dict) -> CheckResult:
             off=["the prediction is dated after this atlas was measured: predict first, then run the atlas"],
         )
     said = "never" if prediction.channels is None else f"{prediction.channels} channels"
-    if _within(prediction.channels, measured):
+    agrees = _within(prediction.channels, measured)
+    measured_text = f"measured: {measured.text()}"
+    if agrees is None:
         return _result(
-            "crossover", True, "right", right=[f"at {where} you predicted {said}; measured: {_measured_text(measured)}"]
+            "crossover",
+            False,
+            "not resolved",
+            off=[
+                f"at {where} you predicted {said}; {measured_text}: a time ratio's interval straddles 1 where it "
+                "would decide, so this atlas cannot check the prediction (run it again on a quieter machine)"
+            ],
         )
+    if agrees:
+        return _result("crossover", True, "right", right=[f"at {where} you predicted {said}; {measured_text}"])
     return _result(
         "crossover",
         False,
         _crossover_summary(prediction.channels, measured),
-        off=[f"at {where} you predicted {said}; measured: {_measured_text(measured)}"],
+        off=[f"at {where} you predicted {said}; {measured_text}"],
     )
 
 
-def _crossover_summary(channels: int | None, measured: MeasuredCrossover) -> str:
-    if measured.channels is None:
+def _crossover_summary(channels: int | None, measured: atlas.Crossover) -> str:
+    if measured.kind == atlas.NEVER:
         return "it never paid"
     if channels is None:
-        return f"it paid from {measured.channels} channels"
-    return "too low" if channels <= measured.low_channels else "too high"
+        return f"it paid, {measured.text()}"
+    return "too low" if measured.low_channels is not None and channels <= measured.low_channels else "too high"
 
 
 def _made_before(predicted_utc, measured_utc: str) -> bool | None:

@@ -3,8 +3,11 @@
 One row per atlas record, one panel per pass (training at the atlas's largest
 batch, inference at batch 1, as `analyze.classtable.crossover_passes` chooses),
 one marker per kernel size at the channel count from which on the separable
-layer is faster; a kernel where it never is gets its marker at "never", right of
-the largest channel count measured. Every label that comes from a record or a
+layer's median time is lower, with a bar over the interval in which the crossover
+lies as far as the time ratios' intervals tell (`analyze.atlas.Crossover`); a
+hollow marker where that interval is not resolved; a kernel where the separable
+layer is never faster gets its marker at "never", right of the largest channel
+count measured. Every label that comes from a record or a
 folder name goes through `safe.figure_text`.
 
 Used by: book/instructors.md
@@ -55,11 +58,16 @@ def class_crossover_figure(atlases: list[tuple[str, dict]]):
                     if point.crossover_channels is None or np.isnan(point.crossover_channels)
                     else point.crossover_channels
                 )
+                interval = point.crossover
+                if interval.kind == "between":
+                    axes.hlines(row + offset, interval.low_channels, interval.high_channels, color=colour, linewidth=2)
+                resolved = interval.kind != "not resolved"
                 axes.scatter(
                     channels,
                     row + offset,
                     marker=marker,
-                    color=colour,
+                    facecolors=colour if resolved else "none",
+                    edgecolors=colour,
                     s=46,
                     label=f"{kernel}x{kernel} kernel" if kernel not in kernels_seen else None,
                 )
@@ -79,7 +87,10 @@ def class_crossover_figure(atlases: list[tuple[str, dict]]):
     ]
     axes_row[0].set_yticks(np.arange(len(atlases)), labels, fontsize="x-small")
     axes_row[0].set_ylim(len(atlases) - 0.5, -0.5)
-    figure.supxlabel("channels (in = out) from which on the separable layer is faster", fontsize="small")
+    figure.supxlabel(
+        "channels (in = out) from which on the separable layer is faster (bar: interval; hollow: not resolved)",
+        fontsize="small",
+    )
     handles, names = axes_row[0].get_legend_handles_labels()
     figure.legend(handles, names, loc="upper center", ncol=4, fontsize="small", frameon=False)
     figure.tight_layout(rect=(0, 0, 1, 0.93))

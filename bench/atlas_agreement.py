@@ -151,9 +151,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path)
     arguments = parser.parse_args(argv)
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    from convcarbon.measure.atlas_grid import grid_shapes
-    from convcarbon.measure.atlas_run import run_atlas
-    from convcarbon.measure.atlas_store import AtlasStore
+    from convcarbon.atlas.measure.grid import grid_shapes
+    from convcarbon.atlas.measure.run import run_atlas
+    from convcarbon.atlas.measure.store import AtlasStore
 
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as store:

@@ -29,9 +29,9 @@ import keras
 
 from convcarbon.config import resolve_config
 from convcarbon.data import load_mnist, prepare, resolve_mnist_path
-from convcarbon.measure.epochs import input_without_autotuning
-from convcarbon.measure.tracking import cumulative_energy_kwh, measure_energy
+from convcarbon.energy.tracking import cumulative_energy_kwh, measure_energy
 from convcarbon.models import build_model
+from convcarbon.training.measure.epochs import input_without_autotuning
 
 
 class HoldLocals(keras.callbacks.Callback):

@@ -22,9 +22,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from convcarbon.atlas.measure.store import read_atlas_record
 from convcarbon.course import checks
-from convcarbon.measure.atlas_store import read_atlas_record
-from convcarbon.measure.store import read_record_file
+from convcarbon.records.store import read_record_file
 
 RECORDS = Path(__file__).resolve().parents[1] / "book" / "records"
 BEFORE = "2026-01-01T00:00:00+00:00"

@@ -25,9 +25,9 @@ import os
 import sys
 from pathlib import Path
 
-from convcarbon.measure.schema import record_problem
-from convcarbon.measure.store import RECORD_FILE
-from convcarbon.measure.untrusted import strict_json
+from convcarbon.records.store import RECORD_FILE
+from convcarbon.records.untrusted import strict_json
+from convcarbon.training.measure.schema import record_problem
 
 FROM_VERSION = 4
 TO_VERSION = 5  # still read as it is: schema 6 only added the step timings, which no migration can invent

@@ -24,7 +24,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from convcarbon.measure.experiment import interleaved_order
+from convcarbon.training.measure.experiment import interleaved_order
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -38,8 +38,8 @@ def main() -> None:
 
     from convcarbon.config import resolve_config
     from convcarbon.data import load_mnist, prepare, resolve_mnist_path
-    from convcarbon.measure.hardware import hardware_info
-    from convcarbon.measure.provenance import versions
+    from convcarbon.records.hardware import hardware_info
+    from convcarbon.records.provenance import versions
 
     mnist = load_mnist(resolve_mnist_path(None))
     quick = resolve_config("quick")
@@ -72,7 +72,7 @@ def overhead(config, data, repeats: int) -> dict:
         variants[name](config, data)
         times[name].append(time.perf_counter() - started)
         print(f"  {name:<20} repeat {repeat + 1}: {times[name][-1]:.1f} s", file=sys.stderr, flush=True)
-    from convcarbon.analyze.stats import ratio_of_medians
+    from convcarbon.training.analyze.stats import ratio_of_medians
 
     medians = {name: statistics.median(values) for name, values in times.items()}
     harness_over_plain = ratio_of_medians(times["harness"], times["plain"])
@@ -164,8 +164,8 @@ def plain_fit(config, data):
 
 def harness_fit(config, data):
     """What `python -m convcarbon run` does for one model: seed, tracker, progress, evaluate."""
-    from convcarbon.measure.experiment import train_one
-    from convcarbon.measure.progress import EpochProgress
+    from convcarbon.training.measure.experiment import train_one
+    from convcarbon.training.measure.progress import EpochProgress
 
     with tempfile.TemporaryDirectory() as folder, open(os.devnull, "w") as devnull:
         train_one("conv2d", 0, 0, config, data, Path(folder), EpochProgress(config.epochs, stream=devnull))
@@ -175,8 +175,8 @@ def untracked_fit(config, data):
     """The harness's training without CodeCarbon: the same seed, callback and evaluation."""
     import keras
 
-    from convcarbon.measure.progress import EpochProgress
     from convcarbon.models import build_model
+    from convcarbon.training.measure.progress import EpochProgress
 
     keras.utils.set_random_seed(config.seed)
     model = build_model("conv2d")

@@ -17,8 +17,8 @@ import numpy as np
 import yaml
 from synthetic import make_hardware, paired_record
 
-from convcarbon.measure.atlas_store import FOLDER_PREFIX as ATLAS_FOLDER_PREFIX
-from convcarbon.measure.store import ResultStore
+from convcarbon.atlas.measure.store import FOLDER_PREFIX as ATLAS_FOLDER_PREFIX
+from convcarbon.records.store import ResultStore
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 NETWORK_GUARD = REPO_ROOT / "tests" / "network_guard"  # a sitecustomize: no network but loopback
@@ -262,8 +262,8 @@ def terminal_hostile_records() -> dict[tuple, dict]:
 def committed_reference_record() -> dict:
     """The book's reference record, read as the book reads it (the newest committed `seed` record): real
     numbers, with predictions and a breakdown."""
-    from convcarbon.analyze.discovery import book_records
-    from convcarbon.publish.shown import committed_records_dir, reference_record
+    from convcarbon.site.shown import committed_records_dir, reference_record
+    from convcarbon.training.analyze.discovery import book_records
 
     records, _skipped = book_records(REPO_ROOT / "no-results-here", committed_records_dir())
     return reference_record(records)

@@ -3,9 +3,9 @@
 Only tests use them; the book never shows a record that was not measured.
 """
 
+from convcarbon.atlas.measure.grid import atlas_config, byte_count, grid_shapes, macs
 from convcarbon.config import PROFILES
-from convcarbon.measure.atlas_grid import atlas_config, byte_count, grid_shapes, macs
-from convcarbon.measure.schema import SCHEMA_VERSION
+from convcarbon.training.measure.schema import SCHEMA_VERSION
 
 MULTIPLICATIONS = {"Conv2D": 2_836_800, "SeparableConv2D": 722_536}
 
@@ -197,7 +197,7 @@ def paired_record(standard_energies, separable_energies, **record_options):
 
 
 def make_inference_entry(run, energy_per_prediction_kwh=1e-8, time_per_prediction_s=1e-3, test_images=10_000):
-    """The prediction cost of one run (`measure.inference`): batch 1 and batch 250, one pass each,
+    """The prediction cost of one run (`anatomy.measure.inference`): batch 1 and batch 250, one pass each,
     batch 250 ten times cheaper per prediction."""
     batches = [
         {
@@ -237,7 +237,7 @@ def with_inference(record, energy_per_prediction_kwh=None):
 def make_breakdown(step_s=0.1, convolution_s=0.05, other_s=0.004):
     """A breakdown whose two convolution layers take `convolution_s` together (forward and backward) and
     every other part `other_s`, for both models."""
-    from convcarbon.measure.anatomy_schema import LAYER_NAMES
+    from convcarbon.anatomy.measure.schema import LAYER_NAMES
 
     def parts():
         rows = []
@@ -382,7 +382,7 @@ def atlas_timing(seconds: float) -> dict:
 def atlas_v2_fields(record: dict) -> dict:
     """A schema-1 atlas record made schema 2: every sample, the passes' rule, the harness, the quietness evidence
     and the ceilings named, with the same medians and ceilings."""
-    from convcarbon.measure.atlas_passes import PASS_RULES
+    from convcarbon.atlas.measure.passes import PASS_RULES
 
     calibration = {"position": "before", "duration_s": 1e-3, "drift": 0.0, "load_average_1m": 0.2}
     matmul, copy = record["ceilings"]["matmul_macs_per_s"], record["ceilings"]["copy_bytes_per_s"]

@@ -5,14 +5,14 @@ import math
 import pytest
 from synthetic import make_record, make_run, paired_record
 
-from convcarbon.analyze.analysis import saving_verdict, separable_ratio_interval, summary
-from convcarbon.analyze.machines import analytic_frame, energy_method, spread_frame, summary_frame
 from convcarbon.costs import training_multiplications_per_epoch
-from convcarbon.measure.experiment import interleaved_order
-from convcarbon.measure.idle import energy_above_idle_kwh, mean_power_w
-from convcarbon.measure.store import ResultStore
-from convcarbon.publish.prose import gpu_counter_machines, verdicts_markdown
-from convcarbon.publish.shown import machine_records
+from convcarbon.energy.idle import energy_above_idle_kwh, mean_power_w
+from convcarbon.records.store import ResultStore
+from convcarbon.site.prose import gpu_counter_machines, verdicts_markdown
+from convcarbon.site.shown import machine_records
+from convcarbon.training.analyze.analysis import saving_verdict, separable_ratio_interval, summary
+from convcarbon.training.analyze.machines import analytic_frame, energy_method, spread_frame, summary_frame
+from convcarbon.training.measure.experiment import interleaved_order
 
 
 def test_interleaved_order_alternates_which_model_runs_first():
@@ -87,9 +87,9 @@ def test_one_run_each_gives_no_verdict_and_two_are_too_few():
 
 
 def test_the_verdict_has_one_wording_for_the_terminal_the_tables_and_the_prose():
-    from convcarbon.analyze.analysis import VERDICTS
-    from convcarbon.analyze.classtable import table_row
-    from convcarbon.analyze.report import format_report
+    from convcarbon.course.classtable import table_row
+    from convcarbon.training.analyze.analysis import VERDICTS
+    from convcarbon.training.analyze.report import format_report
 
     two_runs = paired_record([1.0, 1.01], [0.5, 0.51])
     cell = VERDICTS["too few runs"].cell
@@ -176,7 +176,7 @@ def test_a_dozen_machines_stay_readable():
     """Twelve machines: one row each in the table and the figure, grouped by class, with bounded cells."""
     from synthetic import make_hardware
 
-    from convcarbon.publish.figures import ratio_intervals_figure
+    from convcarbon.site.figures import ratio_intervals_figure
 
     records = [
         paired_record(
@@ -218,7 +218,7 @@ def test_committed_records_are_read_beside_the_local_store(tmp_path):
     record = paired_record([0.1], [0.05], cpu="CPU C")
     with committed.locked(), committed.staging() as folder:
         committed.commit(folder, record)
-    from convcarbon.measure.store import read_records
+    from convcarbon.records.store import read_records
 
     (found,) = read_records(tmp_path / "committed")
     assert found["hardware"]["cpu_model"] == "CPU C"

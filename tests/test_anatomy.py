@@ -7,11 +7,8 @@ import math
 import pytest
 from synthetic import make_breakdown, paired_record, with_inference
 
-from convcarbon.analyze import breakdown, inference
-from convcarbon.analyze.analysis import METRICS, separable_ratio_interval
-from convcarbon.analyze.tables import DETAIL_METRICS, comparison_frame
-from convcarbon.measure.schema import record_problem
-from convcarbon.publish import anatomy
+from convcarbon.anatomy.analyze import breakdown, inference
+from convcarbon.anatomy.publish import page as anatomy
 from convcarbon.reference import (
     TUTORIAL_EPOCH_S,
     TUTORIAL_MS_PER_STEP,
@@ -21,6 +18,9 @@ from convcarbon.reference import (
     tutorial_outside_epochs_s,
 )
 from convcarbon.safe import OwnMarkdown
+from convcarbon.training.analyze.analysis import METRICS, separable_ratio_interval
+from convcarbon.training.analyze.tables import DETAIL_METRICS, comparison_frame
+from convcarbon.training.measure.schema import record_problem
 
 
 def anatomy_record():

@@ -14,13 +14,13 @@ import numpy as np
 import pytest
 from synthetic import make_atlas_record as synthetic_record
 
-from convcarbon.analyze import atlas as analysis
+from convcarbon.atlas.analyze import analysis
+from convcarbon.atlas.measure.grid import Shape, book_shapes, byte_count, grid_shapes, macs
+from convcarbon.atlas.measure.schema import atlas_record_problem
+from convcarbon.atlas.measure.store import AtlasStore, folder_name, read_atlas_record, scan_atlas_records
 from convcarbon.config import PROFILES
-from convcarbon.measure.atlas_energy import EnergyCounter, measure_block, rapl_counter
-from convcarbon.measure.atlas_grid import Shape, book_shapes, byte_count, grid_shapes, macs
-from convcarbon.measure.atlas_schema import atlas_record_problem
-from convcarbon.measure.atlas_store import AtlasStore, folder_name, read_atlas_record, scan_atlas_records
-from convcarbon.measure.store import scan_records
+from convcarbon.energy.counter_reading import EnergyCounter, measure_block, rapl_counter
+from convcarbon.records.store import scan_records
 
 # --- counts, by hand -------------------------------------------------------------------------------------------
 
@@ -232,7 +232,8 @@ def test_hostile_atlas_records_are_refused(change, message):
 def test_markup_in_strings_is_stored_but_shown_as_text():
     record = _mutated(lambda r: r["hardware"].update(cpu_model="<script>alert(1)</script> **bold** $x$"))
     assert atlas_record_problem(record) is None  # a strange CPU name is not a reason to refuse a record ...
-    from convcarbon.publish import atlas_figures, atlas_page
+    from convcarbon.atlas.publish import figures as atlas_figures
+    from convcarbon.atlas.publish import page as atlas_page
 
     label = atlas_page.machine_text(record)
     assert "<script>" not in label and "\\<script\\>" in label and "\\*\\*bold" in label  # ... it is shown inert
@@ -308,7 +309,7 @@ def test_smoke_atlas_end_to_end_then_reused(tmp_path, capsys):
 def test_powermetrics_power_is_summed_into_joules():
     # A stand-in for `sudo powermetrics`: five samples of 2 W, 100 ms apart, among other lines.
     script = "import time\nfor _ in range(5):\n    print('GPU Power: 50 mW'); print('CPU Power: 2000 mW', flush=True)\n"
-    from convcarbon.measure.atlas_energy import powermetrics_counter
+    from convcarbon.energy.counter_reading import powermetrics_counter
 
     counter = powermetrics_counter((sys.executable, "-c", script), interval_s=0.1)
     assert counter is not None and counter.min_block_s >= 0.5
@@ -320,7 +321,7 @@ def test_powermetrics_power_is_summed_into_joules():
 
 
 def test_no_powermetrics_counter_when_it_prints_no_power():
-    from convcarbon.measure.atlas_energy import powermetrics_counter
+    from convcarbon.energy.counter_reading import powermetrics_counter
 
     assert (
         powermetrics_counter((sys.executable, "-c", "print('powermetrics must be invoked as the superuser')")) is None
@@ -352,7 +353,7 @@ def test_the_atlas_chapter_is_in_the_built_book(built_book):
 
 def test_the_page_shows_the_build_atlas_else_the_reference_else_says_why(tmp_path, monkeypatch):
     from convcarbon.errors import ConvCarbonError
-    from convcarbon.publish import shown as shown_module
+    from convcarbon.site import shown as shown_module
 
     def made(backend, profile, created):
         record = synthetic_record(profile=profile)
@@ -382,13 +383,13 @@ def test_the_page_shows_the_build_atlas_else_the_reference_else_says_why(tmp_pat
 def test_the_build_hands_no_stale_atlas_to_its_chapters(tmp_path, monkeypatch):
     """A build without training shows the reference atlas even when an atlas was named before it started;
     the `book` command never hands an atlas of its own environment to the build."""
-    from convcarbon.publish import shown as shown_module
+    from convcarbon.site import shown as shown_module
 
     monkeypatch.setenv("CONVCARBON_ATLAS", str(tmp_path / "atlas-stale"))
     monkeypatch.setenv("CONVCARBON_MEASURE", "no")
     monkeypatch.setenv("CONVCARBON_RESULTS", str(tmp_path / "results"))
     monkeypatch.delenv("CONVCARBON_RECORD", raising=False)
-    from convcarbon.publish.sphinx_results import prepare_build
+    from convcarbon.site.sphinx_results import prepare_build
 
     page = prepare_build(shown_module.repository_root())
     assert page.atlas_folder is None and not page.atlas_measured
@@ -409,7 +410,7 @@ def test_an_unknown_atlas_profile_is_one_line_and_stores_nothing(tmp_path, capsy
 @pytest.mark.training
 def test_with_a_counter_each_point_gets_its_energy_per_call(tmp_path, monkeypatch):
     """The counter path, which no machine here can exercise: a fake 10 W counter read on the clock."""
-    from convcarbon.measure import atlas_run
+    from convcarbon.atlas.measure import run as atlas_run
 
     counter = EnergyCounter("fake 10 W counter", lambda: 10 * time.perf_counter(), min_block_s=0.02)
     monkeypatch.setattr(atlas_run, "find_counter", lambda: counter)
@@ -431,7 +432,7 @@ def test_with_a_counter_each_point_gets_its_energy_per_call(tmp_path, monkeypatc
 def test_collect_validates_atlases_as_it_validates_training_records(tmp_path):
     """Runners hand in atlases beside their training records: `collect` copies a valid one and names a
     hostile one with its reason, as the Pages job runs it."""
-    from convcarbon.measure.collect import collect
+    from convcarbon.records.collect import collect
 
     source = tmp_path / "runner-records"
     good = synthetic_record()
@@ -451,7 +452,7 @@ def test_training_records_and_atlases_share_one_store_each_kind_seeing_its_own(t
     and read by its reader only."""
     from synthetic import paired_record
 
-    from convcarbon.measure.store import ResultStore, read_record
+    from convcarbon.records.store import ResultStore, read_record
 
     training, atlases = ResultStore(tmp_path), AtlasStore(tmp_path)
     record, atlas = paired_record([0.01], [0.009], fingerprint="b" * 64), synthetic_record()

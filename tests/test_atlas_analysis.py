@@ -10,9 +10,9 @@ import pytest
 from synthetic import make_atlas_record as synthetic_record
 
 from convcarbon import costs
-from convcarbon.analyze import atlas as analysis
-from convcarbon.measure import atlas_checks
-from convcarbon.measure.atlas_grid import (
+from convcarbon.atlas.analyze import analysis
+from convcarbon.atlas.measure import checks as atlas_checks
+from convcarbon.atlas.measure.grid import (
     Shape,
     byte_count,
     input_gradient_timed,
@@ -22,7 +22,7 @@ from convcarbon.measure.atlas_grid import (
     work_bytes,
     work_macs,
 )
-from convcarbon.measure.atlas_schema import atlas_record_problem
+from convcarbon.atlas.measure.schema import atlas_record_problem
 
 RECORDS = Path(__file__).resolve().parents[1] / "book" / "records"
 COMMITTED_ATLASES = sorted(RECORDS.glob("atlas-*/record.json"))
@@ -273,7 +273,7 @@ def test_committed_atlases_are_checked_and_their_checks_would_be_stored(path):
 
 
 def test_quietness_is_not_recorded_in_old_atlases_and_escaped_where_a_record_has_it():
-    from convcarbon.publish import atlas_page
+    from convcarbon.atlas.publish import page as atlas_page
 
     record = synthetic_record()
     assert atlas_page.quietness_text(record) == "not recorded"
@@ -284,7 +284,7 @@ def test_quietness_is_not_recorded_in_old_atlases_and_escaped_where_a_record_has
 
 
 def test_prediction_texts_say_when_the_grid_has_one_kernel():
-    from convcarbon.publish import atlas_page
+    from convcarbon.atlas.publish import page as atlas_page
 
     texts = atlas_page._prediction_texts(_modelled_record("smoke"))
     assert texts["atlas_kernel_prediction_factor"] == "not made (the grid is too small for it)"
@@ -293,7 +293,7 @@ def test_prediction_texts_say_when_the_grid_has_one_kernel():
 
 @pytest.mark.parametrize("path", COMMITTED_ATLASES, ids=lambda path: path.parent.name)
 def test_the_page_tables_show_every_committed_atlas(path):
-    from convcarbon.publish import atlas_page
+    from convcarbon.atlas.publish import page as atlas_page
 
     record = json.loads(path.read_text())
     crossovers = atlas_page.crossover_table(record).data
@@ -309,7 +309,7 @@ def test_the_page_tables_show_every_committed_atlas(path):
 
 
 def test_a_clean_atlas_says_it_has_no_violation():
-    from convcarbon.publish import atlas_page
+    from convcarbon.atlas.publish import page as atlas_page
 
     table = atlas_page.violations_table(_modelled_record("smoke")).data
     assert list(table["shape"]) == ["no violation"]

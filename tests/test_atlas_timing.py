@@ -11,11 +11,21 @@ import jsonschema
 import pytest
 from synthetic import make_atlas_record
 
-from convcarbon.config import PROFILES, AtlasSettings, Profile, resolve_config
-from convcarbon.errors import ConfigError
-from convcarbon.measure import atlas as atlas_module
-from convcarbon.measure import atlas_schema
-from convcarbon.measure.atlas import (
+from convcarbon.atlas.measure import schema as atlas_schema
+from convcarbon.atlas.measure import timing as atlas_module
+from convcarbon.atlas.measure.calibration import (
+    CALIBRATION_PRODUCTS,
+    MAX_DRIFT,
+    Calibrator,
+    cpu_times,
+    drifted,
+    quietness,
+)
+from convcarbon.atlas.measure.grid import ATLAS_PROFILES, Shape, atlas_config, grid_shapes
+from convcarbon.atlas.measure.run import measurement_evidence
+from convcarbon.atlas.measure.schema import atlas_record_problem
+from convcarbon.atlas.measure.store import scan_atlas_records
+from convcarbon.atlas.measure.timing import (
     convolution_product,
     is_settled,
     merge_ceilings,
@@ -24,18 +34,8 @@ from convcarbon.measure.atlas import (
     sample_until_settled,
     summarize_ceilings,
 )
-from convcarbon.measure.atlas_calibration import (
-    CALIBRATION_PRODUCTS,
-    MAX_DRIFT,
-    Calibrator,
-    cpu_times,
-    drifted,
-    quietness,
-)
-from convcarbon.measure.atlas_grid import ATLAS_PROFILES, Shape, atlas_config, grid_shapes
-from convcarbon.measure.atlas_run import measurement_evidence
-from convcarbon.measure.atlas_schema import atlas_record_problem
-from convcarbon.measure.atlas_store import scan_atlas_records
+from convcarbon.config import PROFILES, AtlasSettings, Profile, resolve_config
+from convcarbon.errors import ConfigError
 
 
 def synthetic_record(**options) -> dict:
@@ -287,7 +287,7 @@ def test_the_committed_version_1_atlases_stay_readable_with_their_evidence_missi
 def test_a_version_2_record_shows_its_evidence():
     evidence = measurement_evidence(synthetic_record())
     assert evidence["missing"] is None and evidence["quietness"]["quiet"]
-    from convcarbon.publish import atlas_page
+    from convcarbon.atlas.publish import page as atlas_page
 
     assert atlas_page.quietness_summary(synthetic_record()).startswith("quiet: 2 calibrations")  # the page reads it
     assert evidence["harness"]["training"]["median_s"] == pytest.approx(3e-4)
@@ -367,8 +367,8 @@ def test_the_atlas_agrees_with_a_separately_written_timing():
     import keras
     import numpy as np
 
-    from convcarbon.measure.atlas import _block, _calls_per_block, _layer, _timed, input_gradient
-    from convcarbon.measure.atlas_passes import build_passes
+    from convcarbon.atlas.measure.passes import build_passes
+    from convcarbon.atlas.measure.timing import _block, _calls_per_block, _layer, _timed, input_gradient
 
     plain_sampler = _plain_timing()
     shapes = [

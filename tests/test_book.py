@@ -112,8 +112,8 @@ def test_glued_numbers_match_the_stored_result(built_book):
 
 def test_every_chapter_glued_exactly_the_keys_it_declares(built_book):
     """The glue surface as built: what each chapter's executed notebook glued is what it declares
-    (publish.glue_keys) and so, by test_glue_keys, what its Markdown places."""
-    from convcarbon.publish.glue_keys import CHAPTER_GLUE_KEYS
+    (site.glue_keys) and so, by test_glue_keys, what its Markdown places."""
+    from convcarbon.site.glue_keys import CHAPTER_GLUE_KEYS
 
     executed = built_book["root"] / "_build" / "jupyter_execute" / "book"
     for chapter, declared in CHAPTER_GLUE_KEYS.items():

@@ -6,14 +6,14 @@ import re
 import pytest
 
 from convcarbon import units
-from convcarbon.publish import book
-from convcarbon.publish.prose import (
+from convcarbon.safe import OwnMarkdown
+from convcarbon.site import book
+from convcarbon.site.prose import (
     number_texts,
     saving_against_paper,
     trade_off_phrases,
     warm_up_reading,
 )
-from convcarbon.safe import OwnMarkdown
 
 
 def saving(standard_kwh, separable_kwh) -> str:
@@ -128,8 +128,8 @@ def gpu_measured_record():
 
 
 def test_provenance_note_and_prose_on_measured_gpu_energy():
-    from convcarbon.publish.book import provenance_note
-    from convcarbon.publish.prose import energy_status_phrase
+    from convcarbon.site.book import provenance_note
+    from convcarbon.site.prose import energy_status_phrase
 
     record = gpu_measured_record()
     note = provenance_note(record).data
@@ -143,7 +143,7 @@ def test_provenance_note_and_prose_on_measured_gpu_energy():
 def test_provenance_note_on_estimated_energy_states_the_assumed_wattage():
     from synthetic import paired_record
 
-    from convcarbon.publish.book import provenance_note
+    from convcarbon.site.book import provenance_note
 
     note = provenance_note(paired_record([0.01] * 3, [0.009] * 3)).data
     assert ":class: warning" in note and "Energy here is estimated, not measured" in note
@@ -156,7 +156,7 @@ def test_provenance_note_shows_a_hostile_record_as_text():
     from helpers import hostile_record
     from markdown_it import MarkdownIt
 
-    from convcarbon.publish.book import provenance_note
+    from convcarbon.site.book import provenance_note
 
     fence, class_line, *body, closing = provenance_note(hostile_record()).data.splitlines()
     assert fence.startswith("```{admonition}") and closing == "```"
@@ -165,7 +165,7 @@ def test_provenance_note_shows_a_hostile_record_as_text():
 
 
 def test_profiles_frame_counts_what_each_profile_trains():
-    from convcarbon.publish.book import profiles_frame
+    from convcarbon.site.book import profiles_frame
 
     frame = profiles_frame().data
     assert list(frame.index) == ["seed", "quick", "smoke"]
@@ -195,7 +195,7 @@ def test_every_key_number_reads_in_its_own_unit_and_never_in_scientific_notation
 def test_a_ratio_without_an_interval_keeps_its_reason_in_the_prose():
     from synthetic import paired_record
 
-    from convcarbon.analyze.analysis import separable_ratio_interval
+    from convcarbon.training.analyze.analysis import separable_ratio_interval
 
     record = paired_record([0.01] * 3, [0.006] * 3)
     for run, clean_up_s in zip(record["runs"], (8.9, 0.008, 8.9, 2.0, 2.1, 1.9), strict=True):
@@ -207,7 +207,7 @@ def test_a_ratio_without_an_interval_keeps_its_reason_in_the_prose():
 def test_carbon_intensity_reads_one_way_on_every_page_and_the_terminal():
     from synthetic import paired_record
 
-    from convcarbon.analyze.report import provenance_lines
+    from convcarbon.training.analyze.report import provenance_lines
 
     record = paired_record([0.01] * 3, [0.006] * 3)
     written = units.CARBON_INTENSITY_G_PER_KWH.text(400.0)
@@ -223,7 +223,7 @@ def test_no_skipped_records_show_nothing(tmp_path, monkeypatch):
     from helpers import REPO_ROOT
     from synthetic import paired_record
 
-    from convcarbon.publish import book
+    from convcarbon.site import book
 
     for name in ("_config.yml", "_toc.yml"):
         (tmp_path / name).write_text((REPO_ROOT / name).read_text())

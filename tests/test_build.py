@@ -4,9 +4,9 @@ import json
 
 from synthetic import make_record, make_run
 
-from convcarbon.measure.store import COMMITTED_RECORDS, ResultStore
-from convcarbon.publish.build import build_key
-from convcarbon.publish.shown import Shown
+from convcarbon.records.store import COMMITTED_RECORDS, ResultStore
+from convcarbon.site.build import build_key
+from convcarbon.site.shown import Shown
 
 
 def pages(tmp_path, measured=True) -> Shown:
@@ -37,12 +37,12 @@ def test_a_record_committed_with_the_book_changes_the_build_key(tmp_path):
 def test_a_change_to_the_package_changes_the_build_key(tmp_path, monkeypatch):
     """A book built from its reference record trains nothing, so no new fingerprint shows a new package:
     the key itself covers the source that writes the pages."""
-    from convcarbon.publish import build
+    from convcarbon.site import build
 
     reference = pages(tmp_path, measured=False)
     before = build_key(reference)
     assert build_key(pages(tmp_path, measured=True)) != before  # measured or the reference: other pages
-    monkeypatch.setattr("convcarbon.measure.provenance.source_sha256", lambda: "0" * 64)
+    monkeypatch.setattr("convcarbon.records.provenance.source_sha256", lambda: "0" * 64)
     assert build.build_key(reference) != before
 
 
@@ -50,7 +50,7 @@ def test_a_change_to_the_package_changes_the_build_key(tmp_path, monkeypatch):
 
 
 def test_downloads_are_the_shown_record_s_own_files(tmp_path):
-    from convcarbon.publish.build import copy_downloads
+    from convcarbon.site.build import copy_downloads
 
     folder = tmp_path / "seed-record"
     folder.mkdir()
@@ -67,7 +67,7 @@ def test_downloads_are_the_shown_record_s_own_files(tmp_path):
 def test_a_linked_or_odd_download_is_not_offered_and_the_build_says_why(tmp_path, caplog):
     import os
 
-    from convcarbon.publish.build import copy_downloads
+    from convcarbon.site.build import copy_downloads
 
     secret = tmp_path / "secret.txt"
     secret.write_text("runner-token-123")

@@ -9,9 +9,9 @@ import pytest
 from matplotlib.collections import LineCollection, PathCollection
 from synthetic import make_atlas, make_record, make_run, paired_record
 
-from convcarbon.analyze import classtable
 from convcarbon.cli import main
-from convcarbon.measure.schema import MAX_RECORD_BYTES
+from convcarbon.course import classtable
+from convcarbon.training.measure.schema import MAX_RECORD_BYTES
 
 
 def run_cli(capsys, *arguments):
@@ -279,7 +279,7 @@ def markers(axes):
 
 
 def test_the_class_figure_sets_every_atlas_side_by_side():
-    from convcarbon.publish import class_figure
+    from convcarbon.course import class_figure
 
     atlases = [("alice", make_atlas(cpu="CPU A")), ("$\\alpha$ eve", slower_separable_training(make_atlas(cpu="$x$")))]
     figure = class_figure.class_crossover_figure(atlases)
@@ -301,8 +301,8 @@ def test_the_class_figure_sets_every_atlas_side_by_side():
 def test_the_class_figure_without_an_atlas_says_so_and_the_page_glues_the_committed_ones(monkeypatch, tmp_path):
     from helpers import REPO_ROOT
 
-    from convcarbon.measure.atlas_store import scan_atlas_records
-    from convcarbon.publish import class_figure
+    from convcarbon.atlas.measure.store import scan_atlas_records
+    from convcarbon.course import class_figure
 
     empty = class_figure.class_crossover_figure([])
     assert [text.get_text() for text in empty.axes[0].texts] == ["No valid atlas record to show"]
@@ -320,7 +320,7 @@ def test_the_instructors_page_shows_the_class_crossover_figure(built_book):
     """The built page: the committed atlases' figure under its caption, and their count glued in the prose."""
     from bs4 import BeautifulSoup
 
-    from convcarbon.measure.atlas_store import scan_atlas_records
+    from convcarbon.atlas.measure.store import scan_atlas_records
 
     soup = BeautifulSoup((built_book["html"] / "book" / "instructors.html").read_text(), "html.parser")
     figure = soup.find(id="instructors-class-crossover")

@@ -98,10 +98,10 @@ def test_bad_environment_values_give_one_line_and_exit_1(capsys, monkeypatch, tm
 def test_the_book_command_ends_with_the_ratios_the_verdict_and_where_the_site_is(tmp_path):
     from synthetic import paired_record
 
-    from convcarbon.analyze.analysis import VERDICTS
     from convcarbon.cli import _book_summary
-    from convcarbon.measure.store import ResultStore
-    from convcarbon.publish.shown import Shown
+    from convcarbon.records.store import ResultStore
+    from convcarbon.site.shown import Shown
+    from convcarbon.training.analyze.analysis import VERDICTS
 
     store = ResultStore(tmp_path / "results")
     with store.locked(), store.staging() as staging:
@@ -120,10 +120,10 @@ def test_the_commands_and_the_build_measure_or_reuse_through_one_function(tmp_pa
     results, with the work and the flags they were given; what they show then comes from its answer."""
     from synthetic import paired_record
 
-    from convcarbon.measure import reuse
-    from convcarbon.measure.store import ResultStore
-    from convcarbon.publish import shown
-    from convcarbon.publish.sphinx_results import prepare_build
+    from convcarbon.records import reuse
+    from convcarbon.records.store import ResultStore
+    from convcarbon.site import shown
+    from convcarbon.site.sphinx_results import prepare_build
 
     store = ResultStore(tmp_path / "results")
     record = paired_record([0.010, 0.011, 0.012], [0.006, 0.0065, 0.007], profile="smoke")
@@ -161,9 +161,9 @@ def test_shown_decides_what_is_shown_and_starts_no_measurement():
 
     from helpers import REPO_ROOT
 
-    tree = ast.parse((REPO_ROOT / "src" / "convcarbon" / "publish" / "shown.py").read_text())
+    tree = ast.parse((REPO_ROOT / "src" / "convcarbon" / "site" / "shown.py").read_text())
     imports = [node for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)]
     modules = {part for node in imports for part in (node.module or "").split(".")}
     names = {alias.name for node in imports for alias in node.names}
-    assert modules & {"measure", "analyze"}  # it reads the store and the records ...
-    assert not (modules | names) & {"reuse", "experiment", "atlas_run"}  # ... and measures nothing
+    assert modules & {"records", "analyze"}  # it reads the store and the records ...
+    assert not (modules | names) & {"reuse", "experiment", "run"}  # ... and measures nothing

@@ -1,4 +1,4 @@
-"""The package's own code on the pages (`publish.code_page`): the two models' definitions are `build_model`'s
+"""The package's own code on the pages (`site.code_page`): the two models' definitions are `build_model`'s
 source and build the same models, they differ in one line, the built page shows them; the atlas's layer code is
 the package's; the Otter-Grader example test files run the checks."""
 
@@ -12,7 +12,7 @@ from helpers import REPO_ROOT
 
 from convcarbon.architecture import ARCHITECTURES
 from convcarbon.models import build_model
-from convcarbon.publish import code_page
+from convcarbon.site import code_page
 
 OTTER_TESTS = REPO_ROOT / "book" / "otter" / "tests"
 
@@ -57,7 +57,7 @@ def test_a_changed_build_model_fails_the_page_loudly(monkeypatch):
 
 
 def test_the_atlas_layer_code_is_the_package_s():
-    from convcarbon.measure import atlas_passes
+    from convcarbon.atlas.measure import passes as atlas_passes
 
     shown = code_page.atlas_timing_markdown()
     for name in code_page.ATLAS_LAYER_TIMING:
@@ -75,7 +75,7 @@ def test_the_built_pages_show_the_package_s_code(built_book):
         assert line in experiment
     assert code_page.standalone_model_code("conv2d").splitlines()[-1] in experiment
     atlas = page_text(built_book["html"] / "book" / "atlas.html")
-    from convcarbon.measure import atlas as atlas_measure
+    from convcarbon.atlas.measure import timing as atlas_measure
 
     for line in inspect.getsource(getattr(atlas_measure, code_page.ATLAS_LAYER_TIMING)).splitlines():
         assert line in atlas
@@ -116,7 +116,7 @@ def test_otter_multiplications_test_file():
 def test_otter_energy_reading_test_file(monkeypatch):
     from synthetic import saving_record
 
-    from convcarbon.publish import book
+    from convcarbon.site import book
 
     record = saving_record()
     monkeypatch.setattr(book, "current_record", lambda: record)

@@ -8,7 +8,7 @@ import sys
 from helpers import write_record
 from synthetic import bad_records, paired_record
 
-from convcarbon.measure.collect import collect
+from convcarbon.records.collect import collect
 
 
 def machine_record(cpu, fingerprint):

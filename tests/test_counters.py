@@ -11,7 +11,8 @@ from codecarbon.core import cpu as codecarbon_cpu
 from synthetic import make_atlas, paired_record
 
 from convcarbon.cli import main
-from convcarbon.measure import atlas_energy, counters
+from convcarbon.energy import counter_reading as atlas_energy
+from convcarbon.energy import counters
 
 NO_GPU = ([], "NVML (pynvml): no NVIDIA driver")
 
@@ -177,9 +178,9 @@ def rapl_record():
 
 
 def test_a_record_made_with_a_counter_says_measured_wherever_its_energy_is_named():
-    from convcarbon.analyze.machines import energy_method
-    from convcarbon.analyze.report import format_report, power_assumption_text
-    from convcarbon.publish.prose import energy_status_phrase
+    from convcarbon.site.prose import energy_status_phrase
+    from convcarbon.training.analyze.machines import energy_method
+    from convcarbon.training.analyze.report import format_report, power_assumption_text
 
     record = rapl_record()
     assert energy_method(record).startswith("CPU measured (RAPL energy counters)")  # the class table's column
@@ -188,8 +189,8 @@ def test_a_record_made_with_a_counter_says_measured_wherever_its_energy_is_named
 
 
 def test_an_atlas_made_with_a_counter_says_measured_in_the_terminal_and_on_its_page():
-    from convcarbon.analyze.atlas import format_atlas
-    from convcarbon.publish.atlas_page import book_layers_table, provenance_note
+    from convcarbon.atlas.analyze.analysis import format_atlas
+    from convcarbon.atlas.publish.page import book_layers_table, provenance_note
 
     atlas = make_atlas()
     atlas["energy"].update(method="counter", counter="RAPL (1 CPU package(s), /sys/class/powercap)", note="read")

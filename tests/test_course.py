@@ -82,7 +82,7 @@ def test_multiplications_of_an_unknown_kind_is_a_value_error():
 
 # --- the crossover, predicted before the atlas -----------------------------------------------------------------
 def test_measured_crossover_is_the_atlas_s_own_with_its_interval(atlas_record):
-    from convcarbon.analyze.atlas import crossover_frame
+    from convcarbon.atlas.analyze.analysis import crossover_frame
 
     frame = crossover_frame(atlas_record)
     row = frame[(frame["kernel"] == 3) & (frame["batch"] == 32) & (frame["pass"] == "training")].iloc[0]
@@ -119,7 +119,7 @@ def test_an_unresolved_crossover_checks_nothing(atlas_record):
 
 
 def test_never_is_any_count_above_the_grid():
-    from convcarbon.analyze.atlas import Crossover
+    from convcarbon.atlas.analyze.analysis import Crossover
 
     never = Crossover("never", low_channels=512)
     assert checks._within(None, never) and checks._within(1024, never) and not checks._within(512, never)

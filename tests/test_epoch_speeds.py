@@ -7,13 +7,13 @@ import pytest
 from helpers import valid_record
 from synthetic import make_epoch_steps, make_record, make_run
 
-from convcarbon.analyze import epoch_speeds
-from convcarbon.analyze.analysis import separable_ratio_interval
-from convcarbon.analyze.epoch_speeds import TWO_SPEEDS_FACTOR, epoch_budget, two_speeds
-from convcarbon.analyze.report import provenance_lines
-from convcarbon.measure.epochs import step_account
-from convcarbon.measure.schema import record_problem
-from convcarbon.measure.store import RECORD_FILE, scan_records
+from convcarbon.records.store import RECORD_FILE, scan_records
+from convcarbon.training.analyze import epoch_speeds
+from convcarbon.training.analyze.analysis import separable_ratio_interval
+from convcarbon.training.analyze.epoch_speeds import TWO_SPEEDS_FACTOR, epoch_budget, two_speeds
+from convcarbon.training.analyze.report import provenance_lines
+from convcarbon.training.measure.epochs import step_account
+from convcarbon.training.measure.schema import record_problem
 
 # --- the two-speeds rule ------------------------------------------------------------------------------------------
 
@@ -228,7 +228,7 @@ def test_every_epoch_key_is_placed_in_the_results_chapter_and_every_placed_one_i
 
     from helpers import REPO_ROOT
 
-    from convcarbon.publish import anatomy
+    from convcarbon.anatomy.publish import page as anatomy
 
     texts = anatomy.epoch_texts(valid_record())
     assert set(texts) == set(anatomy.EPOCH_KEYS)
@@ -240,7 +240,7 @@ def test_every_epoch_key_is_placed_in_the_results_chapter_and_every_placed_one_i
 
 
 def test_the_page_texts_say_what_the_record_holds():
-    from convcarbon.publish import anatomy
+    from convcarbon.anatomy.publish import page as anatomy
 
     record = with_breakdown(budget_record([30.0, 10.0, 10.0], 0.01), {"Conv2D": 0.04, "SeparableConv2D": 0.03})
     texts = anatomy.epoch_texts(record)
@@ -282,7 +282,7 @@ def book_layer_atlas(times_ms):
 def test_the_atlas_book_layers_are_set_against_the_breakdowns():
     from synthetic import make_breakdown
 
-    from convcarbon.publish import anatomy
+    from convcarbon.anatomy.publish import page as anatomy
 
     record = valid_record()
     record["breakdown"] = make_breakdown(convolution_s=0.05)  # each convolution layer: 25 ms forward and backward
@@ -301,7 +301,7 @@ def test_the_atlas_book_layers_are_set_against_the_breakdowns():
 def test_the_compared_records_at_two_speeds_are_named_with_their_strings_escaped():
     from helpers import HOSTILE, hostile_record
 
-    from convcarbon.publish import anatomy
+    from convcarbon.anatomy.publish import page as anatomy
 
     flagged = hostile_record()
     for run in flagged["runs"]:

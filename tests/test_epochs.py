@@ -4,8 +4,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from convcarbon.measure import epochs, tracking
-from convcarbon.measure.epochs import EpochMeter
+from convcarbon.energy import tracking
+from convcarbon.training.measure import epochs
+from convcarbon.training.measure.epochs import EpochMeter
 
 
 class FakeTracker:

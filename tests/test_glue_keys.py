@@ -1,4 +1,4 @@
-"""One glue surface: every chapter declares the keys it places (publish.glue_keys), and is held to that list
+"""One glue surface: every chapter declares the keys it places (site.glue_keys), and is held to that list
 both ways: each key its Markdown places is declared, each declared key is placed, and each declared key is
 made by the code that glues it. Nothing is glued that no chapter places."""
 
@@ -8,8 +8,9 @@ import re
 import pytest
 from helpers import REPO_ROOT, committed_reference_record
 
-from convcarbon.publish import anatomy, book, prose
-from convcarbon.publish.glue_keys import CHAPTER_GLUE_KEYS, chapter_glue_keys
+from convcarbon.anatomy.publish import page as anatomy
+from convcarbon.site import book, prose
+from convcarbon.site.glue_keys import CHAPTER_GLUE_KEYS, chapter_glue_keys
 
 # {glue}`key`, {glue:md}`key`, {glue:text}`key:format`, {glue:figure}`key` ... and the directives
 # ```{glue:md} key, ```{glue:figure} key.

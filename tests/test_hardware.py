@@ -2,10 +2,10 @@
 
 from synthetic import make_hardware, paired_record
 
-from convcarbon.analyze.machines import machine_key
-from convcarbon.analyze.report import machine_label
-from convcarbon.measure.hardware import core_count_in_name, cpu_identity
-from convcarbon.publish.shown import machine_records
+from convcarbon.records.hardware import core_count_in_name, cpu_identity
+from convcarbon.site.shown import machine_records
+from convcarbon.training.analyze.machines import machine_key
+from convcarbon.training.analyze.report import machine_label
 
 ZEN2_CPUINFO = """processor\t: 0
 vendor_id\t: AuthenticAMD

@@ -34,8 +34,8 @@ def train(data, config, without_autotuning: bool):
 
     import keras
 
-    from convcarbon.measure.epochs import input_without_autotuning
     from convcarbon.models import build_model
+    from convcarbon.training.measure.epochs import input_without_autotuning
 
     keras.utils.set_random_seed(config.seed)
     model, losses = build_model("separable"), StepLosses.callback()
@@ -74,7 +74,7 @@ def test_the_same_batches_in_the_same_order_with_and_without_autotuning(mnist_pa
 def test_the_pipeline_built_inside_the_block_has_autotuning_off():
     from keras.src.trainers.data_adapters.array_data_adapter import ArrayDataAdapter
 
-    from convcarbon.measure.epochs import input_without_autotuning
+    from convcarbon.training.measure.epochs import input_without_autotuning
 
     images, labels = np.zeros((10, 28, 28, 1), "float32"), np.zeros((10, 10), "float32")
     with input_without_autotuning():

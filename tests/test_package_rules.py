@@ -1,5 +1,5 @@
 """Rules of the package's own code, read from its source: no module reaches into another's private names,
-and only `publish.book.displayed` turns text into Markdown for a page (it takes `safe.OwnMarkdown` only)."""
+and only `site.book.displayed` turns text into Markdown for a page (it takes `safe.OwnMarkdown` only)."""
 
 import ast
 from pathlib import Path
@@ -30,10 +30,10 @@ def test_only_displayed_makes_markdown_for_a_page():
         for node in ast.walk(tree)
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "Markdown"
     }
-    assert makers == {"publish/book.py"}, "show the package's own Markdown through publish.book.displayed"
+    assert makers == {"site/book.py"}, "show the package's own Markdown through site.book.displayed"
     (displayed,) = [
         node
-        for node in ast.walk(modules()["publish/book.py"])
+        for node in ast.walk(modules()["site/book.py"])
         if isinstance(node, ast.FunctionDef) and node.name == "displayed"
     ]
     assert any(

@@ -23,7 +23,7 @@ import yaml
 from bs4 import BeautifulSoup
 from helpers import REPO_ROOT, child_environment, copy_book
 
-from convcarbon.measure.store import ResultStore
+from convcarbon.records.store import ResultStore
 
 
 def jupyter_book_build(root: Path, environment: dict) -> subprocess.CompletedProcess:

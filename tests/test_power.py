@@ -3,7 +3,7 @@ and the scaling of a whole chip's TDP to a VM's share of it."""
 
 import pytest
 
-from convcarbon.measure.power import classify, power_assumptions, tracking_methods
+from convcarbon.energy.power import classify, power_assumptions, tracking_methods
 
 
 def hardware(kind, **attributes):
@@ -119,7 +119,7 @@ def test_every_tracker_of_an_experiment_gets_the_pinned_wattages(monkeypatch, tm
     import codecarbon
 
     from convcarbon.config import resolve_config
-    from convcarbon.measure.tracking import measure_energy
+    from convcarbon.energy.tracking import measure_energy
 
     made = []
 
@@ -147,10 +147,10 @@ def xeon_record():
 def test_a_record_whose_runs_assumed_different_wattages_is_flagged_everywhere():
     from synthetic import paired_record
 
-    from convcarbon.analyze.machines import MIXED_MARK, energy_method, summary_frame
-    from convcarbon.analyze.report import mixed_power_assumptions, provenance_lines
-    from convcarbon.measure.schema import record_problem
-    from convcarbon.publish.book import provenance_note
+    from convcarbon.site.book import provenance_note
+    from convcarbon.training.analyze.machines import MIXED_MARK, energy_method, summary_frame
+    from convcarbon.training.analyze.report import mixed_power_assumptions, provenance_lines
+    from convcarbon.training.measure.schema import record_problem
 
     record = xeon_record()
     assert record_problem(record) is None  # valid: flagged, not refused
@@ -171,7 +171,7 @@ def test_a_record_whose_runs_assumed_different_wattages_is_flagged_everywhere():
 
 
 def test_a_cpu_wattage_that_changed_between_runs_is_flagged_and_a_run_without_energy_is_left_out():
-    from convcarbon.analyze.report import mixed_power_assumptions
+    from convcarbon.training.analyze.report import mixed_power_assumptions
 
     record = xeon_record()
     record["runs"][0].update(ram_power_w=20.0, energy_missing_reason="CodeCarbon failed to stop: injected")

@@ -2,8 +2,8 @@ import shutil
 
 from synthetic import make_hardware
 
-from convcarbon.measure import provenance
-from convcarbon.measure.hardware import hardware_info
+from convcarbon.records import provenance
+from convcarbon.records.hardware import hardware_info
 
 BASE = dict(
     config={"profile": "smoke", "epochs": 1},

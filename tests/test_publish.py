@@ -14,7 +14,7 @@ from bs4 import BeautifulSoup
 from helpers import child_environment, copy_book, write_record
 from synthetic import paired_record
 
-from convcarbon.measure.store import ResultStore
+from convcarbon.records.store import ResultStore
 
 OTHER_MACHINES = ("Arm Neoverse-N2 runner CPU", "Apple M1 runner CPU")
 

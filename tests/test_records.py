@@ -7,8 +7,8 @@ import pytest
 from helpers import hostile_record, valid_record
 from synthetic import paired_record
 
-from convcarbon.measure.schema import MAX_RECORD_BYTES, record_problem
-from convcarbon.measure.store import RECORD_FILE, scan_records
+from convcarbon.records.store import RECORD_FILE, scan_records
+from convcarbon.training.measure.schema import MAX_RECORD_BYTES, record_problem
 
 
 def test_a_valid_record_passes():
@@ -182,7 +182,7 @@ INFINITE_RATIO = "it cannot be summarised: the ratio of duration is not a finite
 
 
 def test_a_record_that_cannot_be_summarised_is_named_with_its_reason():
-    from convcarbon.analyze.discovery import summary_problem
+    from convcarbon.training.analyze.discovery import summary_problem
 
     assert summary_problem(paired_record([0.01] * 3, [0.009] * 3)) is None
     assert summary_problem(unsummarisable()) == INFINITE_RATIO
@@ -194,8 +194,8 @@ def test_a_record_that_cannot_be_summarised_is_named_with_its_reason():
 def test_discovery_skips_a_record_the_schema_or_the_summary_refuses_with_its_reason(tmp_path, monkeypatch):
     """The schema's bounds refuse a record that cannot be summarised; were they wider, discovery would still skip
     it, with the summary's reason, and the book would build."""
-    from convcarbon.analyze import discovery
-    from convcarbon.measure import store
+    from convcarbon.records import store
+    from convcarbon.training.analyze import discovery
 
     good = paired_record([0.01] * 3, [0.009] * 3, fingerprint="a1" * 32)
     write(tmp_path, "good", good)
@@ -213,7 +213,7 @@ def test_discovery_skips_a_record_the_schema_or_the_summary_refuses_with_its_rea
 def test_every_committed_record_is_valid_named_by_its_fingerprint_and_holds_no_local_path():
     from pathlib import Path
 
-    from convcarbon.measure.store import ResultStore
+    from convcarbon.records.store import ResultStore
 
     committed = Path(__file__).resolve().parents[1] / "book" / "records"
     records, skipped = scan_records(committed)
@@ -228,7 +228,7 @@ def test_every_committed_record_is_valid_named_by_its_fingerprint_and_holds_no_l
 
 def test_the_report_command_skips_a_record_it_cannot_summarise_and_reports_the_others(tmp_path, monkeypatch, capsys):
     from convcarbon import cli
-    from convcarbon.measure import store
+    from convcarbon.records import store
 
     monkeypatch.setattr(store, "record_problem", lambda record: None)  # a schema without bounds
     write(tmp_path, "good", paired_record([0.01] * 3, [0.009] * 3, cpu="Good CPU", fingerprint="a1" * 32))

@@ -112,7 +112,7 @@ def test_pages_lose_c1_and_bidirectional_characters_too():
 def test_names_with_control_or_bidirectional_characters_are_refused_by_both_schemas():
     from helpers import valid_record
 
-    from convcarbon.measure.schema import record_problem
+    from convcarbon.training.measure.schema import record_problem
 
     for value in ("CPU\x1b[31m", "CPU\u202e", "CPU\x85", "CPU\u2066"):
         record = valid_record()

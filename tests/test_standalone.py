@@ -17,7 +17,7 @@ import nbformat
 import pytest
 from helpers import NETWORK_GUARD, REPO_ROOT
 
-from convcarbon.publish.notebooks import write_notebooks
+from convcarbon.site.notebooks import write_notebooks
 
 CHAPTER_TIMEOUT_S = 300
 
@@ -98,7 +98,7 @@ def test_measure_trains_only_when_asked_with_progress_in_the_notebook(tmp_path, 
     for name in ("CONVCARBON_RECORD", "CONVCARBON_RESULTS", "CONVCARBON_PROFILE"):
         monkeypatch.setenv(name, "")  # so that the test's end restores each to what it was
         monkeypatch.delenv(name)
-    from convcarbon.publish import book
+    from convcarbon.site import book
 
     assert book.current_record()["shown_as_reference"]
     record = book.measure_this_machine(profile="smoke", repeats=1, idle_seconds=0)  # one run per model is enough

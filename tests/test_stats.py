@@ -7,7 +7,7 @@ import statistics
 import numpy as np
 import pytest
 
-from convcarbon.analyze.stats import first_and_steady, ratio_of_medians, summarize
+from convcarbon.training.analyze.stats import first_and_steady, ratio_of_medians, summarize
 
 
 def test_summary_is_median_and_range():

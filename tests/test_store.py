@@ -6,8 +6,8 @@ import pytest
 from synthetic import paired_record
 
 from convcarbon.errors import StoreError
-from convcarbon.measure.schema import READABLE_SCHEMA_VERSIONS
-from convcarbon.measure.store import RECORD_FILE, ResultStore, scan_records
+from convcarbon.records.store import RECORD_FILE, ResultStore, scan_records
+from convcarbon.training.measure.schema import READABLE_SCHEMA_VERSIONS
 
 
 def make_record(fingerprint="ab" * 32, profile="smoke", cpu="CPU A", created="2026-01-01T00:00:00+00:00"):
@@ -145,7 +145,7 @@ def test_unusable_results_directory(tmp_path):
 def test_a_folder_store_is_told_its_prefix_and_its_reader(tmp_path):
     """The one store of every kind of record: its folders carry the kind's prefix, its reader alone decides what
     is sound, and its scan sees its own folders only, never hidden ones nor those of the kinds it leaves alone."""
-    from convcarbon.measure.store import FolderStore, RecordFolders
+    from convcarbon.records.store import FolderStore, RecordFolders
 
     def read_note(path):
         text = path.read_text()
@@ -171,7 +171,7 @@ def test_a_folder_store_is_told_its_prefix_and_its_reader(tmp_path):
 def test_one_lock_serves_every_kind_of_record(tmp_path):
     """An atlas run's staging folder, left by a killed run, is cleared by the next run of any kind: they share the
     store's one lock, so no run of one kind can be writing while another clears."""
-    from convcarbon.measure.atlas_store import AtlasStore
+    from convcarbon.atlas.measure.store import AtlasStore
 
     atlases = AtlasStore(tmp_path)
     with atlases.locked():

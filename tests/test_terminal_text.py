@@ -16,8 +16,8 @@ import pytest
 from helpers import RAW_CONTROL, REPO_ROOT, TERMINAL_HOSTILE, string_fields, terminal_hostile_records, with_field
 
 from convcarbon.cli import main
-from convcarbon.measure.schema import record_problem
 from convcarbon.safe import terminal_text
+from convcarbon.training.measure.schema import record_problem
 
 SHOWN = terminal_text(TERMINAL_HOSTILE)  # as the terminal shows it: every control an escape
 FOLDER_HOSTILE = "\x1b[31m\u202e\x85"
@@ -103,7 +103,7 @@ def test_an_error_naming_a_hostile_folder_is_escaped(capsys, tmp_path):
 
 
 def committed_atlas() -> dict:
-    from convcarbon.measure.atlas_store import scan_atlas_records
+    from convcarbon.atlas.measure.store import scan_atlas_records
 
     atlases, _ = scan_atlas_records(REPO_ROOT / "book" / "records")
     assert atlases, "the book commits at least one atlas record"
@@ -121,7 +121,7 @@ def test_the_atlas_table_shows_every_hostile_string_escaped(capsys, monkeypatch,
     for point in record["points"]:
         if point["book_layer"]:
             point["book_layer"] = TERMINAL_HOSTILE + point["book_layer"]
-    monkeypatch.setattr("convcarbon.measure.atlas_run.run_atlas", lambda *arguments, **options: (record, True))
+    monkeypatch.setattr("convcarbon.atlas.measure.run.run_atlas", lambda *arguments, **options: (record, True))
     code, out, err = run_cli(capsys, "atlas", "--profile", "smoke", "--results-dir", str(tmp_path))
     assert code == 0 and out.count(SHOWN) >= 4  # the profile, the CPU, the backend, the note, the book's layers
     assert_inert(out, err)
@@ -131,7 +131,7 @@ def test_the_atlas_table_shows_every_hostile_string_escaped(capsys, monkeypatch,
 
 
 def test_the_atlas_schema_refuses_a_counter_or_version_with_controls():
-    from convcarbon.measure.atlas_schema import atlas_record_problem
+    from convcarbon.atlas.measure.schema import atlas_record_problem
 
     record = committed_atlas()
     assert atlas_record_problem(record) is None
@@ -143,13 +143,13 @@ def test_the_atlas_schema_refuses_a_counter_or_version_with_controls():
 # The modules that print progress lines of the package's own words to a stream (the training's and the atlas's
 # progress, CodeCarbon's failures); every other module prints only through safe.show.
 PROGRESS_PRINTERS = {
-    "measure/progress.py",
-    "measure/experiment.py",
-    "measure/epochs.py",
-    "measure/anatomy.py",
-    "measure/atlas.py",
-    "measure/atlas_run.py",
-    "measure/tracking.py",
+    "training/measure/progress.py",
+    "training/measure/experiment.py",
+    "training/measure/epochs.py",
+    "anatomy/measure/run.py",
+    "atlas/measure/timing.py",
+    "atlas/measure/run.py",
+    "energy/tracking.py",
 }
 
 

@@ -269,7 +269,7 @@ def test_interrupted_run_leaves_nothing_half_written(tmp_path, mnist_path, stop_
 def test_each_run_carries_its_prediction_cost(smoke_run):
     """Issue 17: every trained model predicted the test images at batch 1 and at the training batch,
     under its own tracker, in windows that add up to the tracker's time."""
-    from convcarbon.measure.schema import record_problem
+    from convcarbon.training.measure.schema import record_problem
 
     _, record, _, _, _ = smoke_run
     assert record_problem(record) is None
@@ -298,14 +298,14 @@ def test_the_step_breakdown_adds_up_on_a_real_run(smoke_run, mnist_path):
     stretch the step it is set against (parts at 78% of the step, once, in a full test run; 101% and 105% in the
     committed seed record). So a model whose record does not add up is measured once more, with the same
     `measure_breakdown`, and that measurement must add up: the method, not one lucky reading, is what is tested."""
-    from convcarbon.analyze import breakdown
-    from convcarbon.analyze.analysis import MODELS
+    from convcarbon.anatomy.analyze import breakdown
+    from convcarbon.anatomy.measure.breakdown import measure_breakdown
+    from convcarbon.anatomy.measure.schema import STEP_PARTS
     from convcarbon.architecture import ARCHITECTURES, DISPLAY_NAMES
     from convcarbon.config import resolve_config
     from convcarbon.data import load_mnist, prepare
-    from convcarbon.measure.anatomy_schema import STEP_PARTS
-    from convcarbon.measure.breakdown import measure_breakdown
     from convcarbon.models import build_model
+    from convcarbon.training.analyze.analysis import MODELS
 
     _, record, _, _, _ = smoke_run
     assert record["breakdown"]["batch_size"] == record["config"]["batch_size"]
@@ -330,8 +330,8 @@ def test_the_record_holds_no_local_path_and_one_pinned_wattage(smoke_run, mnist_
 
     from helpers import REPO_ROOT
 
-    from convcarbon.analyze.report import mixed_power_assumptions
-    from convcarbon.measure.schema import record_problem
+    from convcarbon.training.analyze.report import mixed_power_assumptions
+    from convcarbon.training.measure.schema import record_problem
 
     _, record, folder, results_dir, _ = smoke_run
     text = (folder / "record.json").read_text()
@@ -350,7 +350,7 @@ def test_the_record_holds_no_local_path_and_one_pinned_wattage(smoke_run, mnist_
 
 
 def test_each_epoch_is_timed_step_by_step_and_its_parts_fit_in_it(smoke_run):
-    from convcarbon.analyze.epoch_speeds import steps_per_epoch
+    from convcarbon.training.analyze.epoch_speeds import steps_per_epoch
 
     _, record, _, _, _ = smoke_run
     assert record["schema_version"] == 6

@@ -10,10 +10,12 @@ import pytest
 from helpers import REPO_ROOT, committed_reference_record
 from synthetic import make_hardware, paired_record, with_inference
 
-from convcarbon.analyze import classtable, inference, machines
-from convcarbon.analyze.analysis import VERDICTS, energy_verdict, saving_verdict
-from convcarbon.analyze.report import ENERGY_WORDINGS, energy_reading, energy_shares, machine_label
-from convcarbon.publish import prose
+from convcarbon.anatomy.analyze import inference
+from convcarbon.course import classtable
+from convcarbon.site import prose
+from convcarbon.training.analyze import machines
+from convcarbon.training.analyze.analysis import VERDICTS, energy_verdict, saving_verdict
+from convcarbon.training.analyze.report import ENERGY_WORDINGS, energy_reading, energy_shares, machine_label
 
 
 def predicting_record() -> dict:
@@ -71,7 +73,7 @@ def test_how_energy_was_obtained_is_worded_from_one_table_everywhere():
 
 
 def test_how_prediction_energy_was_obtained_comes_from_the_same_table():
-    from convcarbon.publish import anatomy
+    from convcarbon.anatomy.publish import page as anatomy
 
     record = predicting_record()
     assert inference.inference_energy_reading(record) == "estimated"
@@ -82,7 +84,7 @@ def test_how_prediction_energy_was_obtained_comes_from_the_same_table():
 
 
 def test_the_report_warns_of_an_estimate_in_the_tables_words():
-    from convcarbon.analyze.report import provenance_lines
+    from convcarbon.training.analyze.report import provenance_lines
 
     lines = provenance_lines(paired_record([0.01] * 3, [0.006] * 3))
     assert f"WARNING: {ENERGY_WORDINGS['estimated'].warning}." in lines
@@ -159,7 +161,8 @@ def test_one_builder_names_every_machine():
 
 
 def test_the_atlas_pages_name_machines_with_the_same_builder():
-    from convcarbon.publish import atlas_figures, atlas_page
+    from convcarbon.atlas.publish import figures as atlas_figures
+    from convcarbon.atlas.publish import page as atlas_page
 
     record = committed_reference_record()  # an atlas's hardware and versions have the same fields
     assert atlas_figures.record_label(record) == machine_label(record, short=True, backend=True, profile=True)
@@ -170,7 +173,7 @@ def test_the_atlas_pages_name_machines_with_the_same_builder():
 
 
 def test_the_tutorials_log_gives_the_share_outside_the_epochs_two_ways():
-    from convcarbon.publish import anatomy
+    from convcarbon.anatomy.publish import page as anatomy
     from convcarbon.reference import (
         TUTORIAL_MS_PER_STEP,
         TUTORIAL_REPORTED,

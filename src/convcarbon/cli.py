@@ -17,10 +17,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from convcarbon.records.store import COMMITTED_RECORDS
+
 from . import quiet
 from .config import PROFILES, resolve_config
 from .errors import ConvCarbonError
-from .measure.store import COMMITTED_RECORDS
 from .safe import TerminalText, show, terminal_lines, terminal_text
 
 EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
@@ -44,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="train both models under CodeCarbon, or reuse a stored result")
     _add_run_options(run)
 
-    from .publish.shown import MEASURE_VARIABLE, REFERENCE_PROFILE
+    from convcarbon.site.shown import MEASURE_VARIABLE, REFERENCE_PROFILE
 
     book = commands.add_parser("book", help="measure (or reuse), then build the Jupyter Book into _build/html")
     _add_run_options(book)
@@ -121,7 +122,7 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_results_dir(parser: argparse.ArgumentParser) -> None:
-    from .publish.shown import RESULTS_VARIABLE
+    from convcarbon.site.shown import RESULTS_VARIABLE
 
     parser.add_argument(
         "--results-dir",
@@ -133,7 +134,7 @@ def _add_results_dir(parser: argparse.ArgumentParser) -> None:
 
 
 def _results_dir(given: str | None) -> Path:
-    from .publish.shown import results_dir
+    from convcarbon.site.shown import results_dir
 
     return results_dir(given)
 
@@ -192,7 +193,7 @@ def json_text(value, indent: int) -> TerminalText:
 
 def _measure(arguments):
     """Run or reuse the experiment the arguments describe (`reuse.measure_or_reuse`)."""
-    from .measure.reuse import Training, measure_or_reuse
+    from convcarbon.records.reuse import Training, measure_or_reuse
 
     config = resolve_config(
         arguments.profile,
@@ -205,7 +206,7 @@ def _measure(arguments):
 
 
 def command_run(arguments) -> int:
-    from .analyze.report import format_report
+    from convcarbon.training.analyze.report import format_report
 
     show(format_report(_measure(arguments).record))
     return 0
@@ -217,7 +218,7 @@ def command_book(arguments) -> int:
     Ends with what a person waited for: the ratios, the verdict, and where the site is."""
     import subprocess
 
-    from .publish.shown import Shown, committed_records_dir, measuring, repository_root
+    from convcarbon.site.shown import Shown, committed_records_dir, measuring, repository_root
 
     root = repository_root()  # checked before training, so a wrong folder fails at once
     measured = _measure(arguments).folder if measuring() and not arguments.no_measure else None
@@ -236,8 +237,8 @@ def command_book(arguments) -> int:
 def _book_summary(shown, root: Path) -> TerminalText:
     """What the pages show, in the terminal's words: the time and energy ratios with their intervals,
     the verdict, and where the site is."""
-    from .analyze.analysis import energy_verdict, repeats, separable_ratio_interval
-    from .analyze.report import machine_label
+    from convcarbon.training.analyze.analysis import energy_verdict, repeats, separable_ratio_interval
+    from convcarbon.training.analyze.report import machine_label
 
     record = shown.record
     energy = separable_ratio_interval(record, "energy_consumed")
@@ -255,8 +256,8 @@ def _book_summary(shown, root: Path) -> TerminalText:
 
 
 def command_report(arguments) -> int:
-    from .analyze.report import format_report, report_json
-    from .measure.store import ResultStore
+    from convcarbon.records.store import ResultStore
+    from convcarbon.training.analyze.report import format_report, report_json
 
     if arguments.profile and arguments.profile not in PROFILES:
         raise ConvCarbonError(f"unknown profile {arguments.profile!r}; choose one of: {', '.join(PROFILES)}")
@@ -284,7 +285,7 @@ def command_report(arguments) -> int:
 def _summarisable(record: dict) -> bool:
     """False, with the reason on stderr, for a valid record that cannot be summarised: one bad record never
     stops the report of the others."""
-    from .analyze.discovery import summary_problem
+    from convcarbon.training.analyze.discovery import summary_problem
 
     problem = summary_problem(record)
     if problem:
@@ -293,7 +294,7 @@ def _summarisable(record: dict) -> bool:
 
 
 def command_class_table(arguments) -> int:
-    from .analyze import classtable
+    from convcarbon.course import classtable
 
     found, skipped = classtable.collect(Path(arguments.class_table))
     table = classtable.class_rows(found, arguments.profile)
@@ -310,7 +311,7 @@ def command_class_table(arguments) -> int:
 
 
 def command_collect(arguments) -> int:
-    from .measure.collect import collect, summary_text
+    from convcarbon.records.collect import collect, summary_text
 
     into = Path(arguments.into) if arguments.into else _book_records()
     collection = collect(arguments.source, into)
@@ -322,7 +323,7 @@ def command_collect(arguments) -> int:
 
 def _book_records() -> Path:
     """The book's `book/records`, in the book that holds the working folder, wherever in it `collect` runs."""
-    from .publish.shown import book_root
+    from convcarbon.site.shown import book_root
 
     root = book_root()
     if root is None:
@@ -335,7 +336,7 @@ def _book_records() -> Path:
 
 # --- the crossover atlas (book/atlas.md) -------------------------------------------------------------------------
 def _add_atlas_command(commands) -> None:
-    from .measure.atlas_grid import ATLAS_PROFILES
+    from convcarbon.atlas.measure.grid import ATLAS_PROFILES
 
     atlas = commands.add_parser("atlas", help="time one Conv2D and one SeparableConv2D layer over a grid of shapes")
     atlas.add_argument("--profile", help=f"one of {', '.join(ATLAS_PROFILES)} (default: $CONVCARBON_PROFILE or seed)")
@@ -349,9 +350,9 @@ def _add_atlas_command(commands) -> None:
 
 
 def command_atlas(arguments) -> int:
-    from .analyze.atlas import atlas_json, format_atlas
-    from .measure.atlas_run import measurement_evidence
-    from .measure.reuse import Atlas, measure_or_reuse
+    from convcarbon.atlas.analyze.analysis import atlas_json, format_atlas
+    from convcarbon.atlas.measure.run import measurement_evidence
+    from convcarbon.records.reuse import Atlas, measure_or_reuse
 
     profile = resolve_config(arguments.profile).profile  # the same profiles and default as training
     record = measure_or_reuse(Atlas(profile), arguments.results_dir, refresh=arguments.refresh).record
@@ -363,7 +364,7 @@ def command_atlas(arguments) -> int:
 
 
 def command_counters(arguments) -> int:
-    from .measure.counters import find_counters, format_report
+    from convcarbon.energy.counters import find_counters, format_report
 
     report = find_counters()
     show(json_text(report.to_dict(), indent=2) if arguments.json else format_report(report))
@@ -372,7 +373,7 @@ def command_counters(arguments) -> int:
 
 def command_grade(arguments) -> int:
     """The checked exercises over a class's hand-ins (`course.grade`); trains nothing."""
-    from .course import grade
+    from convcarbon.course import grade
 
     rows = grade.grade_folder(Path(arguments.handins))
     show(grade.format_csv(rows) if arguments.csv else grade.format_text(rows), end="")

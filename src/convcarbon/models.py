@@ -2,7 +2,7 @@
 
 Written against the backend-neutral `keras` API, so the same code trains with
 TensorFlow here and with `KERAS_BACKEND=jax` on a GPU machine. The experiment
-chapter shows `build_model` itself, once per model (`publish.code_page`): only
+chapter shows `build_model` itself, once per model (`site.code_page`): only
 the line that picks the convolution may depend on the architecture.
 
 Used by: book/experiment.md

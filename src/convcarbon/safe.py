@@ -7,8 +7,8 @@ read as Markdown, MyST syntax, HTML, or matplotlib's mathtext.
 Two kinds of text, told apart by their type: a plain `str` is untrusted (anything
 read from a record), and `OwnMarkdown` is Markdown written by this package, into
 which a record's strings enter only escaped, through `markdown_text`. Only
-`OwnMarkdown` is ever glued or shown as Markdown (`publish.book.glue_text`,
-`publish.book.displayed`); a plain string reaches a page only through `markdown_text`.
+`OwnMarkdown` is ever glued or shown as Markdown (`site.book.glue_text`,
+`site.book.displayed`); a plain string reaches a page only through `markdown_text`.
 
 The terminal has its own type the same way: `TerminalText` is text this package
 prints, into which an outside string (a record's, an atlas's, a hand-in's, a
@@ -30,7 +30,8 @@ _MARKDOWN_SPECIAL = re.compile("([" + re.escape(string.punctuation) + "])")
 # C0 and C1 controls, DEL, and the characters that reorder or hide text: bidirectional marks, embeddings,
 # overrides and isolates, zero-width characters, the line and paragraph separators, the byte-order mark.
 CONTROL_CHARACTER = r"[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]"
-# A record's name-like strings (a CPU, a country, a version) hold none of them (measure.schema, measure.atlas_schema).
+# A record's name-like strings (a CPU, a country, a version) hold none of them (training.measure.schema and
+# atlas.measure.schema).
 NO_CONTROL_PATTERN = "^" + CONTROL_CHARACTER.replace("[", "[^", 1) + "*$"
 _CONTROL = re.compile(CONTROL_CHARACTER + "+")
 # A cell a spreadsheet would run as a formula starts with one of these (after any spaces).

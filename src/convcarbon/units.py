@@ -7,7 +7,7 @@ picks the unit a reader sees: the largest whose size the value reaches, so that
 A table picks one unit per row (`Quantity.scale_for` of the row's largest value), so
 that the numbers side by side can be compared digit by digit.
 
-An `Amount` is a value that carries its quantity: what the chapters glue (`publish.book.key_numbers`),
+An `Amount` is a value that carries its quantity: what the chapters glue (`site.book.key_numbers`),
 so that the unit, not the glue key's name, chooses how it reads, and no value is scaled on its way.
 """
 

@@ -12,7 +12,7 @@ test = {
                 {
                     "code": r"""
 >>> from convcarbon.course import checks
->>> from convcarbon.publish import book
+>>> from convcarbon.site import book
 >>> result = checks.check_energy_reading(my_reading, book.current_record())
 >>> result.passed or print(result.text())
 True

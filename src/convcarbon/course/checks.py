@@ -34,10 +34,12 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from .. import units
-from ..analyze import analysis, atlas, inference
-from ..costs import conv2d_cost, separable_conv2d_cost
-from ..measure.atlas_grid import PASSES
+from convcarbon import units
+from convcarbon.anatomy.analyze import inference
+from convcarbon.atlas.analyze import analysis as atlas
+from convcarbon.atlas.measure.grid import PASSES
+from convcarbon.costs import conv2d_cost, separable_conv2d_cost
+from convcarbon.training.analyze import analysis
 
 # Counts larger than any layer or class could have: a bigger answer is refused as not a count.
 MAX_ANSWER = 10**15
@@ -210,8 +212,9 @@ def _now_utc() -> str:
 
 def measured_crossover(record: dict, kernel: int, batch: int, pass_name: str) -> atlas.Crossover | None:
     """The crossover of one row of the atlas with its interval, as far as the time ratios' intervals tell
-    (`analyze.atlas.Crossover`: between two channel counts, at or below the smallest, never, or not resolved), or
-    None when its grid has no such row. The one call of the atlas's crossover (`analyze.atlas.crossover_frame`)."""
+    (`atlas.analyze.analysis.Crossover`: between two channel counts, at or below the smallest, never, or not
+    resolved), or None when its grid has no such row. The one call of the atlas's crossover
+    (`atlas.analyze.analysis.crossover_frame`)."""
     frame = atlas.crossover_frame(record)
     rows = frame[(frame["kernel"] == kernel) & (frame["batch"] == batch) & (frame["pass"] == pass_name)]
     return None if rows.empty else rows.iloc[0]["crossover"]

@@ -32,13 +32,14 @@ from pathlib import Path
 
 import jsonschema
 
-from ..analyze.discovery import summary_problem
-from ..errors import ConvCarbonError
-from ..measure.atlas_store import read_atlas_record
-from ..measure.schema import CREATED_UTC
-from ..measure.store import RECORD_FILE, read_record_file
-from ..measure.untrusted import read_untrusted_json
-from ..safe import TerminalText, csv_cell, terminal_text
+from convcarbon.atlas.measure.store import read_atlas_record
+from convcarbon.errors import ConvCarbonError
+from convcarbon.records.store import RECORD_FILE, read_record_file
+from convcarbon.records.untrusted import read_untrusted_json
+from convcarbon.safe import TerminalText, csv_cell, terminal_text
+from convcarbon.training.analyze.discovery import summary_problem
+from convcarbon.training.measure.schema import CREATED_UTC
+
 from . import checks
 
 ANSWERS_FILE = "answers.json"

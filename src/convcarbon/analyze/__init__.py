@@ -1,1 +1,0 @@
-"""Analysing stored records: medians, ratios with intervals, reports, machines side by side."""

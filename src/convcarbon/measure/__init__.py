@@ -1,1 +1,0 @@
-"""Measuring: training under CodeCarbon, the machine at rest, provenance and the results store."""

@@ -1,0 +1,1 @@
+"""The experiment: both models trained under CodeCarbon, its record, and the comparison of runs and machines."""

@@ -335,3 +335,12 @@ def test_no_held_out_fit_where_its_part_of_the_grid_has_one_point_per_layer_and_
     monkeypatch.setitem(PROFILES, "smoke", replace(smoke, atlas=replace(smoke.atlas, channel_levels=((8, 14),))))
     record = _modelled_record("smoke")  # one channel count, one kernel: one grid point per batch, layer and pass
     assert [prediction.kind for prediction in analysis.predictions(record)] == ["roofline"]
+
+
+def test_the_harness_cost_is_shown_beside_the_layers_and_missing_where_not_recorded():
+    from convcarbon.atlas.publish.page import harness_text
+
+    record = synthetic_record(schema_version=2)
+    record["harness"]["inference"]["median_s"], record["harness"]["training"]["median_s"] = 3.2e-4, 4.2e-4
+    assert harness_text(record) == "0.320 ms a call for inference and 0.420 ms for training"
+    assert harness_text(synthetic_record(schema_version=1)) == "not recorded"

@@ -33,6 +33,7 @@ CHAPTER_GLUE_KEYS: dict[str, frozenset[str]] = {
             "atlas_fixed_cost_count",
             "atlas_fixed_ratio_inference",
             "atlas_fixed_ratio_training",
+            "atlas_harness",
             "atlas_interval_kind",
             "atlas_kernel_prediction_crossovers",
             "atlas_kernel_prediction_factor",

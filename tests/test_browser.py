@@ -73,7 +73,8 @@ def test_every_page_reads_offline_at_desktop_and_phone_size(offline_page, site, 
 def test_the_headline_numbers_are_visible_on_a_phone(browser, site):
     page = browser.new_page(viewport=VIEWPORTS["phone"])
     page.goto(f"{site}/book/experiment.html", wait_until="load")
-    headline = page.locator("table.convcarbon-table").first
+    # The models' layer tables come first on the page; the headline table is the one comparing the two models.
+    headline = page.locator("table.convcarbon-table", has_text="separable / standard").first
     assert headline.locator("th", has_text="SeparableConv2D").count() == 1
     cells = headline.locator("td")
     assert cells.count() == 6 * 3

@@ -225,14 +225,32 @@ def test_second_run_reuses_and_report_reads_the_store(smoke_run, mnist_path):
     )
 
 
-def test_refresh_measures_again(smoke_run, mnist_path, tmp_path):
+def test_refresh_measures_again(smoke_run, mnist_path, tmp_path, monkeypatch, capsys):
+    """`run --refresh` on a store that holds the same work starts a training; the same command without it reuses
+    the stored record (which shows that the work is the same). The refreshed training is stopped as it starts:
+    what a training writes is the shared smoke training's to show (smoke_store), and a stopped one leaves the
+    stored record as it was."""
+    from convcarbon.cli import main
+    from convcarbon.training.measure import experiment
+
     _, record, folder, _, _ = smoke_run
     results_dir = copy_store(folder, tmp_path / "results")
-    refreshed = convcarbon("run", *SMOKE_RUN_ARGUMENTS, "--refresh", results_dir=results_dir, mnist_path=mnist_path)
-    assert refreshed.returncode == 0 and "[Conv2D, repeat 1/2] epoch 1/2" in refreshed.stderr
-    new_record = json.loads((results_dir / folder.name / "record.json").read_text())
-    assert new_record["fingerprint"] == record["fingerprint"]
-    assert new_record["runs"][0]["codecarbon_run_id"] != record["runs"][0]["codecarbon_run_id"]
+    arguments = ["run", *SMOKE_RUN_ARGUMENTS, "--mnist", str(mnist_path), "--results-dir", str(results_dir)]
+    assert main(arguments) == 0
+    assert "Reusing the stored result" in capsys.readouterr().err
+
+    class TrainingStarted(Exception):
+        """Raised where the training would prepare its data."""
+
+    def training_starts(*_arguments, **_options):
+        raise TrainingStarted
+
+    monkeypatch.setattr(experiment, "prepare", training_starts)
+    with pytest.raises(TrainingStarted):
+        main([*arguments, "--refresh"])
+    assert "Training both models 2 time(s), profile 'smoke'" in capsys.readouterr().err
+    assert json.loads((results_dir / folder.name / "record.json").read_text()) == record
+    assert not [path.name for path in results_dir.iterdir() if path.name.startswith(".staging-")]
 
 
 @pytest.mark.training

@@ -274,8 +274,9 @@ def test_bad_version_2_records_are_refused(change, message):
 
 
 def test_the_committed_version_1_atlases_stay_readable_with_their_evidence_missing():
-    records, skipped = scan_atlas_records(Path(__file__).resolve().parents[1] / "book" / "records")
-    assert not skipped and records and {record["schema_version"] for record in records} == {1}
+    committed, skipped = scan_atlas_records(Path(__file__).resolve().parents[1] / "book" / "records")
+    records = [record for record in committed if record["schema_version"] == 1]
+    assert not skipped and len(records) >= 3  # the TensorFlow, JAX and PyTorch atlases made before schema 2
     evidence = measurement_evidence(records[0])
     assert evidence["harness"] is None and evidence["quietness"] is None and evidence["passes"] is None
     assert evidence["missing"] == "not recorded (atlas schema 1): passes, harness, quietness"

@@ -43,10 +43,12 @@ class Measured:
 
 
 def measure_or_reuse(
-    work: Training | Atlas, results_root: os.PathLike | str, refresh: bool = False, log: TextIO = sys.stderr
+    work: Training | Atlas, results_root: os.PathLike | str, refresh: bool = False, log: TextIO | None = None
 ) -> Measured:
     """The stored result of `work` in the store at `results_root`, or one measured now and stored (always with
-    `refresh`); progress and the reuse notice go to `log`."""
+    `refresh`); progress and the reuse notice go to `log` (default: the standard error stream of the moment it
+    runs, not of the moment this module was imported)."""
+    log = log or sys.stderr
     if isinstance(work, Training):
         from convcarbon.data import resolve_mnist_path
         from convcarbon.training.measure.experiment import run_experiment

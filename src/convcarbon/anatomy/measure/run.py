@@ -24,10 +24,12 @@ def measure_anatomy(
     output_dir: Path,
     trained: list[tuple[int, int, str, object]],
     pinned: dict | None,
-    log: TextIO = sys.stderr,
+    log: TextIO | None = None,
 ) -> dict:
     """The record's optional keys `inference` and `breakdown`. `trained` holds (position, repeat,
-    architecture, model) in training order. A backend the breakdown does not support leaves it out."""
+    architecture, model) in training order. A backend the breakdown does not support leaves it out.
+    Progress goes to `log` (default: the standard error stream of the moment it runs)."""
+    log = log or sys.stderr
     from .breakdown import breakdown_supported, measure_breakdown
     from .inference import measure_inference
 

@@ -30,9 +30,11 @@ def run_experiment(
     store: ResultStore,
     mnist_path: str | None,
     refresh: bool = False,
-    log: TextIO = sys.stderr,
+    log: TextIO | None = None,
 ) -> tuple[dict, bool]:
-    """Return (record, reused): the stored record if the same work was done before."""
+    """Return (record, reused): the stored record if the same work was done before. Progress goes to `log`
+    (default: the standard error stream of the moment it runs)."""
+    log = log or sys.stderr
     mnist = load_mnist(mnist_path)
     provenance = {
         "hardware": hardware_info(),

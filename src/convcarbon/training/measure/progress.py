@@ -16,10 +16,10 @@ class EpochProgress(keras.callbacks.Callback):
     includes the models not yet started.
     """
 
-    def __init__(self, total_epochs: int, stream: TextIO = sys.stderr):
+    def __init__(self, total_epochs: int, stream: TextIO | None = None):
         super().__init__()
         self.total_epochs = total_epochs
-        self.stream = stream
+        self.stream = stream or sys.stderr  # the stream of the moment, not of the import
         self.finished_epochs = 0
         self.training_s = 0.0
         self.label = ""

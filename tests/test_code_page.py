@@ -125,3 +125,20 @@ def test_otter_energy_reading_test_file(monkeypatch):
     assert run_otter_test(path, {"my_reading": "saved"}) == (True, "")
     passed, output = run_otter_test(path, {"my_reading": "used more"})
     assert not passed and "reads 'saved'" in output
+
+
+def test_the_pages_code_is_read_without_loading_keras():
+    """A chapter's kernel that shows the code must not load TensorFlow: its start-up log lines would land on the
+    page as error output, which fails a `-W` build (`stderr_output: remove-warn`)."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "from convcarbon.site import code_page\n"
+        "code_page.models_markdown(); code_page.standard_model_markdown(); code_page.atlas_timing_markdown()\n"
+        "print(sorted(name for name in ('keras', 'tensorflow') if name in sys.modules))\n"
+    )
+    completed = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.strip() == "[]" and completed.stderr == ""

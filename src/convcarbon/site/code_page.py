@@ -1,7 +1,10 @@
 """The package's own code on the pages: the two models' Keras definitions and the atlas's layer timing.
 
-The code shown is read from the source (`inspect.getsource`) when the page is built, so page and package
-cannot drift apart. `models.build_model` serves both models; each model's definition is that function with
+The code shown is read from the source files when the page is built, so page and package cannot drift apart.
+It is read as text (`function_source`), never imported: importing `models` would load TensorFlow into the
+chapter's kernel, whose start-up log lines would land on the page as error output.
+
+`models.build_model` serves both models; each model's definition is that function with
 its one architecture-dependent line (the convolution chosen) written out, and the page sets the two side by
 side as a diff, where that line is the only one that differs. The tests check that each definition, run,
 builds the model `build_model` builds, and that every other line is the source's own.
@@ -11,10 +14,12 @@ Used by: book/experiment.md, book/atlas.md.
 
 from __future__ import annotations
 
+import ast
 import difflib
-import inspect
+import importlib.util
+from pathlib import Path
 
-from convcarbon import architecture, models
+from convcarbon import architecture
 from convcarbon.architecture import ARCHITECTURES, DISPLAY_NAMES
 from convcarbon.safe import OwnMarkdown
 
@@ -30,11 +35,23 @@ CONSTANTS = ("INPUT_SHAPE", "CONV_FILTERS", "KERNEL_SIZE", "POOL_SIZE", "DROPOUT
 ATLAS_LAYER_TIMING = ("build_passes", "_tensorflow")
 
 
+def function_source(module: str, name: str) -> str:
+    """The source of the top-level function `name` of the package's module `module`, as `inspect.getsource` gives
+    it (decorators included), read from the module's file without importing the module."""
+    origin = importlib.util.find_spec(module).origin
+    text = Path(origin).read_text()
+    for node in ast.parse(text).body:
+        if isinstance(node, ast.FunctionDef) and node.name == name:
+            start = min([node.lineno] + [decorator.lineno for decorator in node.decorator_list]) - 1
+            return "".join(text.splitlines(keepends=True)[start : node.end_lineno])
+    raise ValueError(f"{module} defines no function {name!r}: update site.code_page")
+
+
 def model_definition(name: str) -> str:
     """`models.build_model` for one architecture: the source, with the architecture's convolution written out."""
     if name not in ARCHITECTURES:
         raise ValueError(f"unknown architecture {name!r}; choose one of: {', '.join(ARCHITECTURES)}")
-    source = inspect.getsource(models.build_model)
+    source = function_source("convcarbon.models", "build_model")
     for line in (SIGNATURE, CHECK_LINE, CHOICE_LINE):
         if line not in source:
             raise ValueError(f"models.build_model no longer holds the line {line!r}: update site.code_page")
@@ -86,7 +103,5 @@ def standard_model_markdown() -> OwnMarkdown:
 
 def atlas_timing_markdown() -> OwnMarkdown:
     """The atlas's code that builds one layer and compiles its two passes (`ATLAS_LAYER_TIMING`)."""
-    from convcarbon.atlas.measure import passes as atlas_passes
-
-    sources = [inspect.getsource(getattr(atlas_passes, name)) for name in ATLAS_LAYER_TIMING]
+    sources = [function_source("convcarbon.atlas.measure.passes", name) for name in ATLAS_LAYER_TIMING]
     return fenced("\n\n".join(sources), "python")

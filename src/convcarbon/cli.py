@@ -143,7 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = build_parser().parse_args(argv)
     # Ctrl+C and SIGTERM both unwind as KeyboardInterrupt, even where the shell
     # started us with SIGINT ignored (a background job of a script, as in CI).
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGINT, _raise_keyboard_interrupt)
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
     verbose = quiet.verbose_requested(getattr(arguments, "verbose", True))
     try:
@@ -155,10 +155,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         show(terminal_text("convcarbon: interrupted; no result was stored"), file=sys.stderr)
         return EXIT_INTERRUPTED
+    except Exception:
+        if not INTERRUPT_SIGNALS:
+            raise
+        # The interrupt reached TensorFlow's C++ code, which can turn it into an error of its own as it unwinds
+        # (pybind11: "ORIGINAL InvalidArgumentError REPLACED BY KeyboardInterrupt"): still the interrupt.
+        show(terminal_text("convcarbon: interrupted; no result was stored"), file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+INTERRUPT_SIGNALS: list[int] = []  # the signals received while a command ran
 
 
 def _raise_keyboard_interrupt(signum, frame):
-    """Let SIGTERM unwind like Ctrl+C, so the staging folder is removed."""
+    """Let Ctrl+C and SIGTERM unwind as KeyboardInterrupt, so the staging folder is removed; remember the signal,
+    for an error that TensorFlow raises in its place."""
+    INTERRUPT_SIGNALS.append(signum)
     raise KeyboardInterrupt
 
 

@@ -243,16 +243,9 @@ def check_crossover(prediction, record: dict) -> CheckResult:
     measured = measured_crossover(record, prediction.kernel, batch, prediction.pass_name)
     if measured is None:
         return _result("crossover", False, "not in this atlas", off=[f"this atlas measured no {where}"])
-    before = _made_before(prediction.made_utc, record["created_utc"])
-    if before is None:
-        return _result("crossover", False, "undated", off=["the prediction's date cannot be read"])
-    if not before:
-        return _result(
-            "crossover",
-            False,
-            "predicted after measuring",
-            off=["the prediction is dated after this atlas was measured: predict first, then run the atlas"],
-        )
+    late = _dated_after(prediction, record, "crossover", "this atlas was measured: predict first, then run the atlas")
+    if late:
+        return late
     said = "never" if prediction.channels is None else f"{prediction.channels} channels"
     agrees = _within(prediction.channels, measured)
     measured_text = f"measured: {measured.text()}"
@@ -282,6 +275,17 @@ def _crossover_summary(channels: int | None, measured: atlas.Crossover) -> str:
     if channels is None:
         return f"it paid, {measured.text()}"
     return "too low" if measured.low_channels is not None and channels <= measured.low_channels else "too high"
+
+
+def _dated_after(prediction, record: dict, check: str, measured: str) -> CheckResult | None:
+    """The result of a prediction that does not count, because its date cannot be read or falls after the
+    measurement (`measured`: what was measured, and what to do instead); None for one made before."""
+    before = _made_before(prediction.made_utc, record["created_utc"])
+    if before is None:
+        return _result(check, False, "undated", off=["the prediction's date cannot be read"])
+    if not before:
+        return _result(check, False, "predicted after measuring", off=[f"the prediction is dated after {measured}"])
+    return None
 
 
 def _made_before(predicted_utc, measured_utc: str) -> bool | None:
@@ -346,16 +350,9 @@ def check_break_even(prediction, record: dict) -> CheckResult:
     measured = inference.break_even_predictions(record, prediction.model, prediction.batch_size)
     if math.isnan(measured):
         return _result("break_even", False, "energy not measured", off=["this record's energy was not measured"])
-    before = _made_before(prediction.made_utc, record["created_utc"])
-    if before is None:
-        return _result("break_even", False, "undated", off=["the prediction's date cannot be read"])
-    if not before:
-        return _result(
-            "break_even",
-            False,
-            "predicted after measuring",
-            off=["the prediction is dated after this record was measured: predict first, then measure"],
-        )
+    late = _dated_after(prediction, record, "break_even", "this record was measured: predict first, then measure")
+    if late:
+        return late
     name = f"{prediction.model} at batch {prediction.batch_size}"
     said = f"you predicted {units.number(prediction.predictions)} predictions for {name}"
     measured_text = f"measured: {inference.three_digits(measured)} ({inference.inference_energy_reading(record)})"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -20,11 +21,22 @@ from pathlib import Path
 from convcarbon.records.store import COMMITTED_RECORDS
 
 from . import quiet
-from .config import PROFILES, resolve_config
+from .config import (
+    DEFAULT_PROFILE,
+    PROFILE_ALIASES,
+    PROFILE_VARIABLE,
+    PROFILES,
+    canonical_profile,
+    resolve_config,
+    same_profile,
+)
 from .errors import ConvCarbonError
 from .safe import TerminalText, show, terminal_lines, terminal_text
 
 EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
+PROFILE_FROM_ENVIRONMENT = ("run", "book", "atlas")  # the commands whose profile defaults to $CONVCARBON_PROFILE
+OLD_PROFILE_NAMES = ", ".join(f"{old} is the old name of {new}" for old, new in PROFILE_ALIASES.items())
+PROFILE_HELP = f"one of {', '.join(PROFILES)} (default: ${PROFILE_VARIABLE} or {DEFAULT_PROFILE}; {OLD_PROFILE_NAMES})"
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -60,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     report_format = report.add_mutually_exclusive_group()
     report_format.add_argument("--json", action="store_true", help="print JSON instead of text")
     report_format.add_argument("--csv", action="store_true", help="print the class table as CSV")
-    report.add_argument("--profile", help="only results of this profile")
+    report.add_argument("--profile", help=f"only results of this profile ({OLD_PROFILE_NAMES})")
     report.add_argument(
         "--class-table",
         metavar="DIR",
@@ -93,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_run_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--profile", help=f"one of {', '.join(PROFILES)} (default: $CONVCARBON_PROFILE or seed)")
+    parser.add_argument("--profile", help=PROFILE_HELP)
     parser.add_argument("--refresh", action="store_true", help="measure again even if a stored result matches")
     parser.add_argument("--mnist", metavar="PATH", help="local mnist.npz (default: $CONVCARBON_MNIST, else download)")
     parser.add_argument("--country", help="ISO 3166-1 alpha-3 code of the grid (default: $CONVCARBON_COUNTRY or USA)")
@@ -102,7 +114,7 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
         "--repeats",
         type=int,
         metavar="N",
-        help="train each model N times, interleaved A B B A ... (default: 3 for seed, 2 otherwise)",
+        help=f"train each model N times, interleaved A B B A ... (default: 3 for {DEFAULT_PROFILE}, 2 otherwise)",
     )
     parser.add_argument(
         "--idle-seconds",
@@ -110,7 +122,7 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
         metavar="S",
         dest="idle_duration_s",
         help="measure the machine at rest for S seconds first; 0 skips it "
-        "(default: 60 for seed, 20 for quick, 3 for smoke)",
+        f"(default: 60 for {DEFAULT_PROFILE}, 20 for quick, 3 for smoke)",
     )
     parser.add_argument(
         "--verbose",
@@ -141,6 +153,7 @@ def _results_dir(given: str | None) -> Path:
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = build_parser().parse_args(argv)
+    _note_old_profile_name(arguments)
     # Ctrl+C and SIGTERM both unwind as KeyboardInterrupt, even where the shell
     # started us with SIGINT ignored (a background job of a script, as in CI).
     signal.signal(signal.SIGINT, _raise_keyboard_interrupt)
@@ -162,6 +175,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         # (pybind11: "ORIGINAL InvalidArgumentError REPLACED BY KeyboardInterrupt"): still the interrupt.
         show(terminal_text("convcarbon: interrupted; no result was stored"), file=sys.stderr)
         return EXIT_INTERRUPTED
+
+
+def _note_old_profile_name(arguments) -> None:
+    """One line on stderr when the profile asked for (--profile, else $CONVCARBON_PROFILE where the command reads
+    it) is an old name (config.PROFILE_ALIASES): it still works, and the user learns the name to use."""
+    asked = getattr(arguments, "profile", None)
+    if asked is None and arguments.command in PROFILE_FROM_ENVIRONMENT:
+        asked = os.environ.get(PROFILE_VARIABLE)
+    if asked in PROFILE_ALIASES:
+        note = f"convcarbon: note: profile {asked!r} is now called {PROFILE_ALIASES[asked]!r}; either name works"
+        show(terminal_text(note), file=sys.stderr)
 
 
 INTERRUPT_SIGNALS: list[int] = []  # the signals received while a command ran
@@ -271,7 +295,7 @@ def command_report(arguments) -> int:
     from convcarbon.records.store import ResultStore
     from convcarbon.training.analyze.report import format_report, report_json
 
-    if arguments.profile and arguments.profile not in PROFILES:
+    if arguments.profile and canonical_profile(arguments.profile) not in PROFILES:
         raise ConvCarbonError(f"unknown profile {arguments.profile!r}; choose one of: {', '.join(PROFILES)}")
     if arguments.class_table:
         return command_class_table(arguments)
@@ -282,7 +306,7 @@ def command_report(arguments) -> int:
     records = [
         record
         for record in ResultStore(arguments.results_dir).records()
-        if arguments.profile in (None, record["profile"]) and _summarisable(record)
+        if (arguments.profile is None or same_profile(arguments.profile, record["profile"])) and _summarisable(record)
     ]
     if not records:
         raise ConvCarbonError(f"no stored results in {arguments.results_dir}; run `python -m convcarbon run` first")
@@ -348,10 +372,8 @@ def _book_records() -> Path:
 
 # --- the crossover atlas (book/atlas.md) -------------------------------------------------------------------------
 def _add_atlas_command(commands) -> None:
-    from convcarbon.atlas.measure.grid import ATLAS_PROFILES
-
     atlas = commands.add_parser("atlas", help="time one Conv2D and one SeparableConv2D layer over a grid of shapes")
-    atlas.add_argument("--profile", help=f"one of {', '.join(ATLAS_PROFILES)} (default: $CONVCARBON_PROFILE or seed)")
+    atlas.add_argument("--profile", help=PROFILE_HELP)
     atlas.add_argument(
         "--json",
         action="store_true",

@@ -27,6 +27,7 @@ from convcarbon.atlas.analyze import analysis as atlas_analysis
 from convcarbon.atlas.measure.schema import MAX_ATLAS_RECORD_BYTES
 from convcarbon.atlas.measure.store import FOLDER_PREFIX as ATLAS_FOLDER_PREFIX
 from convcarbon.atlas.measure.store import read_atlas_record
+from convcarbon.config import same_profile
 from convcarbon.errors import ConvCarbonError
 from convcarbon.records.store import RECORD_FILE, read_record_file
 from convcarbon.records.untrusted import read_untrusted_json
@@ -146,7 +147,7 @@ def class_rows(found: list[tuple[str, dict]], profile: str | None = None) -> lis
     """The class table: a row per training record, with the newest atlas of the same machine and backend
     beside it, then a row per atlas not shown so, in the order of the names. `profile`: only records (and
     atlases) of that profile."""
-    chosen = [(name, record) for name, record in found if profile in (None, record["profile"])]
+    chosen = [(name, record) for name, record in found if profile is None or same_profile(profile, record["profile"])]
     trainings = [(name, record) for name, record in chosen if not is_atlas(record)]
     atlases = [(name, record) for name, record in chosen if is_atlas(record)]
     by_date = sorted(atlases, key=lambda pair: pair[1]["created_utc"])

@@ -122,10 +122,10 @@ CHAPTER_GLUE_KEYS: dict[str, frozenset[str]] = {
         {
             "class_atlas_count",
             "class_crossover_figure",
+            "full_epochs",
+            "full_pair_epochs",
             "quick_epochs",
             "record_limit_mb",
-            "seed_epochs",
-            "seed_pair_epochs",
             "smoke_epochs",
         }
     ),

@@ -4,15 +4,16 @@ The lookup order:
 
 1. the record measured (or reused) for this build (`sphinx_results.prepare_build`, through
    `reuse.measure_or_reuse`), whose folder the build hands to its chapters in CONVCARBON_RECORD;
-2. else the book's reference record: the newest record of the original protocol (`seed`)
+2. else the book's reference record: the newest record of the original protocol (`full`, or
+   its old name `seed`: `config.PROFILE_ALIASES`)
    among the records the book can show, else the newest record of any profile. So it is in a
    build without training (CONVCARBON_MEASURE=no, `book --no-measure`, as on the Pages
    workflow's publishing job) and in a chapter run on its own (Colab, a student's Jupyter);
 3. else one clear `ConvCarbonError`.
 
 The crossover atlas (book/atlas.md) follows the same order: the atlas measured (or reused) for
-this build, named in CONVCARBON_ATLAS, else the reference atlas (the newest `seed` atlas of the
-TensorFlow backend, else the newest `seed` atlas, else the newest), else one clear error.
+this build, named in CONVCARBON_ATLAS, else the reference atlas (the newest `full` atlas of the
+TensorFlow backend, else the newest `full` atlas, else the newest), else one clear error.
 
 The book's one preference among records, the original protocol (`of_reference_protocol`), is applied
 here alone: to the reference record and atlas, and to the records and atlases a page compares with
@@ -34,6 +35,7 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
 
+from convcarbon.config import canonical_profile, same_profile
 from convcarbon.errors import ConfigError, ConvCarbonError
 from convcarbon.records.store import COMMITTED_RECORDS
 
@@ -43,7 +45,7 @@ REFERENCE_ATLAS_BACKEND = "tensorflow"
 RESULTS_VARIABLE = "CONVCARBON_RESULTS"
 MEASURE_VARIABLE = "CONVCARBON_MEASURE"
 DEFAULT_RESULTS_DIR = "results"  # in the book's folder, or in the working folder outside a book
-REFERENCE_PROFILE = "seed"  # the original protocol, preferred wherever the book picks (`of_reference_protocol`)
+REFERENCE_PROFILE = "full"  # the original protocol, preferred wherever the book picks (`of_reference_protocol`)
 
 
 def book_root(start: Path | None = None) -> Path | None:
@@ -96,8 +98,9 @@ def measuring(environ: Mapping[str, str] = os.environ) -> bool:
 def of_reference_protocol(record: dict) -> bool:
     """Whether a training or atlas record was made with the original protocol (`REFERENCE_PROFILE`): the one
     preference of the book wherever it picks among records (the reference record and atlas, the record that
-    speaks for a machine, the order of the atlases compared)."""
-    return record["profile"] == REFERENCE_PROFILE
+    speaks for a machine, the order of the atlases compared). A record stored under the profile's old name
+    (`config.PROFILE_ALIASES`) counts as well."""
+    return same_profile(record["profile"], REFERENCE_PROFILE)
 
 
 def reference_record(records: list[dict]) -> dict:
@@ -131,7 +134,7 @@ def machine_records(shown: dict, candidates: list[dict]) -> list[dict]:
     for (machine, is_reference), (_rank, record) in best.items():
         if not is_reference and (machine, True) in best:
             continue  # the machine's original-protocol record speaks for it
-        if machine == machine_key(shown) and record["profile"] == shown["profile"]:
+        if machine == machine_key(shown) and same_profile(record["profile"], shown["profile"]):
             continue  # the shown record supersedes an older one of the same kind
         others[machine, is_reference] = record
     return grouped([shown, *others.values()])
@@ -311,7 +314,7 @@ def compared_atlases(shown: dict, atlases: list[dict]) -> list[dict]:
 
     newest: dict[tuple, dict] = {}
     for record in sorted(atlases, key=lambda record: record["created_utc"]):  # a newer one of a kind replaces
-        newest[(machine_key(record), record["profile"])] = record
+        newest[(machine_key(record), canonical_profile(record["profile"]))] = record
     others = [record for record in newest.values() if record["fingerprint"] != shown["fingerprint"]]
     return [shown] + sorted(others, key=lambda record: (not of_reference_protocol(record), record["created_utc"]))
 

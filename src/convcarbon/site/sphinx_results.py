@@ -35,7 +35,7 @@ def prepare_build(book_folder: Path) -> Shown:
     start = build_start(book_folder)
     record_folder = atlas_folder = None
     if start.measuring:
-        from convcarbon.config import resolve_config
+        from convcarbon.config import canonical_profile, resolve_config
         from convcarbon.records.reuse import Atlas, Training, measure_or_reuse
 
         if start.record_folder is None:
@@ -43,7 +43,7 @@ def prepare_build(book_folder: Path) -> Shown:
             record, record_folder = trained.record, trained.folder
         else:
             record, record_folder = measured_record(start.record_folder), start.record_folder
-        atlas_folder = measure_or_reuse(Atlas(record["profile"]), start.results_root).folder
+        atlas_folder = measure_or_reuse(Atlas(canonical_profile(record["profile"])), start.results_root).folder
     return show_in_build(book_folder, start, record_folder, atlas_folder)
 
 

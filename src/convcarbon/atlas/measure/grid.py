@@ -16,7 +16,7 @@ import math
 from dataclasses import asdict, dataclass
 
 from convcarbon.architecture import CONV_FILTERS, INPUT_SHAPE, KERNEL_SIZE, POOL_SIZE
-from convcarbon.config import PROFILES, AtlasSettings
+from convcarbon.config import DEFAULT_PROFILE, PROFILES, AtlasSettings
 from convcarbon.costs import (
     BYTES_PER_VALUE,
     LayerCost,
@@ -32,7 +32,7 @@ from convcarbon.costs import PASSES as COUNTED_PASSES
 
 LAYERS = ("Conv2D", "SeparableConv2D")
 PASSES = COUNTED_PASSES  # the passes the atlas times are the ones the counts know
-BOOK_BATCH = PROFILES["seed"].batch_size
+BOOK_BATCH = PROFILES[DEFAULT_PROFILE].batch_size  # the original protocol's
 WARM_UP_CALLS = 2
 ATLAS_PROFILES = tuple(PROFILES)  # each profile's atlas settings are its entry's `atlas` (config.PROFILES)
 

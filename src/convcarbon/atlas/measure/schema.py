@@ -14,6 +14,7 @@ import math
 import re
 import statistics
 
+from convcarbon.config import RECORD_PROFILES
 from convcarbon.safe import NO_CONTROL_PATTERN
 from convcarbon.training.measure.schema import (  # as in a training record
     CREATED_UTC,
@@ -25,7 +26,7 @@ from convcarbon.training.measure.schema import (  # as in a training record
 )
 
 from .checks import CHECKS
-from .grid import ATLAS_PROFILES, LAYERS, PASSES, Shape, byte_count, macs
+from .grid import LAYERS, PASSES, Shape, byte_count, macs
 
 ATLAS_SCHEMA_VERSION = 2
 READABLE_SCHEMA_VERSIONS = (1, 2)  # version 1 (before the passes, samples and quietness evidence) stays readable
@@ -80,7 +81,7 @@ POINT_V1 = exact_object(
 )
 CONFIG_V1 = exact_object(
     {
-        "profile": {"enum": list(ATLAS_PROFILES)},
+        "profile": {"enum": list(RECORD_PROFILES)},
         "channel_levels": {
             "type": "array",
             "maxItems": 64,
@@ -128,7 +129,7 @@ CHECKS_FOUND = exact_object(
 _RECORD_FIELDS = {
     "kind": {"const": "atlas"},
     "fingerprint": SHA256,
-    "profile": {"enum": list(ATLAS_PROFILES)},
+    "profile": {"enum": list(RECORD_PROFILES)},
     "created_utc": CREATED_UTC,
     "duration_s": {"type": "number", "exclusiveMinimum": 0, "maximum": 86_400},
     "git_commit": GIT_COMMIT,
@@ -185,7 +186,7 @@ POINT = exact_object(
 )
 CONFIG = exact_object(
     {
-        "profile": {"enum": list(ATLAS_PROFILES)},
+        "profile": {"enum": list(RECORD_PROFILES)},
         "channel_levels": CONFIG_V1["properties"]["channel_levels"],
         "kernels": CONFIG_V1["properties"]["kernels"],
         "batches": CONFIG_V1["properties"]["batches"],

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta, timezone
 
 from convcarbon.anatomy.measure.schema import ANATOMY_KEYS, anatomy_problem, anatomy_properties
 from convcarbon.architecture import ARCHITECTURES, DISPLAY_NAMES
-from convcarbon.config import MAX_PUE, MAX_REPEATS, PROFILES
+from convcarbon.config import MAX_PUE, MAX_REPEATS, RECORD_PROFILES
 from convcarbon.safe import NO_CONTROL_PATTERN
 
 MAX_RECORD_BYTES = 5 * 2**20
@@ -258,7 +258,7 @@ RECORD = exact_object(
     {
         "schema_version": {"enum": list(READABLE_SCHEMA_VERSIONS)},
         "fingerprint": SHA256,
-        "profile": {"enum": list(PROFILES)},
+        "profile": {"enum": list(RECORD_PROFILES)},
         "config": CONFIG,
         "created_utc": CREATED_UTC,
         "git_commit": GIT_COMMIT,

@@ -7,7 +7,7 @@ set -u
 python=${1:-.venv/bin/python}
 backend=${2:-tensorflow}
 store=$(mktemp -d)
-for profile in smoke quick seed; do
+for profile in smoke quick full; do
   start=$(date +%s)
   KERAS_BACKEND=$backend nice -n -5 "$python" -m convcarbon atlas --profile "$profile" --refresh \
     --results-dir "$store" > /dev/null 2>&1 || { echo "$profile: failed"; continue; }

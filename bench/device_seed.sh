@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The `seed` profile on an NVIDIA GPU machine that has JAX but no TensorFlow, so
+# The `full` profile (called `seed` when this script was named) on an NVIDIA GPU machine that has JAX but no TensorFlow, so
 # that the book can show a GPU energy *measured* by NVML beside a CPU estimate.
 #
 # Prepared on a CPU machine and checked there with the JAX backend (profile
@@ -16,4 +16,4 @@ python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upg
 export PYTHONPATH="/tmp/site:$PWD/src" KERAS_BACKEND=jax PYTHONUNBUFFERED=1
 export CONVCARBON_MNIST="${CONVCARBON_MNIST:-$PWD/.device/mnist.npz}"
 nvidia-smi --query-gpu=name,power.draw,power.limit --format=csv | tee "$OUT/nvidia-smi.csv"
-python3 -m convcarbon run --profile seed --results-dir "$OUT/records" "$@" 2>&1 | tee "$OUT/run.log"
+python3 -m convcarbon run --profile full --results-dir "$OUT/records" "$@" 2>&1 | tee "$OUT/run.log"

@@ -5,7 +5,7 @@ Run from the repository root, with MNIST available:
     CONVCARBON_MNIST=../shared/data/mnist.npz nice -n 5 .venv/bin/python bench/epoch_stall_probe.py \
         --variant keras --epochs 8 --architecture separable --out /tmp/stall-keras.json
 
-One process per variant (a fresh TensorFlow each time): plain `model.fit` on the `seed` protocol (the book's
+One process per variant (a fresh TensorFlow each time): plain `model.fit` on the `full` protocol (the book's
 model, 48,000 MNIST images, batch 250, validation_split 0.2, seed 42, no tracker), with a callback that notes
 `time.perf_counter()` at every callback. Variants, each changing only the input pipeline Keras builds:
 
@@ -134,7 +134,7 @@ def main() -> None:
         return
     if not arguments.out:
         parser.error("--out is required to train")
-    config = resolve_config("seed", environ={})
+    config = resolve_config("full", environ={})
     data = prepare(load_mnist(resolve_mnist_path(None)), config)
     patch_pipeline(arguments.variant)
     keras.utils.set_random_seed(config.seed)

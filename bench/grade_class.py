@@ -4,7 +4,7 @@ Run from the repository root:
 
     .venv/bin/python bench/grade_class.py [--students 30] [--repeats 5]
 
-Writes a class of hand-ins into a temporary folder, each with a full answers.json, a copy of the book's seed
+Writes a class of hand-ins into a temporary folder, each with a full answers.json, a copy of the book's `full`
 training record that measured predictions and a copy of one of its atlases; times the whole command (a fresh
 Python: imports included) and each check alone, as a student's cell calls it (after a first, discarded call).
 Not a test: nothing here passes or fails (BENCHMARKS.md, "Grading a class").
@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 from convcarbon.atlas.measure.store import read_atlas_record
+from convcarbon.config import same_profile
 from convcarbon.course import checks
 from convcarbon.records.store import read_record_file
 
@@ -31,13 +32,17 @@ BEFORE = "2026-01-01T00:00:00+00:00"
 
 
 def training_record() -> Path:
-    """The newest committed seed record that measured predictions (needed by the break-even)."""
+    """The newest committed `full` record (of either name: `config.same_profile`) that measured predictions
+    (needed by the break-even)."""
+    records = [json.loads(path.read_text()) | {"path": path} for path in RECORDS.glob("*/record.json")]
     found = [
-        path for path in sorted(RECORDS.glob("seed-*/record.json")) if json.loads(path.read_text()).get("inference")
+        record
+        for record in records
+        if record.get("kind") != "atlas" and same_profile(record["profile"], "full") and record.get("inference")
     ]
     if not found:
-        raise SystemExit("no committed seed record measured predictions")
-    return found[-1]
+        raise SystemExit("no committed full record measured predictions")
+    return max(found, key=lambda record: record["created_utc"])["path"]
 
 
 def write_class(root: Path, students: int) -> None:

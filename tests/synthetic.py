@@ -4,7 +4,7 @@ Only tests use them; the book never shows a record that was not measured.
 """
 
 from convcarbon.atlas.measure.grid import atlas_config, byte_count, grid_shapes, macs
-from convcarbon.config import PROFILES
+from convcarbon.config import PROFILES, canonical_profile
 from convcarbon.training.measure.schema import SCHEMA_VERSION
 
 MULTIPLICATIONS = {"Conv2D": 2_836_800, "SeparableConv2D": 722_536}
@@ -147,7 +147,7 @@ def make_record(
     cpu="CPU A",
     gpus=(),
     backend="tensorflow",
-    profile="seed",
+    profile="full",
     created="2026-01-01T00:00:00+00:00",
     idle_power_w=20.0,
     fingerprint="ab" * 32,
@@ -310,7 +310,7 @@ def make_atlas(
     standard_s = standard_s or (lambda shape, pass_name: 1e-4 + macs(shape, "Conv2D") / 1e10)
     separable_s = separable_s or (lambda shape, pass_name: 2e-4 + macs(shape, "SeparableConv2D") / 1e10)
     points = []
-    for shape in grid_shapes(profile):
+    for shape in grid_shapes(canonical_profile(profile)):  # an old name (`seed`) times its profile's grid
         for pass_name in ("inference", "training"):
             for layer, timing in (("Conv2D", standard_s), ("SeparableConv2D", separable_s)):
                 seconds = timing(shape, pass_name)
@@ -351,15 +351,15 @@ def make_atlas(
 
 def atlas_config_v1(profile: str) -> dict:
     """The configuration a schema-1 atlas stored (its sample count and block length as the profiles had them)."""
-    settings = PROFILES[profile].atlas
+    settings = PROFILES[canonical_profile(profile)].atlas
     return {
         "profile": profile,
         "channel_levels": [list(level) for level in settings.channel_levels],
         "kernels": list(settings.kernels),
         "batches": [1, settings.training_batch],
-        "book_batch": PROFILES["seed"].batch_size,
-        "repeats": {"seed": 5}.get(profile, 3),
-        "min_block_s": {"seed": 0.05, "quick": 0.03}.get(profile, 0.01),
+        "book_batch": PROFILES["full"].batch_size,
+        "repeats": {"full": 5}.get(canonical_profile(profile), 3),
+        "min_block_s": {"full": 0.05, "quick": 0.03}.get(canonical_profile(profile), 0.01),
         "warm_up_calls": 2,
         "seed": 42,
     }
@@ -389,7 +389,7 @@ def atlas_v2_fields(record: dict) -> dict:
     return {
         **record,
         "schema_version": 2,
-        "config": atlas_config(record["profile"]),
+        "config": {**atlas_config(canonical_profile(record["profile"])), "profile": record["profile"]},  # as stored
         "passes": dict(PASS_RULES),
         "harness": {"inference": atlas_timing(2e-4), "training": atlas_timing(3e-4)},
         "quietness": {

@@ -51,8 +51,8 @@ def test_the_book_layers_at_batch_250_as_the_models_run_them():
     assert byte_count(second, "Conv2D") == 4 * (250 * 13 * 13 * 32 + 9 * 32 * 64 + 64 + 250 * 11 * 11 * 64)
 
 
-def test_the_seed_grid_covers_what_the_issue_asks():
-    shapes = grid_shapes("seed")
+def test_the_full_grid_covers_what_the_issue_asks():
+    shapes = grid_shapes("full")
     grid = [shape for shape in shapes if shape.book_layer is None]
     assert {shape.kernel for shape in grid} == {3, 5, 7}
     assert {shape.batch for shape in grid} == {1, 32}
@@ -362,11 +362,11 @@ def test_the_page_shows_the_build_atlas_else_the_reference_else_says_why(tmp_pat
         record["fingerprint"] = hashlib.sha256(f"{backend} {profile} {created}".encode()).hexdigest()
         return record
 
-    tensorflow = made("tensorflow", "seed", "2026-11-01T00:00:00+00:00")
-    jax_newer = made("jax", "seed", "2026-11-20T00:00:00+00:00")
+    tensorflow = made("tensorflow", "seed", "2026-11-01T00:00:00+00:00")  # `seed`: the old name of full
+    jax_newer = made("jax", "full", "2026-11-20T00:00:00+00:00")
     smoke_newest = made("tensorflow", "smoke", "2026-11-30T00:00:00+00:00")
-    assert shown_module.reference_atlas([tensorflow, jax_newer, smoke_newest]) is tensorflow  # seed, TensorFlow
-    assert shown_module.reference_atlas([jax_newer, smoke_newest]) is jax_newer  # else the newest seed
+    assert shown_module.reference_atlas([tensorflow, jax_newer, smoke_newest]) is tensorflow  # full, TensorFlow
+    assert shown_module.reference_atlas([jax_newer, smoke_newest]) is jax_newer  # else the newest full
     assert shown_module.reference_atlas([smoke_newest]) is smoke_newest  # else the newest
     with pytest.raises(ConvCarbonError, match="no atlas record to show"):
         shown_module.reference_atlas([])
@@ -393,7 +393,7 @@ def test_the_build_hands_no_stale_atlas_to_its_chapters(tmp_path, monkeypatch):
 
     page = prepare_build(shown_module.repository_root())
     assert page.atlas_folder is None and not page.atlas_measured
-    assert page.atlas["profile"] == "seed" and page.atlas["versions"]["keras_backend"] == "tensorflow"
+    assert page.atlas["profile"] == "seed" and page.atlas["versions"]  # a committed atlas, under the old name["keras_backend"] == "tensorflow"
     environment = page.build_environment({"CONVCARBON_ATLAS": "elsewhere"})
     assert "CONVCARBON_ATLAS" not in environment
 

@@ -233,7 +233,7 @@ def test_instructors_page_maps_every_exercise_and_shows_what_each_profile_trains
         row.find("th").get_text(strip=True): [cell.get_text(strip=True) for cell in row.find_all("td")]
         for row in table.find("tbody").find_all("tr")
     }
-    assert set(rows) == {"seed", "quick", "smoke"} and rows["seed"][3] == "150"
+    assert set(rows) == {"full", "quick", "smoke"} and rows["full"][3] == "150"
 
 
 SCIENTIFIC = re.compile(r"\b\d+(?:\.\d+)?[eE][+-]?\d+\b")

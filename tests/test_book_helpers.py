@@ -133,7 +133,7 @@ def test_provenance_note_and_prose_on_measured_gpu_energy():
 
     record = gpu_measured_record()
     note = provenance_note(record).data
-    assert ":class: note" in note  # seed profile, GPU energy measured: nothing to warn about
+    assert ":class: note" in note  # full profile, GPU energy measured: nothing to warn about
     assert "GPU energy: measured: NVML energy counter" in note.replace("\\", "")
     assert "estimated, not measured" not in note
     assert "NVIDIA H200" in note
@@ -168,10 +168,10 @@ def test_profiles_frame_counts_what_each_profile_trains():
     from convcarbon.site.book import profiles_frame
 
     frame = profiles_frame().data
-    assert list(frame.index) == ["seed", "quick", "smoke"]
-    # seed: 25 epochs, 3 runs per model, 2 models, on the 48,000 of 60,000 images that the 20% split leaves
-    assert frame.loc["seed", "epochs in all"] == 150 and frame.loc["seed", "images per epoch"] == "48,000"
-    assert frame.loc["seed", "images trained in all"] == "7,200,000"
+    assert list(frame.index) == ["full", "quick", "smoke"]
+    # full: 25 epochs, 3 runs per model, 2 models, on the 48,000 of 60,000 images that the 20% split leaves
+    assert frame.loc["full", "epochs in all"] == 150 and frame.loc["full", "images per epoch"] == "48,000"
+    assert frame.loc["full", "images trained in all"] == "7,200,000"
     assert frame.loc["smoke", "images per epoch"] == "1,600" and frame.loc["smoke", "epochs in all"] == 8
 
 

@@ -51,7 +51,7 @@ def test_both_layouts_give_one_row_each(capsys, class_folder):
     assert code == 0 and err == ""
     header, alice, bob = out.splitlines()
     assert header.split()[:2] == ["record", "backend"] and header.split()[-1] == "machine"
-    assert alice.startswith("alice ") and "seed" in alice and "tensorflow" in alice
+    assert alice.startswith("alice ") and "full" in alice and "tensorflow" in alice
     assert "0.59 (" in alice and " saved energy " in alice  # 0.0065 / 0.011, the whole interval below 1
     assert alice.endswith("24.0 GB RAM")
     assert bob.startswith("bob.json ") and bob.endswith("+ Tesla T4 (80.0 GB, driver 570.1)")
@@ -73,6 +73,15 @@ def test_profile_filter(capsys, class_folder):
     assert [row["record"] for row in csv.DictReader(io.StringIO(out))] == ["bob.json"]
     code, _, err = run_cli(capsys, "report", "--class-table", str(class_folder), "--profile", "smoke")
     assert code == 1 and "no usable record of profile smoke" in err
+
+
+def test_a_hand_in_of_the_old_profile_name_seed_is_a_full_record(capsys, class_folder):
+    """A record made before `seed` was renamed `full` is shown under its stored name and chosen by either name."""
+    hand_in(class_folder, "carol", paired_record(**SAVED, cpu="CPU C", profile="seed", fingerprint="cd" * 32))
+    for name in ("full", "seed"):
+        _, out, _ = run_cli(capsys, "report", "--class-table", str(class_folder), "--profile", name, "--csv")
+        rows = list(csv.DictReader(io.StringIO(out)))
+        assert [(row["record"], row["profile"]) for row in rows] == [("alice", "full"), ("carol", "seed")]
 
 
 def test_every_bad_entry_is_skipped_with_one_line_naming_it(capsys, class_folder, tmp_path):

@@ -167,3 +167,44 @@ def test_shown_decides_what_is_shown_and_starts_no_measurement():
     names = {alias.name for node in imports for alias in node.names}
     assert modules & {"records", "analyze"}  # it reads the store and the records ...
     assert not (modules | names) & {"reuse", "experiment", "run"}  # ... and measures nothing
+
+
+def test_the_old_profile_name_seed_asks_for_the_full_profile_with_one_note(tmp_path, monkeypatch, capsys):
+    """`seed` was the full profile's name until issue 21. `--profile seed` and CONVCARBON_PROFILE=seed ask for the
+    same work as `--profile full`, with one note on stderr that names the new name; `report --profile` of either
+    name shows the records stored under both."""
+    from synthetic import paired_record
+
+    from convcarbon.records import reuse
+    from convcarbon.records.store import ResultStore
+
+    store = ResultStore(tmp_path / "results")
+    old = paired_record([0.010, 0.011, 0.012], [0.006, 0.0065, 0.007], profile="seed", fingerprint="aa" * 32)
+    new = paired_record([0.010, 0.011, 0.012], [0.006, 0.0065, 0.007], profile="full", fingerprint="bb" * 32)
+    quick = paired_record([0.010, 0.011], [0.006, 0.0065], profile="quick", fingerprint="cc" * 32)
+    for record in (old, new, quick):
+        with store.locked(), store.staging() as staging:
+            store.commit(staging, record)
+    asked = []
+
+    def answered(work, results_root, refresh=False, log=None):
+        asked.append(work.config)
+        return reuse.Measured(new, store.folder("full", new["fingerprint"]), reused=True)
+
+    monkeypatch.setattr(reuse, "measure_or_reuse", answered)
+    monkeypatch.delenv("CONVCARBON_PROFILE", raising=False)
+    notes = []
+    for arguments, variable in ((["--profile", "full"], None), (["--profile", "seed"], None), ([], "seed")):
+        if variable:
+            monkeypatch.setenv("CONVCARBON_PROFILE", variable)
+        code, _, err = run_cli(capsys, "run", *arguments, "--results-dir", str(store.root))
+        assert code == 0
+        notes.append([line for line in err.splitlines() if "profile 'seed' is now called 'full'" in line])
+    assert asked[1] == asked[2] == asked[0] and asked[0].profile == "full"
+    assert [len(found) for found in notes] == [0, 1, 1]
+
+    monkeypatch.delenv("CONVCARBON_PROFILE")
+    for name in ("full", "seed"):
+        code, out, _ = run_cli(capsys, "report", "--profile", name, "--results-dir", str(store.root))
+        shown = sorted(line.split("/")[-1] for line in out.splitlines() if line.startswith("== "))
+        assert code == 0 and shown == ["full-" + "bb" * 8, "seed-" + "aa" * 8]

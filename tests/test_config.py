@@ -2,12 +2,12 @@ import dataclasses
 
 import pytest
 
-from convcarbon.config import PROFILES, ExperimentConfig, resolve_config
+from convcarbon.config import PROFILES, ExperimentConfig, canonical_profile, resolve_config, same_profile
 from convcarbon.errors import ConfigError
 
 
-def test_seed_profile_is_the_original_protocol():
-    config = resolve_config("seed", environ={})
+def test_full_profile_is_the_original_protocol():
+    config = resolve_config("full", environ={})
     assert (config.epochs, config.batch_size, config.train_images, config.test_images) == (25, 250, 60_000, 10_000)
     assert config.validation_split == 0.2
 
@@ -18,8 +18,8 @@ def test_smoke_is_small_and_quick_uses_all_data():
     assert quick.train_images == 60_000 and 1 < quick.epochs < 25
 
 
-def test_default_profile_is_seed_and_environment_chooses_otherwise():
-    assert resolve_config(environ={}).profile == "seed"
+def test_default_profile_is_full_and_environment_chooses_otherwise():
+    assert resolve_config(environ={}).profile == "full"
     assert resolve_config(environ={"CONVCARBON_PROFILE": "quick"}).profile == "quick"
     assert resolve_config("smoke", environ={"CONVCARBON_PROFILE": "quick"}).profile == "smoke"
 
@@ -67,7 +67,17 @@ def test_out_of_range_fields_are_refused(field, value):
 
 
 def test_repeats_and_idle_time_come_from_the_profile_unless_given():
-    seed = resolve_config("seed", environ={})
-    assert (seed.repeats, seed.idle_duration_s) == (3, 60.0)
-    given = resolve_config("seed", repeats=5, idle_duration_s=0.0, environ={})
+    full = resolve_config("full", environ={})
+    assert (full.repeats, full.idle_duration_s) == (3, 60.0)
+    given = resolve_config("full", repeats=5, idle_duration_s=0.0, environ={})
     assert (given.repeats, given.idle_duration_s) == (5, 0.0)
+
+
+def test_the_old_name_seed_runs_the_full_profile_from_a_flag_or_the_environment():
+    """`seed` was the full profile's name until issue 21: asked for by either route, it gives the same
+    configuration as `full`, stored under the new name; the names of other profiles are their own."""
+    full = resolve_config("full", environ={})
+    assert resolve_config("seed", environ={}) == full
+    assert resolve_config(environ={"CONVCARBON_PROFILE": "seed"}) == full
+    assert "seed" not in PROFILES and canonical_profile("seed") == "full" and canonical_profile("quick") == "quick"
+    assert same_profile("seed", "full") and same_profile("full", "full") and not same_profile("seed", "quick")

@@ -19,10 +19,14 @@ def record(profile, created):
     return paired_record([0.01], [0.009], profile=profile, created=created)
 
 
-def test_the_reference_is_the_newest_seed_record_else_the_newest_record():
+def test_the_reference_is_the_newest_full_record_of_either_name_else_the_newest_record():
+    """A record stored under the full profile's old name, `seed`, is a full record: the newest of both names wins."""
     old_seed, new_quick = record("seed", "2026-01-01T00:00:00+00:00"), record("quick", "2026-03-01T00:00:00+00:00")
-    new_seed = record("seed", "2026-02-01T00:00:00+00:00")
-    assert reference_record([old_seed, new_quick, new_seed]) is new_seed
+    full = record("full", "2026-02-01T00:00:00+00:00")
+    assert reference_record([old_seed, new_quick, full]) is full
+    newer_seed = record("seed", "2026-02-15T00:00:00+00:00")
+    assert reference_record([old_seed, new_quick, full, newer_seed]) is newer_seed
+    assert reference_record([old_seed, new_quick]) is old_seed
     assert reference_record([new_quick, record("smoke", "2026-01-01T00:00:00+00:00")]) is new_quick
     with pytest.raises(ConvCarbonError, match="no stored record to show"):
         reference_record([])
@@ -152,15 +156,15 @@ def test_the_reference_preference_is_said_once_and_every_choice_follows_it(monke
         return paired_record([0.01], [0.009], profile=profile, created=created, fingerprint=fingerprint, cpu=cpu)
 
     quick = made("quick", "2026-01-01T00:00:00+00:00", "11" * 32)
-    seed = made("seed", "2026-02-01T00:00:00+00:00", "22" * 32)
+    full = made("full", "2026-02-01T00:00:00+00:00", "22" * 32)
     other_quick = made("quick", "2026-01-03T00:00:00+00:00", "33" * 32, cpu="CPU B")
-    other_seed = made("seed", "2026-01-02T00:00:00+00:00", "44" * 32, cpu="CPU B")
+    other_seed = made("seed", "2026-01-02T00:00:00+00:00", "44" * 32, cpu="CPU B")  # the old name of full
     other_smoke = made("smoke", "2026-01-04T00:00:00+00:00", "55" * 32, cpu="CPU B")
 
     def choices(shown_record):
         return (
-            shown.reference_record([quick, seed])["fingerprint"],
-            shown.reference_atlas([quick, seed])["fingerprint"],  # training records stand in for atlases here
+            shown.reference_record([quick, full])["fingerprint"],
+            shown.reference_atlas([quick, full])["fingerprint"],  # training records stand in for atlases here
             [one["fingerprint"] for one in shown.machine_records(shown_record, [other_quick, other_seed])],
             [
                 one["fingerprint"]
@@ -169,13 +173,20 @@ def test_the_reference_preference_is_said_once_and_every_choice_follows_it(monke
             "not the original protocol" in book.provenance_note(shown_record).data,
         )
 
-    assert choices(seed) == (
+    assert choices(full) == (
         "22" * 32,
         "22" * 32,
         ["22" * 32, "44" * 32],
         ["22" * 32, "44" * 32, "33" * 32, "55" * 32],
         False,
     )
+    other_full = made("full", "2026-01-05T00:00:00+00:00", "66" * 32, cpu="CPU B")  # machine B's newer full record
+    assert [one["fingerprint"] for one in shown.machine_records(full, [other_seed, other_full])] == [
+        "22" * 32,
+        "66" * 32,
+    ]
+    compared = shown.compared_atlases(full, [other_seed, other_full, other_quick])
+    assert [one["fingerprint"] for one in compared] == ["22" * 32, "66" * 32, "33" * 32]  # one of either name
     monkeypatch.setattr(shown, "REFERENCE_PROFILE", "quick")
     assert choices(quick) == (
         "11" * 32,
@@ -184,11 +195,13 @@ def test_the_reference_preference_is_said_once_and_every_choice_follows_it(monke
         ["11" * 32, "33" * 32, "44" * 32, "55" * 32],
         False,
     )
-    assert choices(seed)[-1]  # the seed record is now the one of another profile
+    assert choices(full)[-1]  # the full record is now the one of another profile
+    assert choices(other_seed)[-1]  # and so is the record of its old name
 
 
 def test_the_preference_is_typed_out_nowhere_else():
-    """The reference profile's name appears once in what analyses and publishes the records."""
+    """The reference profile's name appears once in what analyses and publishes the records, and its old name
+    (`seed`) nowhere there: `config.PROFILE_ALIASES` alone knows it."""
     package = REPO_ROOT / "src" / "convcarbon"
     analysing = [  # the modules of the analyze and publish stages (ARCHITECTURE.md)
         path
@@ -196,10 +209,13 @@ def test_the_preference_is_typed_out_nowhere_else():
         if {"analyze", "publish", "site", "course"} & set(path.relative_to(package).parts)
     ]
     assert len(analysing) > 20
-    found = [
-        path.relative_to(package).as_posix()
-        for path in analysing
-        for line in path.read_text().splitlines()
-        if '"seed"' in line or "'seed'" in line
-    ]
-    assert found == ["site/shown.py"]
+
+    def found(name):
+        return [
+            path.relative_to(package).as_posix()
+            for path in analysing
+            for line in path.read_text().splitlines()
+            if f'"{name}"' in line or f"'{name}'" in line
+        ]
+
+    assert found("full") == ["site/shown.py"] and found("seed") == []

@@ -194,6 +194,16 @@ def test_the_synthetic_record_is_valid():
     assert atlas_record_problem(synthetic_record()) is None
 
 
+@pytest.mark.parametrize("schema_version", [1, 2])
+def test_an_atlas_stored_under_the_old_profile_name_seed_is_valid(schema_version):
+    """The committed `atlas-seed-*` records were made before `seed` was renamed `full`: they stay valid."""
+    for profile in ("full", "seed"):
+        assert atlas_record_problem(synthetic_record(profile=profile, schema_version=schema_version)) is None
+    unknown = synthetic_record(profile="full", schema_version=schema_version)
+    unknown["profile"] = unknown["config"]["profile"] = "huge"
+    assert "profile" in atlas_record_problem(unknown)
+
+
 def _mutated(change):
     record = synthetic_record()
     change(record)
@@ -393,7 +403,8 @@ def test_the_build_hands_no_stale_atlas_to_its_chapters(tmp_path, monkeypatch):
 
     page = prepare_build(shown_module.repository_root())
     assert page.atlas_folder is None and not page.atlas_measured
-    assert page.atlas["profile"] == "seed" and page.atlas["versions"]  # a committed atlas, under the old name["keras_backend"] == "tensorflow"
+    # the reference atlas is a committed one, stored under the full profile's old name
+    assert page.atlas["profile"] == "seed" and page.atlas["versions"]["keras_backend"] == "tensorflow"
     environment = page.build_environment({"CONVCARBON_ATLAS": "elsewhere"})
     assert "CONVCARBON_ATLAS" not in environment
 

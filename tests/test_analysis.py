@@ -109,6 +109,7 @@ def test_each_machine_and_framework_shows_its_best_record_beside_the_builds_own(
         cpu="CPU B",
         gpus=["NVIDIA H100"],
         backend="jax",
+        profile="seed",  # the old name of full: the newer full record of this machine speaks for it
         created="2026-01-01T00:00:00+00:00",
         fingerprint="01" * 32,
     )
@@ -132,18 +133,18 @@ def test_each_machine_and_framework_shows_its_best_record_beside_the_builds_own(
         fingerprint="03" * 32,
     )
     same_machine_smoke = paired_record([1.0], [1.0], cpu="CPU A", profile="smoke", fingerprint="04" * 32)
-    same_machine_seed = paired_record([1.0] * 3, [0.9] * 3, cpu="CPU A", fingerprint="05" * 32)
-    records = machine_records(shown, [gpu_old, same_machine_smoke, gpu_smoke, gpu_new, same_machine_seed, shown])
+    same_machine_full = paired_record([1.0] * 3, [0.9] * 3, cpu="CPU A", fingerprint="05" * 32)
+    records = machine_records(shown, [gpu_old, same_machine_smoke, gpu_smoke, gpu_new, same_machine_full, shown])
     # CPUs before GPUs; the build's own smoke record beside its machine's original-protocol record.
-    assert records == [same_machine_seed, shown, gpu_new]
+    assert records == [same_machine_full, shown, gpu_new]
 
     table = summary_frame(records, shown=shown).data
     assert list(table["class"]) == ["x86 CPU", "", "GPU"]  # each class named once, above its machines
     assert table["machine"][1].endswith("(this build)") and "NVIDIA H100" in table["machine"][2]
     assert list(table["backend, profile, runs"]) == [
-        "tensorflow, seed, 3 run(s) per model",
+        "tensorflow, full, 3 run(s) per model",
         "tensorflow, smoke, 2 run(s) per model",
-        "jax, seed, 3 run(s) per model",
+        "jax, full, 3 run(s) per model",
     ]
     assert list(table["verdict"]) == ["saved energy", "too few runs for a verdict", "saved energy"]
     assert (
@@ -153,7 +154,7 @@ def test_each_machine_and_framework_shows_its_best_record_beside_the_builds_own(
     spread = spread_frame(records).data
     assert list(spread["model"]) == ["Conv2D", "SeparableConv2D"] * 3
     assert list(spread["machine, profile"])[1::2] == ["", "", ""]  # each record named once, above its two models
-    assert spread["machine, profile"][0].endswith("; seed") and spread["machine, profile"][2].endswith("; smoke")
+    assert spread["machine, profile"][0].endswith("; full") and spread["machine, profile"][2].endswith("; smoke")
     assert spread["energy (kWh)"].iloc[0] == "1.00"  # one unit per column; identical runs show no range
     assert spread["energy (kWh)"].iloc[2] == "1.05\n(1.00–1.10)"  # the range below the median
     assert len(analytic_frame(records).data) == 3

@@ -11,17 +11,17 @@ from synthetic import bad_records, paired_record
 from convcarbon.records.collect import collect
 
 
-def machine_record(cpu, fingerprint):
-    return paired_record([0.01, 0.011, 0.012], [0.008, 0.009, 0.01], cpu=cpu, fingerprint=fingerprint)
+def machine_record(cpu, fingerprint, profile="full"):
+    return paired_record([0.01, 0.011, 0.012], [0.008, 0.009, 0.01], cpu=cpu, fingerprint=fingerprint, profile=profile)
 
 
 def test_valid_records_are_copied_with_their_two_files_only(tmp_path):
     source, target = tmp_path / "artifacts", tmp_path / "records"
     first = write_record(source, machine_record("CPU A", "a1" * 32))
     (first / "notes.html").write_text("<script>alert(1)</script>")
-    write_record(source, machine_record("CPU B", "b2" * 32), csv=None)
+    write_record(source, machine_record("CPU B", "b2" * 32, profile="seed"), csv=None)  # made before `full`
     collection = collect(source, target)
-    assert sorted(collection.added) == ["seed-a1a1a1a1a1a1a1a1", "seed-b2b2b2b2b2b2b2b2"]
+    assert sorted(collection.added) == ["full-a1a1a1a1a1a1a1a1", "seed-b2b2b2b2b2b2b2b2"]  # each its stored name
     assert sorted(path.name for path in (target / first.name).iterdir()) == ["emissions.csv", "record.json"]
     assert [path.name for path in target.iterdir() if path.name.startswith(".staging")] == []
     again = collect(source, target)  # a second collection of the same records changes nothing
@@ -40,10 +40,10 @@ def test_invalid_hostile_and_conflicting_folders_are_skipped_with_their_reason(t
     reasons = dict(collect(source, target).skipped)
     assert "written as record schema 2" in reasons["old"]
     assert reasons["renamed"] == "its folder name does not match its profile and fingerprint"
-    assert reasons["seed-c3c3c3c3c3c3c3c3"] == "its emissions.csv is a symbolic link, which is refused"
-    assert "already holds a different record of that name; not overwritten" in reasons["seed-d4d4d4d4d4d4d4d4"]
-    assert json.loads((target / "seed-d4d4d4d4d4d4d4d4" / "record.json").read_text())["created_utc"].startswith("2025")
-    assert not (target / "seed-c3c3c3c3c3c3c3c3").exists()
+    assert reasons["full-c3c3c3c3c3c3c3c3"] == "its emissions.csv is a symbolic link, which is refused"
+    assert "already holds a different record of that name; not overwritten" in reasons["full-d4d4d4d4d4d4d4d4"]
+    assert json.loads((target / "full-d4d4d4d4d4d4d4d4" / "record.json").read_text())["created_utc"].startswith("2025")
+    assert not (target / "full-c3c3c3c3c3c3c3c3").exists()
 
 
 def test_the_command_prints_each_skipped_folder_and_fails_when_nothing_is_valid(tmp_path):

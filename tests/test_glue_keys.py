@@ -96,5 +96,5 @@ def test_a_chapter_glues_only_its_own_keys(monkeypatch):
     assert set(glued) == chapter_glue_keys("experiment") & set(texts)
     assert "idle_share" in texts and "idle_share" not in glued  # made for results, not placed by experiment
     glued.clear()
-    book.glue_numbers({"seed_epochs": 150, "not_placed": 1}, chapter="instructors")
-    assert glued == {"seed_epochs": 150}
+    book.glue_numbers({"full_epochs": 150, "not_placed": 1}, chapter="instructors")
+    assert glued == {"full_epochs": 150}

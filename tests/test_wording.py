@@ -156,7 +156,7 @@ def test_one_builder_names_every_machine():
         " + NVIDIA H200 (80.0 GB, driver 570.1)"
     )
     assert machine_label(record, short=True, backend=True, profile=True) == (
-        "AMD EPYC 9654 (family 25, model 17; AVX-512) + NVIDIA H200, 2 logical CPUs, Keras backend jax, seed profile"
+        "AMD EPYC 9654 (family 25, model 17; AVX-512) + NVIDIA H200, 2 logical CPUs, Keras backend jax, full profile"
     )
 
 

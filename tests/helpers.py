@@ -114,7 +114,7 @@ HOSTILE_SHOWN = HOSTILE[HOSTILE.index("**b**") : HOSTILE.index(" {abbr}")]
 
 
 def valid_record() -> dict:
-    """A valid seed record with three repeats per model."""
+    """A valid full record with three repeats per model."""
     return paired_record([0.01, 0.011, 0.012], [0.009, 0.0095, 0.01])
 
 
@@ -260,7 +260,8 @@ def terminal_hostile_records() -> dict[tuple, dict]:
 
 
 def committed_reference_record() -> dict:
-    """The book's reference record, read as the book reads it (the newest committed `seed` record): real
+    """The book's reference record, read as the book reads it (the newest committed `full` record; the
+    committed ones carry its old name, `seed`): real
     numbers, with predictions and a breakdown."""
     from convcarbon.site.shown import committed_records_dir, reference_record
     from convcarbon.training.analyze.discovery import book_records

@@ -28,7 +28,7 @@ def test_the_book_builds_without_the_bad_records_lists_each_with_its_reason_and_
         assert f"{name}: {reason}" in completed.stderr, name
         assert name in reproducibility and reason in reproducibility, name
     results = page_text(root, "results")
-    # The future-dated record would have won the reference choice; the newest valid seed record (the hostile
+    # The future-dated record would have won the reference choice; the newest valid full record (the hostile
     # one, dated a minute before the build) is shown instead.
     assert "the book's reference record" in completed.stdout
     assert "2099" not in results

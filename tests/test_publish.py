@@ -69,7 +69,7 @@ def test_valid_records_are_collected_and_the_invalid_ones_skipped_with_their_rea
     collected = published["collected"]
     assert collected.returncode == 0, collected.stderr
     assert "skipped quick-from-an-old-runner: written as record schema 2" in collected.stdout
-    assert "skipped seed-9e9e9e9e9e9e9e9e: its emissions.csv is a symbolic link, which is refused" in collected.stdout
+    assert "skipped full-9e9e9e9e9e9e9e9e: its emissions.csv is a symbolic link, which is refused" in collected.stdout
     assert "collected 3 new record(s)" in collected.stdout
 
 

@@ -52,7 +52,8 @@ def measure_this_machine(
     per epoch in the notebook, and show that record in every cell run afterwards.
 
     `profile`: smoke (seconds), quick (minutes) or full (the original protocol: an hour or more;
-    `seed` is its old name), default $CONVCARBON_PROFILE or full. MNIST is downloaded once unless CONVCARBON_MNIST names a copy.
+    `seed` is its old name), default $CONVCARBON_PROFILE or full. MNIST is downloaded once unless
+    CONVCARBON_MNIST names a copy.
 
     Used by: book/index.md, book/experiment.md (a chapter run on its own, in Colab or a reader's Jupyter).
     """

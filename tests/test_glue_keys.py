@@ -5,6 +5,7 @@ made by the code that glues it. Nothing is glued that no chapter places."""
 import json
 import re
 
+import numpy as np
 import pytest
 from helpers import REPO_ROOT, committed_reference_record
 
@@ -96,5 +97,5 @@ def test_a_chapter_glues_only_its_own_keys(monkeypatch):
     assert set(glued) == chapter_glue_keys("experiment") & set(texts)
     assert "idle_share" in texts and "idle_share" not in glued  # made for results, not placed by experiment
     glued.clear()
-    book.glue_numbers({"full_epochs": 150, "not_placed": 1}, chapter="instructors")
-    assert glued == {"full_epochs": 150}
+    book.glue_numbers({"full_epochs": np.int64(150), "not_placed": 1}, chapter="instructors")
+    assert glued == {"full_epochs": 150} and type(glued["full_epochs"]) is int  # not shown as np.int64(150)

@@ -185,11 +185,13 @@ def warm_up_factor(record: dict, model: str) -> float:
 
 def glue_numbers(numbers: dict, chapter: str | None = None) -> None:
     """Glue numbers as numbers, for {glue:text}`name:format`; with `chapter`, only the keys it declares
-    (`glue_keys.CHAPTER_GLUE_KEYS`). Used by: book/costs.md, book/instructors.md."""
+    (`glue_keys.CHAPTER_GLUE_KEYS`). A NumPy number is glued as the Python number it holds: glued as it is,
+    the page would show its repr, `np.int64(150)`. Used by: book/costs.md, book/instructors.md."""
+    import numpy as np
     from myst_nb import glue
 
     for name, value in _declared(numbers, chapter).items():
-        glue(name, value, display=False)
+        glue(name, value.item() if isinstance(value, np.generic) else value, display=False)
 
 
 def glue_texts(texts: dict[str, OwnMarkdown], chapter: str | None = None) -> None:

@@ -30,6 +30,7 @@ CALIBRATION_TASK = f"NumPy sorting {CALIBRATION_NUMBERS:,} float32 numbers on on
 # The fastest of these is one calibration's time (well under a second in all): a burst of other work slows one
 # task, sustained work slows them all.
 CALIBRATION_REPEATS = 9
+CALIBRATION_WARM_UP_S = 0.2  # the task runs this long first, so that the first reading, the baseline, is not cold
 MAX_DRIFT = 0.10  # a calibration more than 10% slower or faster than the first: the machine changed
 BUSY_LOAD_PER_CPU = 0.75  # a start load above this per logical CPU: other work ran (the run's own start adds some)
 MAX_STEAL = 0.02  # a hypervisor that took more than 2% of the processor time
@@ -37,13 +38,16 @@ PROC_STAT = Path("/proc/stat")
 
 
 def calibration_task(numbers: int = CALIBRATION_NUMBERS) -> Callable[[], object]:
-    """The fixed task: sort the same seeded numbers again (NumPy's sort runs on the calling thread alone)."""
+    """The fixed task: sort the same seeded numbers again (NumPy's sort runs on the calling thread alone). It is
+    warmed up here, before the first reading."""
     values = np.random.default_rng(0).standard_normal(numbers, dtype=np.float32)
 
     def task() -> object:
         return np.sort(values)
 
-    task()  # the first call pages the memory in
+    start = time.perf_counter()
+    while time.perf_counter() - start < CALIBRATION_WARM_UP_S:
+        task()
     return task
 
 

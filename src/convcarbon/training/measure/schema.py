@@ -119,7 +119,7 @@ CALIBRATION = exact_object(
         "steal_fraction": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
     }
 )
-PHRASE = {"type": "string", "maxLength": 600, "pattern": NO_CONTROL_PATTERN}  # made by this package, never with controls
+PHRASE = {"type": "string", "maxLength": 600, "pattern": NO_CONTROL_PATTERN}  # made by this package: no controls
 QUIETNESS_FIELDS = {
     "quiet": FLAG,
     "summary": PHRASE,

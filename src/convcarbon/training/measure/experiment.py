@@ -155,15 +155,7 @@ def train_one(
     def fit(tracker):
         meter = EpochMeter(tracker, label)
         with input_without_autotuning():  # no stall at an epoch's first step (epochs.input_without_autotuning)
-            history = model.fit(
-                data.x_train,
-                data.y_train,
-                batch_size=config.batch_size,
-                epochs=config.epochs,
-                validation_split=config.validation_split,
-                verbose=0,
-                callbacks=[meter, progress],
-            )
+            history = fit_as_protocol(model, data, config, callbacks=[meter, progress])
         meter.end_of_fit()
         return history, meter
 
@@ -189,3 +181,17 @@ def train_one(
         "epoch_steps": meter.steps,
         **energy,
     }
+
+
+def fit_as_protocol(model, data: PreparedData, config: ExperimentConfig, callbacks=(), **overrides):
+    """`model.fit` as the protocol runs it (the original tutorial's call): the training images, the batch size, the
+    epochs and the validation split of `config`, silent. The one such call of the experiment, the benchmarks and
+    the input-pipeline test; `overrides` replace or add `fit`'s keyword arguments (a probe's epochs)."""
+    arguments = {
+        "batch_size": config.batch_size,
+        "epochs": config.epochs,
+        "validation_split": config.validation_split,
+        "verbose": 0,
+        "callbacks": list(callbacks),
+    }
+    return model.fit(data.x_train, data.y_train, **{**arguments, **overrides})

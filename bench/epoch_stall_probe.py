@@ -36,6 +36,7 @@ import keras
 from convcarbon.config import resolve_config
 from convcarbon.data import load_mnist, prepare, resolve_mnist_path
 from convcarbon.models import build_model
+from convcarbon.training.measure.experiment import fit_as_protocol
 
 VARIANTS = ("keras", "no_autotune", "fixed_prefetch", "steps_per_epoch")
 STALL_S = 0.5  # a wait before the first step longer than this is a stall (other epochs wait 1 to 150 ms)
@@ -141,15 +142,13 @@ def main() -> None:
     model, clock = build_model(arguments.architecture), StepClock()
     train_images = len(data.x_train) - int(len(data.x_train) * config.validation_split)
     steps = -(-train_images // config.batch_size)
-    model.fit(
-        data.x_train,
-        data.y_train,
-        batch_size=config.batch_size,
-        epochs=arguments.epochs,
-        validation_split=config.validation_split,
-        steps_per_epoch=steps if arguments.variant == "steps_per_epoch" else None,
-        verbose=0,
+    fit_as_protocol(
+        model,
+        data,
+        config,
         callbacks=[clock],
+        epochs=arguments.epochs,
+        steps_per_epoch=steps if arguments.variant == "steps_per_epoch" else None,
     )
     epochs = [summary(epoch) for epoch in clock.epochs]
     for number, epoch in enumerate(epochs, start=1):

@@ -24,7 +24,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from convcarbon.training.measure.experiment import interleaved_order
+from convcarbon.training.measure.experiment import fit_as_protocol, interleaved_order
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -151,14 +151,7 @@ def plain_fit(config, data):
     from convcarbon.models import build_model
 
     model = build_model("conv2d")
-    model.fit(
-        data.x_train,
-        data.y_train,
-        batch_size=config.batch_size,
-        epochs=config.epochs,
-        validation_split=config.validation_split,
-        verbose=0,
-    )
+    fit_as_protocol(model, data, config)
     model.evaluate(data.x_test, data.y_test, verbose=0)
 
 
@@ -183,15 +176,7 @@ def untracked_fit(config, data):
     with open(os.devnull, "w") as devnull:
         progress = EpochProgress(config.epochs, stream=devnull)
         progress.start_model("Conv2D", config.epochs)
-        model.fit(
-            data.x_train,
-            data.y_train,
-            batch_size=config.batch_size,
-            epochs=config.epochs,
-            validation_split=config.validation_split,
-            verbose=0,
-            callbacks=[progress],
-        )
+        fit_as_protocol(model, data, config, callbacks=[progress])
     model.evaluate(data.x_test, data.y_test, batch_size=config.batch_size, verbose=0)
 
 

@@ -273,14 +273,14 @@ def test_committed_atlases_are_checked_and_their_checks_would_be_stored(path):
 
 
 def test_quietness_is_not_recorded_in_old_atlases_and_escaped_where_a_record_has_it():
-    from convcarbon.atlas.publish import page as atlas_page
+    from convcarbon.site import prose
 
     record = synthetic_record()
-    assert atlas_page.quietness_text(record) == "not recorded"
-    record[atlas_page.QUIETNESS_FIELD] = {"summary": "quiet: calibration drift 2% *bold*"}
-    assert atlas_page.quietness_text(record) == r"quiet\: calibration drift 2\% \*bold\*"  # every punctuation escaped
-    record[atlas_page.QUIETNESS_FIELD] = {"summary": 5}  # not a sentence: shown as missing, never invented
-    assert atlas_page.quietness_text(record) == "not recorded"
+    assert prose.quietness_text(record) == "not recorded"
+    record[prose.QUIETNESS_FIELD] = {"summary": "quiet: calibration drift 2% *bold*"}
+    assert prose.quietness_text(record) == r"quiet\: calibration drift 2\% \*bold\*"  # every punctuation escaped
+    record[prose.QUIETNESS_FIELD] = {"summary": 5}  # not a sentence: shown as missing, never invented
+    assert prose.quietness_text(record) == "not recorded"
 
 
 def test_prediction_texts_say_when_the_grid_has_one_kernel():

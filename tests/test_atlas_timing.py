@@ -13,14 +13,6 @@ from synthetic import make_atlas_record
 
 from convcarbon.atlas.measure import schema as atlas_schema
 from convcarbon.atlas.measure import timing as atlas_module
-from convcarbon.atlas.measure.calibration import (
-    CALIBRATION_PRODUCTS,
-    MAX_DRIFT,
-    Calibrator,
-    cpu_times,
-    drifted,
-    quietness,
-)
 from convcarbon.atlas.measure.grid import ATLAS_PROFILES, Shape, atlas_config, grid_shapes
 from convcarbon.atlas.measure.run import measurement_evidence
 from convcarbon.atlas.measure.schema import atlas_record_problem
@@ -41,77 +33,6 @@ from convcarbon.errors import ConfigError
 def synthetic_record(**options) -> dict:
     """A valid schema-2 atlas record of the smoke grid (tests/synthetic.py)."""
     return make_atlas_record(schema_version=2, **options)
-
-
-# --- the calibration, on fake clocks ---------------------------------------------------------------------------
-
-
-def fake_calibrator(product_s: list[float], load=0.1, cpu=None) -> Calibrator:
-    """A calibrator whose every product takes the next of `product_s` seconds on a fake clock."""
-    durations, cpu_readings, now = iter(product_s), iter(cpu or []), [0.0]
-
-    def product() -> None:
-        now[0] += next(durations)
-
-    return Calibrator(
-        product=product,
-        clock=lambda: now[0],
-        read_cpu_times=lambda: next(cpu_readings, None),
-        read_load=lambda: load,
-    )
-
-
-def test_a_calibration_is_the_fastest_of_its_products_and_drift_is_from_the_first():
-    n = CALIBRATION_PRODUCTS
-    burst = [1.05] * (n - 1) + [9.0]  # a burst slows one product: the fastest ignores it
-    products = [1.0] * n + burst + [1.3] * n
-    calibrator = fake_calibrator(products)
-    first, steady, busy = (calibrator.calibrate(position) for position in ("before", "between", "after"))
-    assert first["duration_s"] == pytest.approx(1.0) and first["drift"] == 0
-    assert steady["drift"] == pytest.approx(0.05) and not drifted(steady)
-    assert busy["drift"] == pytest.approx(0.3) and drifted(busy)
-    assert [reading["position"] for reading in calibrator.readings] == ["before", "between", "after"]
-
-
-def test_steal_is_the_share_since_the_previous_calibration():
-    # (steal, total) jiffies: 10 of 1000 stolen between the first and second reading, 0 of 500 after
-    calibrator = fake_calibrator([1.0] * 3 * CALIBRATION_PRODUCTS, cpu=[(100, 10_000), (110, 11_000), (110, 11_500)])
-    readings = [calibrator.calibrate("between") for _ in range(3)]
-    assert readings[0]["steal_fraction"] is None  # nothing to compare the first reading with
-    assert readings[1]["steal_fraction"] == pytest.approx(0.01) and readings[2]["steal_fraction"] == 0
-
-
-def test_steal_is_read_from_proc_stat_and_missing_where_it_has_no_steal_column(tmp_path):
-    stat = tmp_path / "stat"
-    stat.write_text("cpu  100 2 30 4000 5 0 1 7 0 0\ncpu0 50 1 15 2000 2 0 0 3 0 0\n")
-    assert cpu_times(stat) == (7, 100 + 2 + 30 + 4000 + 5 + 0 + 1 + 7)
-    stat.write_text("cpu  100 2 30 4000\n")  # an old kernel: no steal column
-    assert cpu_times(stat) is None
-    assert cpu_times(tmp_path / "absent") is None
-
-
-def test_quiet_only_without_drift_load_or_steal_and_each_reason_says_its_numbers():
-    def reading(drift, load=0.2, steal=0.0):
-        return {
-            "position": "between",
-            "duration_s": 1.0,
-            "drift": drift,
-            "load_average_1m": load,
-            "steal_fraction": steal,
-        }
-
-    quiet = quietness([reading(0.0), reading(0.08)], cpu_count=2, remeasured_blocks=0)
-    assert quiet["quiet"] and quiet["summary"] == "quiet: 2 calibrations within 10% of the first (at most +8%)"
-    busy = quietness([reading(0.0, load=3.5), reading(0.25, steal=0.04)], cpu_count=2, remeasured_blocks=1)
-    assert not busy["quiet"] and busy["remeasured_blocks"] == 1 and busy["max_drift"] == pytest.approx(0.25)
-    assert busy["reasons"] == [
-        f"the calibration drifted by up to +25% (bound {MAX_DRIFT:.0%})",
-        "the load average was 3.5 on 2 logical CPUs as the atlas began",
-        "the hypervisor stole up to 4% of the processor time",
-    ]
-    assert busy["summary"] == "busy: " + "; ".join(busy["reasons"]) + "; 1 block(s) of points measured again"
-    unknown = quietness([reading(0.0, load=None, steal=None), reading(-0.02, steal=None)], 2, 0)
-    assert unknown["quiet"] and not unknown["steal_readable"]
 
 
 # --- resampling -------------------------------------------------------------------------------------------------
@@ -288,9 +209,9 @@ def test_the_committed_version_1_atlases_stay_readable_with_their_evidence_missi
 def test_a_version_2_record_shows_its_evidence():
     evidence = measurement_evidence(synthetic_record())
     assert evidence["missing"] is None and evidence["quietness"]["quiet"]
-    from convcarbon.atlas.publish import page as atlas_page
+    from convcarbon.site import prose
 
-    assert atlas_page.quietness_summary(synthetic_record()).startswith("quiet: 2 calibrations")  # the page reads it
+    assert prose.quietness_summary(synthetic_record()).startswith("quiet: 2 calibrations")  # the page reads it
     assert evidence["harness"]["training"]["median_s"] == pytest.approx(3e-4)
     assert "gradients of its weights and of its input" in evidence["passes"]["training"]
     assert evidence["ceilings"]["machine"]["library"].startswith("numpy")

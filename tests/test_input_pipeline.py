@@ -36,19 +36,12 @@ def train(data, config, without_autotuning: bool):
 
     from convcarbon.models import build_model
     from convcarbon.training.measure.epochs import input_without_autotuning
+    from convcarbon.training.measure.experiment import fit_as_protocol
 
     keras.utils.set_random_seed(config.seed)
     model, losses = build_model("separable"), StepLosses.callback()
     with input_without_autotuning() if without_autotuning else contextlib.nullcontext():
-        model.fit(
-            data.x_train,
-            data.y_train,
-            batch_size=config.batch_size,
-            epochs=config.epochs,
-            validation_split=config.validation_split,
-            verbose=0,
-            callbacks=[losses],
-        )
+        fit_as_protocol(model, data, config, callbacks=[losses])
     return losses
 
 

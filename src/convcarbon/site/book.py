@@ -32,6 +32,7 @@ from convcarbon.training.analyze.report import (
     machine_label,
     method_rows,
     power_assumption_text,
+    quietness_phrase,
     ratio,
 )
 from convcarbon.training.analyze.stats import RatioInterval
@@ -258,6 +259,7 @@ def provenance_note(record: dict) -> Markdown:
         f"- CPU power assumed: {markdown_text(power_assumption_text(record))}",
         f"- GPU energy: {markdown_text(standard['gpu_tracking_method'])}",
         f"- RAM energy: {markdown_text(standard['ram_tracking_method'])}",
+        f"- Machine while training: {markdown_text(quietness_phrase(record))}",
         f"- Grid: {markdown_text(standard['country_name'])} ({config['country_iso_code']}, chosen by "
         f"{markdown_text(config['country_source'])}), "
         f"{units.CARBON_INTENSITY_G_PER_KWH.text(standard['carbon_intensity_g_per_kwh'])}, PUE {config['pue']}",

@@ -20,9 +20,9 @@ from importlib import metadata
 from convcarbon.energy.counter_reading import NO_COUNTER_NOTE, find_counter
 from convcarbon.records.hardware import IDENTITY_FIELDS, hardware_info
 from convcarbon.records.provenance import git_commit, source_sha256, versions
+from convcarbon.records.quietness import Calibrator, quietness
 from convcarbon.safe import terminal_text
 
-from .calibration import Calibrator, quietness
 from .checks import physical_checks
 from .grid import atlas_config, atlas_settings, grid_shapes
 from .passes import PASS_RULES

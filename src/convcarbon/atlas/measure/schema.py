@@ -18,8 +18,10 @@ from convcarbon.config import RECORD_PROFILES
 from convcarbon.safe import NO_CONTROL_PATTERN
 from convcarbon.training.measure.schema import (  # as in a training record
     CREATED_UTC,
+    DRIFT,
     GIT_COMMIT,
     HARDWARE,
+    QUIETNESS_FIELDS,
     date_problem,
     exact_object,
     short_message,
@@ -40,7 +42,6 @@ MAX_SIDE = 4096
 MAX_BATCH = 65_536
 MAX_KERNEL = 31
 MAX_SAMPLES = 200  # timed samples of one point
-MAX_CALIBRATIONS = 5000
 MAX_CEILING_MEASUREMENTS = 100
 
 NAME = {"type": "string", "maxLength": 200}
@@ -169,7 +170,6 @@ TIMING = {
     "samples_s": SAMPLES,
     "calls_per_sample": _whole(1, 100_000),
 }
-DRIFT = {"type": "number", "minimum": -1, "maximum": 1e6}  # a relative change: -100% to a million-fold
 POINT = exact_object(
     {
         **{key: value for key, value in POINT_V1["properties"].items() if key not in TIMING},
@@ -231,27 +231,8 @@ CEILINGS = exact_object(
 )
 PASSES_RULE = exact_object({"inference": TEXT, "training": TEXT, "harness": TEXT})
 HARNESS = exact_object({pass_name: exact_object(TIMING) for pass_name in PASSES})
-CALIBRATION = exact_object(
-    {
-        "position": {"enum": ["before", "between", "after"]},
-        "duration_s": SECONDS,
-        "drift": DRIFT,
-        "load_average_1m": {"type": ["number", "null"], "minimum": 0, "maximum": 100_000},
-        "steal_fraction": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
-    }
-)
-QUIETNESS = exact_object(
-    {
-        "quiet": {"type": "boolean"},
-        "summary": TEXT,
-        "reasons": {"type": "array", "maxItems": 10, "items": TEXT},
-        "max_drift": DRIFT,
-        "drift_bound": {"type": "number", "minimum": 0, "maximum": 10},
-        "remeasured_blocks": _whole(0, 100_000),
-        "steal_readable": {"type": "boolean"},
-        "calibrations": {"type": "array", "minItems": 2, "maxItems": MAX_CALIBRATIONS, "items": CALIBRATION},
-    }
-)
+# The quietness evidence of a training record, with the blocks of points measured again.
+QUIETNESS = exact_object({**QUIETNESS_FIELDS, "remeasured_blocks": _whole(0, 100_000)}, optional=("calibration_task",))
 ATLAS_RECORD = exact_object(
     {
         **_RECORD_FIELDS,

@@ -25,8 +25,8 @@ import numpy as np
 
 from convcarbon.config import AtlasSettings
 from convcarbon.energy.counter_reading import EnergyCounter, measure_block
+from convcarbon.records.quietness import Calibrator, drifted
 
-from .calibration import Calibrator, drifted
 from .grid import LAYERS, PASSES, WARM_UP_CALLS, Shape, byte_count, input_gradient_timed, macs
 from .passes import Passes, build_passes, harness_passes
 from .schema import ATLAS_SCHEMA_VERSION

@@ -18,6 +18,7 @@ from convcarbon.atlas.analyze import analysis
 from convcarbon.atlas.measure.checks import ABOVE_CEILING, TRAINING_FASTER, drawn_ceilings, physical_checks
 from convcarbon.safe import OwnMarkdown, markdown_text
 from convcarbon.site.book import displayed, glue_texts
+from convcarbon.site.prose import NOT_RECORDED, quietness_summary, quietness_text
 from convcarbon.training.analyze.machines import HARDWARE_CLASSES, hardware_class
 from convcarbon.training.analyze.report import machine_label
 from convcarbon.training.analyze.tables import PAGE_BREAK, page_table
@@ -57,19 +58,6 @@ def provenance_note(record: dict, measured: bool) -> Markdown:
     return displayed(OwnMarkdown(":::{note}\n" + "\n".join(lines) + "\n:::"))  # record strings escaped above
 
 
-NOT_RECORDED = "not recorded"
-# Where a record keeps the evidence that its machine was quiet (a calibration run before, between and after the
-# points): `summary`, a sentence the page shows. The schema-1 atlases keep none.
-QUIETNESS_FIELD = "quietness"
-
-
-def quietness_summary(record: dict) -> str | None:
-    """The record's own sentence on how quiet its machine was (a record's string: escape it), or None."""
-    evidence = record.get(QUIETNESS_FIELD)
-    summary = evidence.get("summary") if isinstance(evidence, dict) else None
-    return summary if isinstance(summary, str) and summary else None
-
-
 def harness_text(record: dict) -> OwnMarkdown:
     """The harness's own cost per call, each pass ("0.32 ms a call for inference, 0.42 ms for training"), measured
     by the same path around a trivially small layer and never taken off the layers' times; "not recorded" in an
@@ -79,12 +67,6 @@ def harness_text(record: dict) -> OwnMarkdown:
         return OwnMarkdown(NOT_RECORDED)
     inference, training = (units.DURATION_S.text(harness[name]["median_s"]) for name in ("inference", "training"))
     return OwnMarkdown(f"{inference} a call for inference and {training} for training")
-
-
-def quietness_text(record: dict) -> OwnMarkdown:
-    """`quietness_summary` as inert Markdown, or "not recorded"."""
-    summary = quietness_summary(record)
-    return OwnMarkdown(NOT_RECORDED) if summary is None else markdown_text(summary, 300)
 
 
 def _fits(record: dict) -> dict:

@@ -237,6 +237,7 @@ def provenance_lines(record: dict) -> list[str]:
         f"measured {record['created_utc']}",
         idle_line(record),
         f"machine: {machine_label(record)}",
+        f"machine while training: {quietness_phrase(record)}",
         f"software: Keras {versions['keras']} ({versions['keras_backend']}), CodeCarbon {versions['codecarbon']}, "
         f"Python {versions['python']}; commit {record.get('git_commit') or 'unknown'}",
         f"grid: {run['country_name']} ({config['country_iso_code']}, {config['country_source']}), "
@@ -255,6 +256,15 @@ def provenance_lines(record: dict) -> list[str]:
     if has_two_speeds(record):
         lines.append(f"WARNING: later epochs ran at {two_speeds_phrase(record)} (epoch_speeds.two_speeds).")
     return lines
+
+
+def quietness_phrase(record: dict) -> str:
+    """How quiet the machine was while it trained, as the record summed it up (records/quietness.py; a record's
+    string: escape it), or why no record says (schemas 5 and 6 store no such evidence)."""
+    evidence = record.get("quietness")
+    if evidence is None:
+        return f"not recorded (record schema {record['schema_version']} stores no such evidence)"
+    return evidence["summary"]
 
 
 def idle_line(record: dict) -> str:

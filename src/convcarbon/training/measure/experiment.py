@@ -1,11 +1,14 @@
 """Train both CNNs under CodeCarbon, or reuse the stored result of the same work.
 
 One experiment: the machine's power at rest first, then each model trained
-`repeats` times in interleaved order (A B B A ...), each run in its own tracker.
+`repeats` times in interleaved order (A B B A ...), each run in its own tracker,
+with a calibration of the machine before the first run and after each one
+(records/quietness.py).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from datetime import datetime, timezone
@@ -20,6 +23,7 @@ from convcarbon.energy.idle import measure_idle
 from convcarbon.energy.tracking import measure_energy, probe_power_assumptions
 from convcarbon.records.hardware import hardware_info
 from convcarbon.records.provenance import fingerprint, git_commit, source_sha256, versions
+from convcarbon.records.quietness import Calibrator, quietness
 from convcarbon.records.store import CODECARBON_CSV, ResultStore
 
 from .schema import SCHEMA_VERSION
@@ -78,10 +82,16 @@ def run_experiment(
                 print(f"CPU power is estimated, not measured: {assumptions['cpu_power_basis']}.", file=log, flush=True)
             idle = measure_idle(config, folder, assumptions)
             trained: list = []  # (position, repeat, architecture, model), for the measurements after training
-            runs = [
-                train_one(architecture, repeat, position, config, data, folder, progress, assumptions, trained)
-                for position, (repeat, architecture) in enumerate(schedule)
-            ]
+            calibrator = Calibrator()
+            calibrator.calibrate("before")
+            runs = []
+            for position, (repeat, architecture) in enumerate(schedule):
+                runs.append(
+                    train_one(architecture, repeat, position, config, data, folder, progress, assumptions, trained)
+                )
+                calibrator.calibrate("after" if position == len(schedule) - 1 else "between")
+            evidence = {**quietness(calibrator.readings, os.cpu_count() or 1), "calibrations": calibrator.readings}
+            print(f"The machine while training: {evidence['summary']}.", file=log, flush=True)
             # After training (issue 17): prediction cost per run, and the time of each layer of a step.
             anatomy = measure_anatomy(config, data, folder, trained, assumptions, log)
             record = {
@@ -96,6 +106,7 @@ def run_experiment(
                 "power_assumptions": assumptions,
                 "idle": idle,
                 "runs": runs,
+                "quietness": evidence,
                 **anatomy,
             }
             path = store.commit(folder, record)
@@ -144,15 +155,7 @@ def train_one(
     def fit(tracker):
         meter = EpochMeter(tracker, label)
         with input_without_autotuning():  # no stall at an epoch's first step (epochs.input_without_autotuning)
-            history = model.fit(
-                data.x_train,
-                data.y_train,
-                batch_size=config.batch_size,
-                epochs=config.epochs,
-                validation_split=config.validation_split,
-                verbose=0,
-                callbacks=[meter, progress],
-            )
+            history = fit_as_protocol(model, data, config, callbacks=[meter, progress])
         meter.end_of_fit()
         return history, meter
 
@@ -178,3 +181,17 @@ def train_one(
         "epoch_steps": meter.steps,
         **energy,
     }
+
+
+def fit_as_protocol(model, data: PreparedData, config: ExperimentConfig, callbacks=(), **overrides):
+    """`model.fit` as the protocol runs it (the original tutorial's call): the training images, the batch size, the
+    epochs and the validation split of `config`, silent. The one such call of the experiment, the benchmarks and
+    the input-pipeline test; `overrides` replace or add `fit`'s keyword arguments (a probe's epochs)."""
+    arguments = {
+        "batch_size": config.batch_size,
+        "epochs": config.epochs,
+        "validation_split": config.validation_split,
+        "verbose": 0,
+        "callbacks": list(callbacks),
+    }
+    return model.fit(data.x_train, data.y_train, **{**arguments, **overrides})

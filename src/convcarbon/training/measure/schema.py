@@ -28,9 +28,10 @@ MAX_EPOCHS = 1000
 # 5: physical bounds on every number, the dataset named by its file name (never a local path), and the wattages
 # pinned on every tracker of the experiment (power_assumptions: cpu_pinned_power_w, ram_pinned_power_w,
 # power_pinning). Records of schema 4 are migrated by bench/migrate_records.py. 6: every run's epochs timed step by
-# step (`epoch_steps`, required); records of schema 5, which lack it, are still read as they are.
-SCHEMA_VERSION = 6
-READABLE_SCHEMA_VERSIONS = (5, 6)
+# step (`epoch_steps`, required); records of schema 5, which lack it, are still read as they are. 7: the evidence
+# that the machine was quiet (`quietness`, required: records/quietness.py); records of schemas 5 and 6 lack it.
+SCHEMA_VERSION = 7
+READABLE_SCHEMA_VERSIONS = (5, 6, 7)
 
 # Physical bounds. Durations: a millisecond to a week (a run, an epoch, the idle measurement); the clean-up
 # after the epochs may take 0 s. Power of one machine, before its PUE: a CPU part up to 2 kW (four 500 W
@@ -105,6 +106,31 @@ def exact_object(properties: dict, optional: tuple = ()) -> dict:
         "required": [name for name in properties if name not in optional],
     }
 
+
+# The evidence of a quiet machine (records/quietness.py), in training and atlas records alike.
+MAX_CALIBRATIONS = 5000
+DRIFT = {"type": "number", "minimum": -1, "maximum": 1e6}  # a relative change: -100% to a million-fold
+CALIBRATION = exact_object(
+    {
+        "position": {"enum": ["before", "between", "after"]},
+        "duration_s": {"type": "number", "exclusiveMinimum": 0, "maximum": 3600},
+        "drift": DRIFT,
+        "load_average_1m": {"type": ["number", "null"], "minimum": 0, "maximum": 100_000},
+        "steal_fraction": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
+    }
+)
+PHRASE = {"type": "string", "maxLength": 600, "pattern": NO_CONTROL_PATTERN}  # made by this package: no controls
+QUIETNESS_FIELDS = {
+    "quiet": FLAG,
+    "summary": PHRASE,
+    "reasons": {"type": "array", "maxItems": 10, "items": PHRASE},
+    "max_drift": DRIFT,
+    "drift_bound": {"type": "number", "minimum": 0, "maximum": 10},
+    "steal_readable": FLAG,
+    "calibration_task": PHRASE,  # what was timed: since the one-thread sort; the first schema-2 atlas lacks it
+    "calibrations": {"type": "array", "minItems": 2, "maxItems": MAX_CALIBRATIONS, "items": CALIBRATION},
+}
+QUIETNESS = exact_object(QUIETNESS_FIELDS)
 
 ENERGY = {
     "duration_s": DURATION_S,
@@ -277,10 +303,11 @@ RECORD = exact_object(
         "power_assumptions": POWER_ASSUMPTIONS,
         "idle": {"oneOf": [{"type": "null"}, IDLE]},
         "runs": {"type": "array", "minItems": 2, "maxItems": 2 * MAX_REPEATS, "items": RUN},
+        "quietness": QUIETNESS,  # from schema 7 on (_quietness_problem)
         # Optional: prediction cost per run and the per-layer time of a step (issue 17); older records lack them.
         **anatomy_properties(ENERGY, exact_object),
     },
-    optional=("git_commit", "git_dirty", *ANATOMY_KEYS),
+    optional=("git_commit", "git_dirty", "quietness", *ANATOMY_KEYS),
 )
 
 
@@ -345,7 +372,24 @@ def _consistency_problem(record: dict) -> str | None:
         steps_problem = _epoch_steps_problem(record["schema_version"], run, config.epochs)
         if steps_problem:
             return steps_problem
-    return anatomy_problem(record)
+    return _quietness_problem(record) or anatomy_problem(record)
+
+
+def _quietness_problem(record: dict) -> str | None:
+    """From schema 7 on, a record stores the evidence of a quiet machine; before, none."""
+    version, evidence = record["schema_version"], record.get("quietness")
+    if version < 7:
+        return None if evidence is None else f"it has quietness evidence, which schema {version} lacks"
+    if evidence is None:
+        return "it stores no evidence of how quiet its machine was (quietness)"
+    calibrations = evidence["calibrations"]
+    if calibrations[0]["position"] != "before" or calibrations[-1]["position"] != "after":
+        return "its calibrations do not run from before the training to after it"
+    if len(calibrations) != len(record["runs"]) + 1:
+        return (
+            f"it should hold one calibration before the training and one after each of its {len(record['runs'])} runs"
+        )
+    return None
 
 
 def _epoch_steps_problem(version: int, run: dict, epochs: int) -> str | None:

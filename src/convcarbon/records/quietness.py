@@ -1,12 +1,18 @@
-"""Evidence that the machine was quiet while an atlas was measured: a fixed calibration, the load and steal time.
+"""Evidence that the machine was quiet while a record was measured: a fixed calibration, the load and steal time.
 
-The calibration is a fixed matrix product through the active backend, run before the grid, after each
-block of points (one shape) and after the grid. Its time drifts when other work takes the processor; a block
-measured while it had drifted by more than `MAX_DRIFT` is measured again, a bounded number of times. Each
-calibration stores its time, its drift from the first, the one-minute load average and, where /proc/stat has
-it, the share of processor time the hypervisor stole since the previous calibration.
+The calibration is a fixed task on one thread (NumPy sorting the same seeded numbers), run before the work, between
+its parts (each atlas shape, each training run) and after it. Its time drifts when the processor slows or other work
+takes it; each calibration stores its time, its drift from the first, the one-minute load average and, where
+/proc/stat has it, the share of processor time the hypervisor stole since the previous calibration. An atlas measures
+a block of points again while the calibration has drifted by more than `MAX_DRIFT` (atlas/measure/timing.py); a
+training record stores the readings and the summary (training/measure/experiment.py).
 
-Used by: book/atlas.md
+Why one thread, not the backend's matrix product (issue 20, BENCHMARKS.md): on a quiet 2-vCPU VM the backend's
+two-thread product ran in two modes about 2x apart, a few milliseconds apart in time, because the backend's own
+threads, still spinning after a layer's work, took the second processor; the single-thread sort held within a few
+percent there. A busy machine still shows, in the load average, the steal time and the sort itself.
+
+Used by: book/atlas.md, book/results.md
 """
 
 from __future__ import annotations
@@ -19,33 +25,30 @@ from pathlib import Path
 
 import numpy as np
 
-CALIBRATION_SIZE = 512  # a 512x512 by 512x512 float32 product: 134 million multiply-accumulates, a few ms
+CALIBRATION_NUMBERS = 2**18  # float32 numbers sorted by one calibration task: a few milliseconds
+CALIBRATION_TASK = f"NumPy sorting {CALIBRATION_NUMBERS:,} float32 numbers on one thread"  # what a record names
 # The fastest of these is one calibration's time (well under a second in all): a burst of other work slows one
-# product, sustained work (what also slows the points) slows them all.
-CALIBRATION_PRODUCTS = 9
-CALIBRATION_WARM_UP_S = 0.3  # the product runs this long first: a cold thread pool would make a slow baseline
+# task, sustained work slows them all.
+CALIBRATION_REPEATS = 9
+CALIBRATION_WARM_UP_S = 0.2  # the task runs this long first, so that the first reading, the baseline, is not cold
 MAX_DRIFT = 0.10  # a calibration more than 10% slower or faster than the first: the machine changed
-BUSY_LOAD_PER_CPU = 0.75  # a start load above this per logical CPU: other work ran (the atlas's own start adds some)
+BUSY_LOAD_PER_CPU = 0.75  # a start load above this per logical CPU: other work ran (the run's own start adds some)
 MAX_STEAL = 0.02  # a hypervisor that took more than 2% of the processor time
 PROC_STAT = Path("/proc/stat")
 
 
-def calibration_product(size: int = CALIBRATION_SIZE) -> Callable[[], object]:
-    """The fixed product through the active backend, the path the points take (NumPy's own threads would
-    compete with the backend's, which keep spinning a while after a layer's work), with its operands made
-    once (seeded): each call computes it again and waits for it. Discarded calls warm it up first."""
-    import keras
+def calibration_task(numbers: int = CALIBRATION_NUMBERS) -> Callable[[], object]:
+    """The fixed task: sort the same seeded numbers again (NumPy's sort runs on the calling thread alone). It is
+    warmed up here, before the first reading."""
+    values = np.random.default_rng(0).standard_normal(numbers, dtype=np.float32)
 
-    rng = np.random.default_rng(0)
-    a, b = (keras.ops.convert_to_tensor(rng.standard_normal((size, size), dtype=np.float32)) for _ in range(2))
-
-    def product() -> object:
-        return keras.ops.convert_to_numpy(keras.ops.matmul(a, b)[:1, :1])
+    def task() -> object:
+        return np.sort(values)
 
     start = time.perf_counter()
     while time.perf_counter() - start < CALIBRATION_WARM_UP_S:
-        product()
-    return product
+        task()
+    return task
 
 
 def cpu_times(path: Path = PROC_STAT) -> tuple[int, int] | None:
@@ -73,9 +76,9 @@ def load_average_1m() -> float | None:
 
 @dataclass
 class Calibrator:
-    """Runs the calibration and keeps every reading; `clock` and `product` are replaceable for tests."""
+    """Runs the calibration and keeps every reading; `clock` and `task` are replaceable for tests."""
 
-    product: Callable[[], object] = field(default_factory=calibration_product)
+    task: Callable[[], object] = field(default_factory=calibration_task)
     clock: Callable[[], float] = time.perf_counter
     read_cpu_times: Callable[[], tuple[int, int] | None] = cpu_times
     read_load: Callable[[], float | None] = load_average_1m
@@ -85,9 +88,9 @@ class Calibrator:
     def calibrate(self, position: str) -> dict:
         """One calibration at `position` ("before", "between" or "after"), stored and returned."""
         durations = []
-        for _ in range(CALIBRATION_PRODUCTS):
+        for _ in range(CALIBRATION_REPEATS):
             start = self.clock()
-            self.product()
+            self.task()
             durations.append(self.clock() - start)
         duration_s = min(durations)
         first_s = self.readings[0]["duration_s"] if self.readings else duration_s
@@ -113,8 +116,10 @@ def drifted(reading: dict) -> bool:
     return abs(reading["drift"]) > MAX_DRIFT
 
 
-def quietness(readings: list[dict], cpu_count: int, remeasured_blocks: int) -> dict:
-    """The summary a page shows: quiet or busy, and why (each reason a short phrase with its numbers)."""
+def quietness(readings: list[dict], cpu_count: int, remeasured_blocks: int | None = None) -> dict:
+    """The summary a record stores and a page shows: quiet or busy, and why (each reason a short phrase with its
+    numbers). `remeasured_blocks`: the atlas's blocks of points measured again; None where nothing is measured
+    again (a training record)."""
     reasons = []
     drifts = [reading["drift"] for reading in readings]
     worst = max(drifts, key=abs)
@@ -122,7 +127,7 @@ def quietness(readings: list[dict], cpu_count: int, remeasured_blocks: int) -> d
         reasons.append(f"the calibration drifted by up to {worst:+.0%} (bound {MAX_DRIFT:.0%})")
     start_load = readings[0]["load_average_1m"]
     if start_load is not None and start_load > BUSY_LOAD_PER_CPU * cpu_count:
-        reasons.append(f"the load average was {start_load:.1f} on {cpu_count} logical CPUs as the atlas began")
+        reasons.append(f"the load average was {start_load:.1f} on {cpu_count} logical CPUs as the measurement began")
     steals = [reading["steal_fraction"] for reading in readings if reading["steal_fraction"] is not None]
     if steals and max(steals) > MAX_STEAL:
         reasons.append(f"the hypervisor stole up to {max(steals):.0%} of the processor time")
@@ -133,12 +138,13 @@ def quietness(readings: list[dict], cpu_count: int, remeasured_blocks: int) -> d
         if reasons
         else f"quiet: {len(readings)} calibrations within {MAX_DRIFT:.0%} of the first (at most {worst_text})"
     )
-    return {
+    summary_fields = {
         "quiet": not reasons,
-        "summary": summary,  # the phrase a page shows (atlas/publish/page.py)
+        "summary": summary,  # the phrase a page shows (atlas/publish/page.py, site/prose.py)
         "reasons": reasons,
         "max_drift": worst,
         "drift_bound": MAX_DRIFT,
-        "remeasured_blocks": remeasured_blocks,
         "steal_readable": bool(steals),
+        "calibration_task": CALIBRATION_TASK,
     }
+    return summary_fields if remeasured_blocks is None else {**summary_fields, "remeasured_blocks": remeasured_blocks}

@@ -83,7 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     collect = commands.add_parser("collect", help="validate the records under a folder and copy them into the book's")
     collect.add_argument(
-        "source", metavar="SOURCE_DIR", help="a folder of record folders, as a results store holds them"
+        "source",
+        metavar="SOURCE_DIR",
+        help="a folder of record folders, as a results store holds them, and of runners' counters-*.json reports",
     )
     collect.add_argument(
         "--into",
@@ -353,7 +355,7 @@ def command_collect(arguments) -> int:
     collection = collect(arguments.source, into)
     show(summary_text(collection, arguments.source, into))
     if not collection.added and not collection.already_there:
-        raise ConvCarbonError(f"no valid record in {arguments.source}; nothing was collected")
+        raise ConvCarbonError(f"no valid record or counters report in {arguments.source}; nothing was collected")
     return 0
 
 

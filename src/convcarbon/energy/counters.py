@@ -25,6 +25,9 @@ What each command uses follows the code it runs, not what the machine could do:
 Everything the answer depends on (the powercap folder, the operating system, which programs are on PATH, how
 a file is read, NVML, running a program) can be passed in, so tests run on fake trees.
 
+`--json` prints `CounterReport.to_dict()`, of schema `COUNTERS_SCHEMA_VERSION` (`energy/counters_report.py` reads
+it back as untrusted input, for book/measuring.md's table of the Pages runners' counters).
+
 Used by: book/instructors.md ("Measured or estimated on each student's machine"), .github/workflows/pages.yml
 """
 
@@ -39,6 +42,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from convcarbon.records.hardware import cpu_identity
 from convcarbon.safe import TerminalText, terminal_text
 
 POWERCAP_ROOT = Path("/sys/class/powercap")
@@ -46,6 +50,8 @@ RAPL_PATTERNS = ("intel-rapl*:*", "amd-rapl*:*")  # AMD CPUs are usually listed 
 PROBE_TIMEOUT_S = 1.0  # nvidia-smi and sudo -n powermetrics: the whole answer stays under 2 s
 CODECARBON_RULES_READ = "3.3.2"  # the CodeCarbon whose choice of method the rules below follow
 POWERMETRICS_SUDOERS = Path("/etc/sudoers.d/convcarbon-powermetrics")
+# Version 1 added `schema_version` and `cpu_model` to the JSON that `counters --json` printed before; nothing else.
+COUNTERS_SCHEMA_VERSION = 1
 
 RAPL_SECURITY = (
     "CVE-2020-8694 (PLATYPUS): a RAPL counter readable by every user lets any local program infer what the CPU "
@@ -77,6 +83,7 @@ class Counter:
 @dataclass(frozen=True)
 class CounterReport:
     system: str
+    cpu_model: str
     user: str
     counters: list[Counter]
     run_cpu: str
@@ -90,7 +97,7 @@ class CounterReport:
         return any(counter.readable for counter in self.counters)
 
     def to_dict(self) -> dict:
-        return {**asdict(self), "any_readable": self.any_readable}
+        return {"schema_version": COUNTERS_SCHEMA_VERSION, **asdict(self), "any_readable": self.any_readable}
 
 
 @dataclass(frozen=True)
@@ -251,6 +258,7 @@ def find_counters(
     gpus: tuple[list[Gpu], str] | None = None,
     run: Callable[[list[str]], tuple[int, str]] | None = None,
     user: str | None = None,
+    cpu_model: str | None = None,
 ) -> CounterReport:
     """The counters of this machine (or of the fake one the arguments describe) and what `run` and `atlas` use."""
     system = system or platform.system()
@@ -263,6 +271,7 @@ def find_counters(
     counters = rapl + nvml + ([mac] if mac else [])
     return CounterReport(
         system=system,
+        cpu_model=cpu_model or str(cpu_identity(system=system)["cpu_model"])[:200],
         user=user,
         counters=counters,
         run_cpu=_run_cpu(rapl, mac, apple_silicon),
@@ -342,7 +351,10 @@ def _notes(system: str, gpus: list[Gpu], gpu_source: str) -> list[str]:
 def format_report(report: CounterReport) -> TerminalText:
     """The report for a terminal; every string that came from the machine made inert."""
 
-    lines = [f"Energy counters on this machine ({terminal_text(report.system)}, user {terminal_text(report.user)}):"]
+    lines = [
+        f"Energy counters on this machine ({terminal_text(report.system)}, {terminal_text(report.cpu_model)}, "
+        f"user {terminal_text(report.user)}):"
+    ]
     if not report.counters:
         lines.append("  none found")
     for counter in report.counters:

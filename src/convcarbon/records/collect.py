@@ -7,6 +7,11 @@ it, and only its `record.json` and `emissions.csv` are copied, each read through
 never over a different record. Each folder is copied into a staging folder and
 renamed into place, so an interrupted collection leaves nothing half-written.
 
+The energy counters reports of the Pages workflow's runners (`counters-<runner class>.json`, written by
+`python -m convcarbon counters --json`) are collected the same way: each file at the top of the source folder,
+validated by `energy.counters_report`, is copied to the top of the target folder (book/measuring.md shows them);
+a bad one is skipped with its reason, and one never replaces a different report of the same name.
+
 Without --into, the records go into the book's own `book/records`, found from the
 working folder upwards as the book's commands find the book; a folder given with
 --into is taken as given, relative to the working folder.
@@ -20,6 +25,7 @@ from pathlib import Path
 
 from convcarbon.atlas.measure.store import folder_name as atlas_folder_name
 from convcarbon.atlas.measure.store import scan_atlas_records
+from convcarbon.energy.counters_report import MAX_COUNTERS_BYTES, counters_files, read_counters_report
 from convcarbon.errors import ConvCarbonError
 from convcarbon.safe import TerminalText, terminal_lines, terminal_text
 from convcarbon.training.measure.schema import MAX_RECORD_BYTES
@@ -66,7 +72,28 @@ def collect(source: Path, target: Path) -> Collection:
                     (staging / file_name).write_bytes(content)
                 os.replace(staging, store.root / folder.name)
             collection.added.append(folder.name)
+        _collect_counters_reports(Path(source), store, collection)
     return collection
+
+
+def _collect_counters_reports(source: Path, store: ResultStore, collection: Collection) -> None:
+    """Copy each valid counters report at the top of `source` to the top of the store (its lock held)."""
+    for path in counters_files(source):
+        _, content, problem = read_counters_report(path)
+        existing = store.root / path.name
+        if problem is None and (existing.exists() or existing.is_symlink()):
+            theirs, _ = read_untrusted_bytes(existing, MAX_COUNTERS_BYTES)
+            if theirs == content:
+                collection.already_there.append(path.name)
+                continue
+            problem = f"{existing} already holds a different counters report; not overwritten"
+        if problem:
+            collection.skipped.append((path.name, problem))
+            continue
+        with store.staging() as staging:
+            (staging / path.name).write_bytes(content)
+            os.replace(staging / path.name, existing)
+        collection.added.append(path.name)
 
 
 def _copied_files(folder: Path, expected_name: str) -> tuple[dict[str, bytes], str | None]:
@@ -101,8 +128,8 @@ def summary_text(collection: Collection, source: Path, target: Path) -> Terminal
     """What was collected, for the terminal: each folder skipped with its reason, then the counts."""
     lines = [f"skipped {terminal_text(name)}: {terminal_text(reason)}" for name, reason in collection.skipped]
     lines.append(
-        f"collected {len(collection.added)} new record(s) from {terminal_text(source, 1000)} into "
-        f"{terminal_text(target, 1000)}; {len(collection.already_there)} already there, "
-        f"{len(collection.skipped)} folder(s) skipped"
+        f"collected {len(collection.added)} new record(s) or counters report(s) from {terminal_text(source, 1000)} "
+        f"into {terminal_text(target, 1000)}; {len(collection.already_there)} already there, "
+        f"{len(collection.skipped)} skipped"
     )
     return terminal_lines(lines)

@@ -24,14 +24,21 @@ def read_untrusted_json(path: Path, max_bytes: int) -> tuple[dict | None, str | 
     content, problem = read_untrusted_bytes(path, max_bytes)
     if problem:
         return None, problem
+    return parse_untrusted_json(content, Path(path).name)
+
+
+def parse_untrusted_json(content: bytes, name: str) -> tuple[dict | None, str | None]:
+    """(object, None) for bytes (read by `read_untrusted_bytes`) that hold one JSON object, as strict JSON, or
+    (None, what is wrong with them, naming the file `name`). Used by `read_untrusted_json` and by `collect`,
+    which copies the very bytes it validated."""
     try:
         value = strict_json(content.decode("utf-8"))
     except NotFiniteNumber as error:
-        return None, f"{path.name} {error}"
+        return None, f"{name} {error}"
     except (ValueError, RecursionError) as error:  # RecursionError: JSON nested thousands deep
-        return None, f"{path.name} is not readable JSON ({str(error)[:120]})"
+        return None, f"{name} is not readable JSON ({str(error)[:120]})"
     if not isinstance(value, dict):
-        return None, f"{path.name} does not hold an object"
+        return None, f"{name} does not hold an object"
     return value, None
 
 

@@ -136,6 +136,7 @@ CHAPTER_GLUE_KEYS: dict[str, frozenset[str]] = {
             "gpu_method",
             "measured_or_estimated",
             "ram_method",
+            "runner_counters_count",
             "training_energy_shares",
         }
     ),

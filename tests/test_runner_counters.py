@@ -9,8 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from convcarbon.cli import main
 from convcarbon.energy import counters
-from convcarbon.energy.counters_report import MAX_COUNTERS_BYTES, read_counters_report, scan_counters_reports
+from convcarbon.energy.counters_report import (
+    MAX_COUNTERS_BYTES,
+    counters_report_problem,
+    read_counters_report,
+    scan_counters_reports,
+)
 from convcarbon.records.collect import collect
 from convcarbon.site import runner_counters
 
@@ -54,6 +60,13 @@ def test_what_counters_json_prints_is_a_valid_report_of_the_current_schema(tmp_p
     read, content, problem = read_counters_report(tmp_path / "counters-ubuntu-latest.json")
     assert problem is None and read["runner_class"] == "ubuntu-latest" and read["cpu_model"].startswith("AMD")
     assert json.loads(content) == report
+
+
+def test_this_machines_counters_json_passes_the_schema_the_build_reads_it_with(capsys):
+    assert main(["counters", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert counters_report_problem(report) is None
+    assert report["schema_version"] == counters.COUNTERS_SCHEMA_VERSION and report["cpu_model"]
 
 
 def test_a_valid_report_is_collected_beside_the_records_and_shown_in_the_table(tmp_path):

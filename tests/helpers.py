@@ -39,6 +39,20 @@ def copy_book(target: Path) -> Path:
     return target
 
 
+def stub_chapters(root: Path, keep: tuple[str, ...]) -> None:
+    """In a copy of the book, every page of the table of contents but `keep` (and the bibliography, which the
+    kept pages cite) becomes a stub of its title and its labels, with no code: a build of the copy, with the
+    real configuration and `-n -W`, executes only the kept chapters, and every cross-reference still resolves."""
+    for page in toc_chapters():
+        if page in keep or page == "book/bibliography":
+            continue
+        source = root / f"{page}.md"
+        lines = source.read_text().splitlines()
+        title = next(line for line in lines if line.startswith("# "))
+        labels = [line for line in lines if re.fullmatch(r"\(\S+\)=", line)]
+        source.write_text("\n".join([title, *(f"{label}\n## {label[1:-2]}" for label in labels)]) + "\n")
+
+
 def toc_chapters() -> list[str]:
     """Every page of the book, as _toc.yml names it (book/index, book/costs, ...)."""
     toc = yaml.safe_load((REPO_ROOT / "_toc.yml").read_text())

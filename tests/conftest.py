@@ -40,7 +40,6 @@ from helpers import (
     plant_hostile_records,
     run_book_command,
     stored_folders,
-    worker_groups,
 )
 
 # The markers each shared fixture brings to every test that uses it, directly or through another fixture.
@@ -51,15 +50,12 @@ FIXTURE_MARKERS = {
 }
 
 
-@pytest.hookimpl(tryfirst=True)  # before `-m` deselects, and before xdist reads the groups
 def pytest_collection_modifyitems(items):
     for item in items:
         for fixture, markers in FIXTURE_MARKERS.items():
             if fixture in getattr(item, "fixturenames", ()):
                 for marker in markers:
                     item.add_marker(marker)
-    for item, group in worker_groups(items).items():
-        item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(scope="session")

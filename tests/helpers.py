@@ -86,25 +86,6 @@ def run_book_command(root: Path, results_dir: Path, mnist_path: str, *options, *
     )
 
 
-# The fixtures that cost a training or a build. Under pytest-xdist (the README's `-n auto --dist loadgroup`) each
-# worker has its own session: the tests that share one of these run on one worker, so that it is built once.
-COSTLY_SHARED_FIXTURES = ("built_book", "smoke_store", "hostile_reference_book", "faulty_run")
-
-
-def worker_groups(items) -> dict:
-    """item -> the name of its worker group: the costly fixtures it uses, joined with those of every test that
-    shares one of them (a test using two joins their groups). Tests that use none are in no group."""
-    group_of = {name: {name} for name in COSTLY_SHARED_FIXTURES}
-    used = {
-        item: [name for name in COSTLY_SHARED_FIXTURES if name in getattr(item, "fixturenames", ())] for item in items
-    }
-    for names in used.values():
-        joined = set().union(*(group_of[name] for name in names))
-        for name in joined:
-            group_of[name] = joined
-    return {item: "+".join(sorted(group_of[names[0]])) for item, names in used.items() if names}
-
-
 # The session's one smoke training (conftest.smoke_store) runs with these: a grid and a PUE other than the
 # defaults, so that the emissions identity is tested where it can fail. Run them again to reuse its record.
 SMOKE_RUN_ARGUMENTS = ("--profile", "smoke", "--country", "FRA", "--pue", "1.25")

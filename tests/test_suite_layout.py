@@ -52,27 +52,3 @@ def test_nothing_is_imported_from_conftest():
     """conftest.py holds fixtures, which pytest hands to every test; shared names are imported from helpers.py."""
     importing = [path.name for path in TESTS.glob("*.py") if "conftest" in imported_modules(path)]
     assert importing == []
-
-
-def test_the_tests_sharing_a_costly_fixture_are_one_worker_group_even_through_a_test_using_two():
-    """Under pytest-xdist's `--dist loadgroup` a session fixture is built once per worker that asks for it:
-    conftest puts the tests of each costly fixture in one xdist group (helpers.worker_groups)."""
-    from helpers import worker_groups
-
-    class Item:  # what worker_groups reads of a pytest item
-        def __init__(self, fixturenames):
-            self.fixturenames = fixturenames
-
-    book, store, both, hostile, plain = (
-        Item(names)
-        for names in (
-            ["mnist_path", "built_book", "site"],
-            ["smoke_store"],
-            ["smoke_store", "built_book"],
-            ["hostile_reference_book", "browser"],
-            ["tmp_path", "mnist_path"],
-        )
-    )
-    assert worker_groups([book, hostile, plain]) == {book: "built_book", hostile: "hostile_reference_book"}
-    joined = worker_groups([book, store, both, hostile, plain])
-    assert joined[book] == joined[store] == joined[both] == "built_book+smoke_store" and plain not in joined

@@ -206,6 +206,35 @@ def write_record(root: Path, record: dict, name: str | None = None, csv: str | N
     return folder
 
 
+# The Pages workflow's runners, stood in for (conftest.hostile_reference_book, test_publish).
+OTHER_MACHINES = ("Arm Neoverse-N2 runner CPU", "Apple M1 runner CPU")
+RUNNER_SECRET = "runner-token-123"
+
+
+def write_runner_artifacts(artifacts: Path, real_record: Path) -> None:
+    """What the Pages job downloads from its runners, in `artifacts`: a real record's folder, valid synthetic
+    records of OTHER_MACHINES, a record of an old schema, and a record whose emissions.csv is a link to a file
+    beside `artifacts` holding RUNNER_SECRET."""
+    shutil.copytree(real_record, artifacts / real_record.name)
+    for number, cpu in enumerate(OTHER_MACHINES):
+        write_record(
+            artifacts,
+            paired_record(
+                [0.010, 0.011, 0.012],
+                [0.008, 0.009, 0.010],
+                cpu=cpu,
+                profile="quick",
+                created="2026-01-01T00:00:00+00:00",
+                fingerprint=f"{number}f" * 32,
+            ),
+        )
+    write_record(artifacts, {"schema_version": 2, "profile": "quick"}, name="quick-from-an-old-runner")
+    secret = artifacts.parent / "secret.txt"
+    secret.write_text(RUNNER_SECRET)
+    linked = write_record(artifacts, paired_record([0.01], [0.01], cpu="Linked CPU", fingerprint="9e" * 32), csv=None)
+    (linked / "emissions.csv").symlink_to(secret)
+
+
 MIXED_CPU = "Mixed Wattage CPU"
 
 

@@ -24,6 +24,7 @@ A test that builds or trains by itself carries `@pytest.mark.book` or `@pytest.m
 
 import json
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -40,13 +41,14 @@ from helpers import (
     plant_hostile_records,
     run_book_command,
     stored_folders,
+    write_runner_artifacts,
 )
 
 # The markers each shared fixture brings to every test that uses it, directly or through another fixture.
 FIXTURE_MARKERS = {
     "built_book": ("book", "training"),
     "smoke_store": ("training",),
-    "hostile_reference_book": ("book",),
+    "hostile_reference_book": ("book", "training"),
 }
 
 
@@ -181,34 +183,42 @@ def browser():
         launched.close()
 
 
-# ---- The hostile record as the book's reference record, and bad records beside it (issue 15, point 3) ----
+# ---- The Pages job's build: the runners' records collected, the hostile record as the book's reference record,
+# and bad records beside it (issue 15, point 3; issue 21: one build for all three) ----
 # A committed, schema-valid seed record with markup and script in every string field, dated just before
 # now (so newer than every committed seed record, but not in the future), shown by `book --no-measure`
 # as the Pages job builds: every page shows its strings, and must show them as text. The same build carries
 # the bad records (NaN, Infinity, absurd numbers, a future date, a home path, epochs that do not add up) and
-# a record of mixed wattages: one bad record never stops the book (test_bad_records).
+# a record of mixed wattages: one bad record never stops the book (test_bad_records). Before it builds, as the
+# Pages job does, `collect` brings in the runners' records (helpers.write_runner_artifacts, with the session's
+# real smoke record): the valid ones are shown, the others skipped with their reason (test_publish).
 
 
 @pytest.fixture(scope="session")
-def hostile_reference_book(tmp_path_factory, mnist_path):
-    import subprocess
-    import sys
+def hostile_reference_book(tmp_path_factory, mnist_path, smoke_store):
     from datetime import datetime, timedelta, timezone
 
-    root = copy_book(tmp_path_factory.mktemp("hostile-reference"))
+    base = tmp_path_factory.mktemp("pages-job")
+    root = copy_book(base / "book")
     just_before_now = (datetime.now(timezone.utc) - timedelta(minutes=1)).isoformat(timespec="seconds")
     plant_hostile_records(root / "book" / "records", created_utc=just_before_now)
     plant_bad_records(root / "book" / "records")
-    completed = subprocess.run(
-        [sys.executable, "-m", "convcarbon", "book", "--no-measure", "--results-dir", str(root / "results")],
-        cwd=root,
-        env=child_environment(mnist_path),
-        capture_output=True,
-        text=True,
-        timeout=900,
+    write_runner_artifacts(base / "artifacts", smoke_store["folder"])
+    environment = child_environment(mnist_path)
+    environment.pop("CONVCARBON_PROFILE", None)
+    collected, completed = (
+        subprocess.run(
+            [sys.executable, "-m", "convcarbon", *arguments],
+            cwd=root,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+        for arguments in (["collect", str(base / "artifacts")], ["book", "--no-measure"])
     )
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
-    return {"root": root, "html": root / "_build" / "html", "completed": completed}
+    return {"root": root, "html": root / "_build" / "html", "completed": completed, "collected": collected}
 
 
 @pytest.fixture(scope="session")

@@ -39,6 +39,20 @@ def copy_book(target: Path) -> Path:
     return target
 
 
+def stub_chapters(root: Path, keep: tuple[str, ...]) -> None:
+    """In a copy of the book, every page of the table of contents but `keep` (and the bibliography, which the
+    kept pages cite) becomes a stub of its title and its labels, with no code: a build of the copy, with the
+    real configuration and `-n -W`, executes only the kept chapters, and every cross-reference still resolves."""
+    for page in toc_chapters():
+        if page in keep or page == "book/bibliography":
+            continue
+        source = root / f"{page}.md"
+        lines = source.read_text().splitlines()
+        title = next(line for line in lines if line.startswith("# "))
+        labels = [line for line in lines if re.fullmatch(r"\(\S+\)=", line)]
+        source.write_text("\n".join([title, *(f"{label}\n## {label[1:-2]}" for label in labels)]) + "\n")
+
+
 def toc_chapters() -> list[str]:
     """Every page of the book, as _toc.yml names it (book/index, book/costs, ...)."""
     toc = yaml.safe_load((REPO_ROOT / "_toc.yml").read_text())
@@ -190,6 +204,35 @@ def write_record(root: Path, record: dict, name: str | None = None, csv: str | N
     if csv is not None:
         (folder / "emissions.csv").write_text(csv)
     return folder
+
+
+# The Pages workflow's runners, stood in for (conftest.hostile_reference_book, test_publish).
+OTHER_MACHINES = ("Arm Neoverse-N2 runner CPU", "Apple M1 runner CPU")
+RUNNER_SECRET = "runner-token-123"
+
+
+def write_runner_artifacts(artifacts: Path, real_record: Path) -> None:
+    """What the Pages job downloads from its runners, in `artifacts`: a real record's folder, valid synthetic
+    records of OTHER_MACHINES, a record of an old schema, and a record whose emissions.csv is a link to a file
+    beside `artifacts` holding RUNNER_SECRET."""
+    shutil.copytree(real_record, artifacts / real_record.name)
+    for number, cpu in enumerate(OTHER_MACHINES):
+        write_record(
+            artifacts,
+            paired_record(
+                [0.010, 0.011, 0.012],
+                [0.008, 0.009, 0.010],
+                cpu=cpu,
+                profile="quick",
+                created="2026-01-01T00:00:00+00:00",
+                fingerprint=f"{number}f" * 32,
+            ),
+        )
+    write_record(artifacts, {"schema_version": 2, "profile": "quick"}, name="quick-from-an-old-runner")
+    secret = artifacts.parent / "secret.txt"
+    secret.write_text(RUNNER_SECRET)
+    linked = write_record(artifacts, paired_record([0.01], [0.01], cpu="Linked CPU", fingerprint="9e" * 32), csv=None)
+    (linked / "emissions.csv").symlink_to(secret)
 
 
 MIXED_CPU = "Mixed Wattage CPU"

@@ -162,7 +162,7 @@ def make_quietness(runs: int, drift=0.02) -> dict:
         "max_drift": drift,
         "drift_bound": 0.1,
         "steal_readable": True,
-        "calibration_task": "NumPy sorting 262,144 float32 numbers on one thread",
+        "calibration_task": "NumPy sorting 65,536 float32 numbers on one thread",
         "calibrations": calibrations,
     }
 

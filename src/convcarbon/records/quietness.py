@@ -25,11 +25,13 @@ from pathlib import Path
 
 import numpy as np
 
-CALIBRATION_NUMBERS = 2**18  # float32 numbers sorted by one calibration task: a few milliseconds
+CALIBRATION_NUMBERS = 2**16  # float32 numbers sorted by one calibration task: about 1.4 ms on a 2026 server core
 CALIBRATION_TASK = f"NumPy sorting {CALIBRATION_NUMBERS:,} float32 numbers on one thread"  # what a record names
-# The fastest of these is one calibration's time (well under a second in all): a burst of other work slows one
-# task, sustained work slows them all.
-CALIBRATION_REPEATS = 9
+# The fastest of these is one calibration's time (about 0.1 s in all): a burst of other work slows some tasks,
+# sustained work slows them all. Many short tasks, not a few long ones: on the 2-vCPU VM, after a layer's work, the
+# fastest of 9 sorts of 2**18 numbers still drifted by up to +29% on a quiet machine, the fastest of 60 sorts of
+# 2**16 by at most 1% (bench/calibration_probe.py, BENCHMARKS.md).
+CALIBRATION_REPEATS = 60
 CALIBRATION_WARM_UP_S = 0.2  # the task runs this long first, so that the first reading, the baseline, is not cold
 MAX_DRIFT = 0.10  # a calibration more than 10% slower or faster than the first: the machine changed
 BUSY_LOAD_PER_CPU = 0.75  # a start load above this per logical CPU: other work ran (the run's own start adds some)

@@ -144,3 +144,21 @@ def test_the_report_and_the_page_say_how_quiet_the_machine_was_or_that_no_record
     record.pop("quietness")
     record["schema_version"] = 6
     assert quietness_phrase(record) == "not recorded (record schema 6 stores no such evidence)"
+
+
+def test_an_atlas_whose_drifted_blocks_were_measured_again_within_the_bound_is_quiet_and_says_so():
+    def reading(drift):
+        return {"position": "between", "duration_s": 1.0, "drift": drift, "load_average_1m": 0.2, "steal_fraction": 0}
+
+    readings = [reading(0.0), reading(0.22), reading(0.01), reading(0.0)]
+    resolved = quietness(readings, cpu_count=2, remeasured_blocks=1, kept_drifts=[0.01, 0.0])
+    assert resolved["quiet"] and resolved["max_drift"] == pytest.approx(0.22)
+    assert resolved["summary"] == (
+        "quiet: 4 calibrations; 1 block(s) of points measured again after the calibration drifted by up to +22%, "
+        f"then kept within {MAX_DRIFT:.0%} of the first"
+    )
+    kept = quietness(readings, cpu_count=2, remeasured_blocks=1, kept_drifts=[0.22, 0.0])
+    assert not kept["quiet"]
+    assert kept["reasons"] == [f"the calibration drifted by up to +22% while points were kept (bound {MAX_DRIFT:.0%})"]
+    training = quietness(readings, cpu_count=2)  # nothing is measured again: every reading counts
+    assert not training["quiet"] and "remeasured_blocks" not in training

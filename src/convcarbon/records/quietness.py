@@ -118,28 +118,37 @@ def drifted(reading: dict) -> bool:
     return abs(reading["drift"]) > MAX_DRIFT
 
 
-def quietness(readings: list[dict], cpu_count: int, remeasured_blocks: int | None = None) -> dict:
+def quietness(
+    readings: list[dict], cpu_count: int, remeasured_blocks: int | None = None, kept_drifts: list[float] | None = None
+) -> dict:
     """The summary a record stores and a page shows: quiet or busy, and why (each reason a short phrase with its
-    numbers). `remeasured_blocks`: the atlas's blocks of points measured again; None where nothing is measured
-    again (a training record)."""
+    numbers). For an atlas, `remeasured_blocks` counts the blocks of points measured again and `kept_drifts` holds
+    the drift of the calibration after each point as kept: a drift that its block's new measurement left behind
+    does not make the atlas busy, and the summary says it happened. A training record, where nothing is measured
+    again, passes neither: every reading counts."""
     reasons = []
     drifts = [reading["drift"] for reading in readings]
     worst = max(drifts, key=abs)
-    if abs(worst) > MAX_DRIFT:
-        reasons.append(f"the calibration drifted by up to {worst:+.0%} (bound {MAX_DRIFT:.0%})")
+    judged = worst if kept_drifts is None else max([0.0, *kept_drifts], key=abs)
+    if abs(judged) > MAX_DRIFT:
+        kept = " while points were kept" if kept_drifts is not None else ""
+        reasons.append(f"the calibration drifted by up to {judged:+.0%}{kept} (bound {MAX_DRIFT:.0%})")
     start_load = readings[0]["load_average_1m"]
     if start_load is not None and start_load > BUSY_LOAD_PER_CPU * cpu_count:
         reasons.append(f"the load average was {start_load:.1f} on {cpu_count} logical CPUs as the measurement began")
     steals = [reading["steal_fraction"] for reading in readings if reading["steal_fraction"] is not None]
     if steals and max(steals) > MAX_STEAL:
         reasons.append(f"the hypervisor stole up to {max(steals):.0%} of the processor time")
-    worst_text = f"{worst:+.0%}"
-    remeasured = f"; {remeasured_blocks} block(s) of points measured again" if remeasured_blocks else ""
-    summary = (
-        f"busy: {'; '.join(reasons)}{remeasured}"
-        if reasons
-        else f"quiet: {len(readings)} calibrations within {MAX_DRIFT:.0%} of the first (at most {worst_text})"
-    )
+    if reasons:
+        remeasured = f"; {remeasured_blocks} block(s) of points measured again" if remeasured_blocks else ""
+        summary = f"busy: {'; '.join(reasons)}{remeasured}"
+    elif remeasured_blocks:
+        summary = (
+            f"quiet: {len(readings)} calibrations; {remeasured_blocks} block(s) of points measured again after the "
+            f"calibration drifted by up to {worst:+.0%}, then kept within {MAX_DRIFT:.0%} of the first"
+        )
+    else:
+        summary = f"quiet: {len(readings)} calibrations within {MAX_DRIFT:.0%} of the first (at most {worst:+.0%})"
     summary_fields = {
         "quiet": not reasons,
         "summary": summary,  # the phrase a page shows (atlas/publish/page.py, site/prose.py)

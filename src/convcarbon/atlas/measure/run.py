@@ -67,7 +67,8 @@ def _measure(profile: str, config: dict, counter, progress) -> dict:
     after = measure_ceilings(shapes, settings.square_sizes)
     ceilings = recheck_beaten_ceilings(merge_ceilings(ceilings, after), points)
     calibrator.calibrate("after")
-    summary = quietness(calibrator.readings, os.cpu_count() or 1, remeasured)
+    kept_drifts = [point["calibration_drift"] for point in points]
+    summary = quietness(calibrator.readings, os.cpu_count() or 1, remeasured, kept_drifts)
     return {
         "harness": harness,
         "quietness": {**summary, "calibrations": calibrator.readings},

@@ -6,6 +6,7 @@ more honestly what was seen than a mean and a standard deviation would.
 
 from __future__ import annotations
 
+import functools
 import math
 import statistics
 from collections.abc import Sequence
@@ -100,10 +101,23 @@ def ratio_of_medians(
     """The ratio of medians and its bootstrap interval, resampling each model's repeats apart.
 
     The interval needs at least two repeats of each model; with fewer it is NaN.
-    A missing value or a zero denominator median makes everything NaN.
+    A missing value or a zero denominator median makes everything NaN. The seed is fixed, so the same values
+    always give the same interval: it is computed once per set of values (a page asks for the same atlas pair's
+    interval in its figures, tables and prose), then remembered.
     """
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be between 0 and 1, not {confidence}")
+    return _ratio_of_medians(tuple(numerators), tuple(denominators), confidence, resamples, seed)
+
+
+@functools.lru_cache(maxsize=16_384)
+def _ratio_of_medians(
+    numerators: tuple[float | None, ...],
+    denominators: tuple[float | None, ...],
+    confidence: float,
+    resamples: int,
+    seed: int,
+) -> RatioInterval:
     top, bottom = summarize(numerators), summarize(denominators)
     if math.isnan(top.median) or math.isnan(bottom.median) or bottom.median == 0:
         return RatioInterval(math.nan, math.nan, math.nan, confidence)

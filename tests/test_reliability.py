@@ -73,15 +73,44 @@ def test_two_runs_at_once_both_finish_on_one_record(smoke_store):
     assert runs[0].stdout == runs[1].stdout  # both printed the same, complete table
 
 
-def test_a_damaged_record_is_reported_and_measured_again(smoke_store, mnist_path, tmp_path):
-    """A truncated record, through the command line; test_store checks every other damage (missing fields,
-    a wrong fingerprint, not an object, no file) is ignored with the same warning."""
-    results_dir = copy_store(smoke_store["folder"], tmp_path / "results")
-    record_path = results_dir / smoke_store["folder"].name / "record.json"
-    record = smoke_store["record"]
+# Enough to see what a failing tracker leaves: one run per model, no idle measurement.
+FAULT_RUN_OPTIONS = ("--repeats", "1", "--idle-seconds", "0")
+# One run fails both ways (tests/tracker_fault): the Conv2D model's trackers at start, the others at stop.
+FAULT_OF_MODEL = {"Conv2D": "start", "SeparableConv2D": "stop"}
+
+
+@pytest.fixture(scope="module")
+def faulty_run(tmp_path_factory, mnist_path):
+    """The CompletedProcess of one smoke run whose trackers fail (FAULT_OF_MODEL), and its results store."""
+    results_dir = tmp_path_factory.mktemp("fault-mixed") / "results"
+    environment = child_environment(mnist_path, TRACKER_FAULT, CONVCARBON_TEST_TRACKER_FAULT="mixed")
+    completed = subprocess.run(
+        command("run", *FAULT_RUN_OPTIONS, results_dir=results_dir),
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    return completed, results_dir
+
+
+def fault_reason(fault: str) -> str:
+    return f"CodeCarbon failed to {fault}: PermissionError: injected fault: cannot read the energy counter at {fault}"
+
+
+@pytest.mark.training
+def test_a_damaged_record_is_reported_and_measured_again(faulty_run, mnist_path, tmp_path):
+    """A truncated record, through the command line (the faulty run's, whose work is the smallest: one run per
+    model); test_store checks every other damage (missing fields, a wrong fingerprint, not an object, no file) is
+    ignored with the same warning."""
+    _, faulty_results = faulty_run
+    (folder,) = stored_folders(faulty_results)
+    results_dir = copy_store(folder, tmp_path / "results")
+    record_path = results_dir / folder.name / "record.json"
+    record = json.loads(record_path.read_text())
     record_path.write_text(record_path.read_text()[:200])
     again = subprocess.run(
-        convcarbon_command("run", *smoke_store["arguments"], results_dir=results_dir),
+        command("run", *FAULT_RUN_OPTIONS, results_dir=results_dir),  # the same work, its trackers working
         env=child_environment(mnist_path),
         capture_output=True,
         text=True,
@@ -90,45 +119,19 @@ def test_a_damaged_record_is_reported_and_measured_again(smoke_store, mnist_path
     assert again.returncode == 0, again.stderr
     assert "ignoring damaged result" in again.stderr and "Training both models" in again.stderr
     repaired = json.loads(record_path.read_text())
-    assert repaired["fingerprint"] == record["fingerprint"] and len(repaired["runs"]) == len(record["runs"]) == 4
-
-
-# Enough to see what a failing tracker leaves: one run per model, no idle measurement.
-FAULT_RUN_OPTIONS = ("--repeats", "1", "--idle-seconds", "0")
-
-
-@pytest.fixture(scope="module")
-def faulty_run(tmp_path_factory, mnist_path):
-    """fault -> (the CompletedProcess of a smoke run whose tracker fails there, its results store); each fault's
-    run happens once per module."""
-    done = {}
-
-    def run(fault: str):
-        if fault not in done:
-            results_dir = tmp_path_factory.mktemp(f"fault-{fault}") / "results"
-            environment = child_environment(mnist_path, TRACKER_FAULT, CONVCARBON_TEST_TRACKER_FAULT=fault)
-            completed = subprocess.run(
-                command("run", *FAULT_RUN_OPTIONS, results_dir=results_dir),
-                env=environment,
-                capture_output=True,
-                text=True,
-                timeout=600,
-            )
-            done[fault] = completed, results_dir
-        return done[fault]
-
-    return run
+    assert repaired["fingerprint"] == record["fingerprint"] and len(repaired["runs"]) == len(record["runs"]) == 2
+    assert all(run["energy_consumed_kwh"] is not None for run in repaired["runs"])  # measured this time
 
 
 @pytest.mark.training
-@pytest.mark.parametrize("fault", ["start", "stop"])
-def test_a_failing_tracker_is_reported_and_its_energy_recorded_as_missing(faulty_run, fault):
-    """That such a record is measured again, never reused as if measured, is test_store's (the store decides,
-    with the same warning on the terminal as for a damaged record, which the test above sees)."""
-    completed, results_dir = faulty_run(fault)
+def test_a_failing_tracker_is_reported_and_its_energy_recorded_as_missing(faulty_run):
+    """A tracker failing at start and one failing at stop, in one run. That such a record is measured again, never
+    reused as if measured, is test_store's (the store decides, with the same warning on the terminal as for a
+    damaged record, which the test above sees)."""
+    completed, results_dir = faulty_run
     assert completed.returncode == 0, completed.stderr
-    reason = f"CodeCarbon failed to {fault}: PermissionError: injected fault: cannot read the energy counter at {fault}"
-    assert f"[convcarbon-conv2d] WARNING: {reason}" in completed.stderr
+    assert f"[convcarbon-conv2d] WARNING: {fault_reason('start')}" in completed.stderr
+    assert f"[convcarbon-separable] WARNING: {fault_reason('stop')}" in completed.stderr
     assert "recorded as missing, not as zero" in completed.stderr and "Traceback" not in completed.stderr
     # The table says so and shows no number for what was not measured.
     assert "WARNING: energy and emissions were not measured" in completed.stdout
@@ -137,9 +140,9 @@ def test_a_failing_tracker_is_reported_and_its_energy_recorded_as_missing(faulty
 
     (folder,) = stored_folders(results_dir)
     record = json.loads((folder / "record.json").read_text())
-    assert len(record["runs"]) == 2
+    assert sorted(run["model"] for run in record["runs"]) == sorted(FAULT_OF_MODEL)
     for run in record["runs"]:
-        assert run["energy_missing_reason"] == reason
+        assert run["energy_missing_reason"] == fault_reason(FAULT_OF_MODEL[run["model"]])
         assert run["energy_consumed_kwh"] is None and run["emissions_kg"] is None
         assert run["duration_s"] > 0 and 0 < run["test_accuracy"] <= 1
 
@@ -147,10 +150,10 @@ def test_a_failing_tracker_is_reported_and_its_energy_recorded_as_missing(faulty
 @pytest.mark.book
 @pytest.mark.training
 def test_the_book_shows_missing_energy_as_missing(faulty_run, tmp_path, mnist_path):
-    """The record of a run whose tracker failed at start, as the only record of a book built without training
-    (as the Pages job builds), so that every page shows it. Only the two chapters that show its energy are built
-    (the others are stubs, helpers.stub_chapters); that every chapter builds is built_book's check."""
-    _, results_dir = faulty_run("start")
+    """The record of a run whose trackers failed (at start, at stop), as the only record of a book built without
+    training (as the Pages job builds), so that every page shows it. Only the two chapters that show its energy
+    are built (the others are stubs, helpers.stub_chapters); that every chapter builds is built_book's check."""
+    _, results_dir = faulty_run
     root = copy_book(tmp_path / "book")
     stub_chapters(root, keep=("book/experiment", "book/results"))
     for committed in (root / "book" / "records").iterdir():  # every training record; the atlases stay

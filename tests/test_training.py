@@ -16,6 +16,8 @@ import time
 import pytest
 from helpers import FRAMEWORK_LINE, SMOKE_RUN_ARGUMENTS, child_environment, convcarbon_command, copy_store
 
+from convcarbon.training.measure.schema import SCHEMA_VERSION
+
 PROVENANCE_FIELDS = [
     "fingerprint",
     "profile",
@@ -371,7 +373,7 @@ def test_each_epoch_is_timed_step_by_step_and_its_parts_fit_in_it(smoke_run):
     from convcarbon.training.analyze.epoch_speeds import steps_per_epoch
 
     _, record, _, _, _ = smoke_run
-    assert record["schema_version"] == 6
+    assert record["schema_version"] == SCHEMA_VERSION >= 6
     for run in record["runs"]:
         assert len(run["epoch_steps"]) == len(run["epoch_duration_s"])
         for number, (account, epoch_s) in enumerate(zip(run["epoch_steps"], run["epoch_duration_s"], strict=True)):
@@ -382,3 +384,19 @@ def test_each_epoch_is_timed_step_by_step_and_its_parts_fit_in_it(smoke_run):
             if number > 0:  # the first epoch's window also holds fit's set-up, before the epoch begins
                 # What is left of a later epoch is the callbacks and the tracker's reading (a row of the CSV).
                 assert epoch_s - 0.5 <= inside_s, (account, epoch_s)
+
+
+def test_a_real_run_stores_how_quiet_its_machine_was(smoke_run):
+    """Record schema 7: a calibration before the first run and after each run, each with the load average, and
+    the summary the report prints (records/quietness.py)."""
+    from convcarbon.records.quietness import CALIBRATION_TASK
+
+    completed, record, _, _, _ = smoke_run
+    evidence = record["quietness"]
+    positions = [reading["position"] for reading in evidence["calibrations"]]
+    assert positions == ["before"] + ["between"] * (len(record["runs"]) - 1) + ["after"]
+    assert all(
+        reading["duration_s"] > 0 and reading["load_average_1m"] is not None for reading in evidence["calibrations"]
+    )
+    assert evidence["calibration_task"] == CALIBRATION_TASK and evidence["summary"].startswith(("quiet: ", "busy: "))
+    assert f"machine while training: {evidence['summary']}" in completed.stdout

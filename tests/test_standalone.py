@@ -37,6 +37,7 @@ def notebooks(tmp_path_factory) -> dict[str, Path]:
     return {path.stem: path for path in chapter_notebooks(tmp_path_factory.mktemp("chapters") / "book")}
 
 
+@pytest.mark.book  # executes a chapter, as a build does: out of the fast path
 @pytest.mark.parametrize("name", NOTEBOOK_NAMES)
 def test_chapter_runs_alone_in_an_empty_folder_offline(name, notebooks, tmp_path):
     folder = tmp_path / "student"

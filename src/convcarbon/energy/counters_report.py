@@ -16,7 +16,7 @@ from pathlib import Path
 
 from convcarbon.records.untrusted import parse_untrusted_json, read_untrusted_bytes
 from convcarbon.safe import NO_CONTROL_PATTERN
-from convcarbon.training.measure.schema import short_message
+from convcarbon.training.measure.schema import schema_mismatch
 
 from .counters import COUNTERS_SCHEMA_VERSION
 
@@ -107,19 +107,12 @@ def runner_class(name: str) -> str | None:
 
 def counters_report_problem(report) -> str | None:
     """Why a counters report cannot be used, in one line; None when it can."""
-    import jsonschema
-
     if isinstance(report, dict) and report.get("schema_version", COUNTERS_SCHEMA_VERSION) != COUNTERS_SCHEMA_VERSION:
         return (
             f"written as counters schema {str(report['schema_version'])[:20]}; "
             f"this version reads schema {COUNTERS_SCHEMA_VERSION}"
         )
-    validator = jsonschema.Draft202012Validator(COUNTERS_REPORT)
-    error = jsonschema.exceptions.best_match(validator.iter_errors(report))
-    if error is None:
-        return None
-    where = "/".join(str(part) for part in error.absolute_path) or "the report"
-    return f"does not match the counters report schema at {where[:80]}: {short_message(error)}"
+    return schema_mismatch(COUNTERS_REPORT, report, "counters report", top="the report")
 
 
 def read_counters_report(path: Path) -> tuple[dict | None, bytes | None, str | None]:

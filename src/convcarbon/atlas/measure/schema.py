@@ -24,7 +24,7 @@ from convcarbon.training.measure.schema import (  # as in a training record
     QUIETNESS_FIELDS,
     date_problem,
     exact_object,
-    short_message,
+    schema_mismatch,
 )
 
 from .checks import CHECKS
@@ -254,8 +254,6 @@ _ABSOLUTE_PATH = re.compile(r"^(/|\\|~|[A-Za-z]:[\\/])")
 
 def atlas_record_problem(record) -> str | None:
     """Why an atlas record cannot be used, in one line; None when it can."""
-    import jsonschema
-
     non_finite = _non_finite_number(record)
     if non_finite:
         return f"holds {non_finite}, which is not a number a measurement can have"
@@ -263,11 +261,7 @@ def atlas_record_problem(record) -> str | None:
     if version not in READABLE_SCHEMA_VERSIONS or isinstance(version, bool):
         readable = " and ".join(str(number) for number in READABLE_SCHEMA_VERSIONS)
         return f"written as atlas schema {str(version)[:20]}; this version reads schemas {readable}"
-    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(SCHEMAS[version]).iter_errors(record))
-    if error is not None:
-        where = "/".join(str(part) for part in error.absolute_path) or "the record"
-        return f"does not match the atlas record schema at {where[:80]}: {short_message(error)}"
-    return _consistency_problem(record)
+    return schema_mismatch(SCHEMAS[version], record, "atlas record") or _consistency_problem(record)
 
 
 def _non_finite_number(value) -> str | None:

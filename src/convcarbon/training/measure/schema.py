@@ -313,8 +313,6 @@ RECORD = exact_object(
 
 def record_problem(record, now: datetime | None = None) -> str | None:
     """Why a record cannot be used, in one line; None when it can. `now` (default: the clock) dates it."""
-    import jsonschema
-
     if isinstance(record, dict) and "schema_version" in record and not _readable(record["schema_version"]):
         version = record["schema_version"]
         shown = version if isinstance(version, int) else "of another kind"
@@ -323,21 +321,35 @@ def record_problem(record, now: datetime | None = None) -> str | None:
             f"written as record schema {shown}; this version of convcarbon reads schemas {readable} "
             "(run again to measure with it)"
         )
-    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(RECORD).iter_errors(record))
-    if error is not None:
-        where = "/".join(str(part) for part in error.absolute_path) or "the record"
-        return f"does not match the record schema at {where[:80]}: {short_message(error)}"
-    return _consistency_problem(record) or _physics_problem(record) or date_problem(record, now)
+    return (
+        schema_mismatch(RECORD, record, "record")
+        or _consistency_problem(record)
+        or _physics_problem(record)
+        or date_problem(record, now)
+    )
 
 
 def _readable(version) -> bool:
     return isinstance(version, int) and not isinstance(version, bool) and version in READABLE_SCHEMA_VERSIONS
 
 
+def schema_mismatch(schema: dict, document, schema_name: str, top: str = "the record") -> str | None:
+    """How `document` fails `schema`, in one line: where (`top` when at the top level) and the validator's short
+    message for its best-matching error; None when it fits. Training records, atlas records and counters reports
+    are all checked so."""
+    import jsonschema
+
+    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(document))
+    if error is None:
+        return None
+    where = "/".join(str(part) for part in error.absolute_path) or top
+    return f"does not match the {schema_name} schema at {where[:80]}: {short_message(error)}"
+
+
 def short_message(error) -> str:
     """The validator's message without echoing a long or hostile value back at length, and in words where
     a name holds a control character (the pattern itself says nothing to a reader).
-    Used here and by `atlas_schema`."""
+    Used by `schema_mismatch`."""
     if error.validator == "pattern" and error.validator_value == NO_CONTROL_PATTERN:
         return "a name may hold no control character and nothing that reorders or hides text"
     message = error.message

@@ -274,12 +274,13 @@ def test_committed_atlases_are_checked_and_their_checks_would_be_stored(path):
 
 def test_quietness_is_not_recorded_in_old_atlases_and_escaped_where_a_record_has_it():
     from convcarbon.site import prose
+    from convcarbon.training.analyze.report import QUIETNESS_FIELD
 
     record = synthetic_record()
     assert prose.quietness_text(record) == "not recorded"
-    record[prose.QUIETNESS_FIELD] = {"summary": "quiet: calibration drift 2% *bold*"}
+    record[QUIETNESS_FIELD] = {"summary": "quiet: calibration drift 2% *bold*"}
     assert prose.quietness_text(record) == r"quiet\: calibration drift 2\% \*bold\*"  # every punctuation escaped
-    record[prose.QUIETNESS_FIELD] = {"summary": 5}  # not a sentence: shown as missing, never invented
+    record[QUIETNESS_FIELD] = {"summary": 5}  # not a sentence: shown as missing, never invented
     assert prose.quietness_text(record) == "not recorded"
 
 

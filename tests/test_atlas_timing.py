@@ -209,9 +209,9 @@ def test_the_committed_version_1_atlases_stay_readable_with_their_evidence_missi
 def test_a_version_2_record_shows_its_evidence():
     evidence = measurement_evidence(synthetic_record())
     assert evidence["missing"] is None and evidence["quietness"]["quiet"]
-    from convcarbon.site import prose
+    from convcarbon.training.analyze.report import quietness_summary
 
-    assert prose.quietness_summary(synthetic_record()).startswith("quiet: 2 calibrations")  # the page reads it
+    assert quietness_summary(synthetic_record()).startswith("quiet: 2 calibrations")  # the page reads it
     assert evidence["harness"]["training"]["median_s"] == pytest.approx(3e-4)
     assert "gradients of its weights and of its input" in evidence["passes"]["training"]
     assert evidence["ceilings"]["machine"]["library"].startswith("numpy")

@@ -7,10 +7,10 @@ takes it; each calibration stores its time, its drift from the first, the one-mi
 a block of points again while the calibration has drifted by more than `MAX_DRIFT` (atlas/measure/timing.py); a
 training record stores the readings and the summary (training/measure/experiment.py).
 
-Why one thread, not the backend's matrix product (issue 20, BENCHMARKS.md): on a quiet 2-vCPU VM the backend's
-two-thread product ran in two modes about 2x apart, a few milliseconds apart in time, because the backend's own
-threads, still spinning after a layer's work, took the second processor; the single-thread sort held within a few
-percent there. A busy machine still shows, in the load average, the steal time and the sort itself.
+Why many short sorts on one thread, not the backend's matrix product (issue 20, BENCHMARKS.md): on a quiet 2-vCPU
+VM, after a layer's work, the backend's two-thread product ran in two modes up to 2x apart, and even the fastest of
+a few long sorts drifted by up to 29% at times (the cause was not found); the fastest of many short sorts held
+within 1% there. A busy machine still shows, in the load average, the steal time and the sort itself.
 
 Used by: book/atlas.md, book/results.md
 """

@@ -29,6 +29,7 @@ from convcarbon.training.analyze.report import (
     energy_reading,
     energy_shares,
     machine_label,
+    quietness_summary,
 )
 from convcarbon.training.analyze.stats import RatioInterval
 
@@ -212,21 +213,11 @@ def footprint_numbers(records: list[dict]) -> dict[str, units.Amount]:
     }
 
 
-# Where a record keeps the evidence that its machine was quiet (records/quietness.py: a calibration before, between
-# and after the work): `summary`, a phrase the page shows. Schema-1 atlases and training records before schema 7
-# keep none.
-QUIETNESS_FIELD = "quietness"
 NOT_RECORDED = "not recorded"
 
 
-def quietness_summary(record: dict) -> str | None:
-    """The record's own sentence on how quiet its machine was (a record's string: escape it), or None."""
-    evidence = record.get(QUIETNESS_FIELD)
-    summary = evidence.get("summary") if isinstance(evidence, dict) else None
-    return summary if isinstance(summary, str) and summary else None
-
-
 def quietness_text(record: dict) -> OwnMarkdown:
-    """`quietness_summary` as inert Markdown, or "not recorded"."""
+    """The record's own summary of how quiet its machine was (`report.quietness_summary`) as inert Markdown, or
+    "not recorded"."""
     summary = quietness_summary(record)
     return OwnMarkdown(NOT_RECORDED) if summary is None else markdown_text(summary, 300)

@@ -18,9 +18,9 @@ from convcarbon.atlas.analyze import analysis
 from convcarbon.atlas.measure.checks import ABOVE_CEILING, TRAINING_FASTER, drawn_ceilings, physical_checks
 from convcarbon.safe import OwnMarkdown, markdown_text
 from convcarbon.site.book import displayed, glue_texts
-from convcarbon.site.prose import NOT_RECORDED, quietness_summary, quietness_text
+from convcarbon.site.prose import NOT_RECORDED, quietness_text
 from convcarbon.training.analyze.machines import HARDWARE_CLASSES, hardware_class
-from convcarbon.training.analyze.report import machine_label
+from convcarbon.training.analyze.report import machine_label, quietness_summary
 from convcarbon.training.analyze.tables import PAGE_BREAK, page_table
 
 GIGA = 1e9

@@ -258,13 +258,26 @@ def provenance_lines(record: dict) -> list[str]:
     return lines
 
 
+# Where a record keeps the evidence that its machine was quiet (records/quietness.py: a calibration before, between
+# and after the work): `summary`, a phrase the pages and the terminal show. Schema-1 atlases and training records
+# before schema 7 keep none.
+QUIETNESS_FIELD = "quietness"
+
+
+def quietness_summary(record: dict) -> str | None:
+    """The record's own summary of how quiet its machine was (a record's string: escape it), or None."""
+    evidence = record.get(QUIETNESS_FIELD)
+    summary = evidence.get("summary") if isinstance(evidence, dict) else None
+    return summary if isinstance(summary, str) and summary else None
+
+
 def quietness_phrase(record: dict) -> str:
-    """How quiet the machine was while it trained, as the record summed it up (records/quietness.py; a record's
-    string: escape it), or why no record says (schemas 5 and 6 store no such evidence)."""
-    evidence = record.get("quietness")
-    if evidence is None:
+    """How quiet the machine was while it trained, as the record summed it up (a record's string: escape it), or
+    why no record says (schemas 5 and 6 store no such evidence)."""
+    summary = quietness_summary(record)
+    if summary is None:
         return f"not recorded (record schema {record['schema_version']} stores no such evidence)"
-    return evidence["summary"]
+    return summary
 
 
 def idle_line(record: dict) -> str:

@@ -92,7 +92,8 @@ def pairs_frame(record: dict) -> pd.DataFrame:
     pairs["standard_s"] = standard["median_s"]
     pairs["separable_s"] = separable["median_s"]
     pairs["time_ratio"] = separable["median_s"] / standard["median_s"]
-    intervals = [_ratio_interval(standard.loc[key, "point"], separable.loc[key, "point"]) for key in standard.index]
+    separable_points = separable["point"].reindex(standard.index)  # aligned by shape at once, not looked up per key
+    intervals = [_ratio_interval(*points) for points in zip(standard["point"], separable_points)]
     pairs["time_ratio_low"] = [low for low, _, _ in intervals]
     pairs["time_ratio_high"] = [high for _, high, _ in intervals]
     pairs["interval_kind"] = [kind for _, _, kind in intervals]

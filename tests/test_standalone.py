@@ -4,6 +4,7 @@ Each chapter is converted to .ipynb (as the build does for the launch buttons)
 and executed alone in an empty folder: no _config.yml, no results store, no
 CONVCARBON_* variable, and no network (tests/network_guard). It must raise
 nothing, show the book's reference records, train nothing and finish quickly.
+The chapters run one per CPU at a time, each in its own process and folder.
 """
 
 import os
@@ -11,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -18,8 +20,10 @@ import pytest
 from helpers import NETWORK_GUARD, REPO_ROOT
 
 from convcarbon.site.notebooks import write_notebooks
+from convcarbon.site.sphinx_parallel import chapter_jobs
 
 CHAPTER_TIMEOUT_S = 300
+RUN_ALONE_TEST = "test_chapter_runs_alone_in_an_empty_folder_offline"
 
 
 def chapter_notebooks(folder: Path) -> list[Path]:
@@ -37,13 +41,12 @@ def notebooks(tmp_path_factory) -> dict[str, Path]:
     return {path.stem: path for path in chapter_notebooks(tmp_path_factory.mktemp("chapters") / "book")}
 
 
-@pytest.mark.book  # executes a chapter, as a build does: out of the fast path
-@pytest.mark.parametrize("name", NOTEBOOK_NAMES)
-def test_chapter_runs_alone_in_an_empty_folder_offline(name, notebooks, tmp_path):
+def run_alone(notebook_source: Path, tmp_path: Path) -> dict:
+    """Execute a copy of the chapter's notebook alone, offline, in an empty folder, as a student would."""
     folder = tmp_path / "student"
     folder.mkdir()
-    notebook = folder / f"{name}.ipynb"
-    shutil.copyfile(notebooks[name], notebook)
+    notebook = folder / notebook_source.name
+    shutil.copyfile(notebook_source, notebook)
     network_log = tmp_path / "network.log"
     environment = {key: value for key, value in os.environ.items() if not key.startswith("CONVCARBON_")}
     environment.update(
@@ -65,10 +68,38 @@ def test_chapter_runs_alone_in_an_empty_folder_offline(name, notebooks, tmp_path
         timeout=CHAPTER_TIMEOUT_S + 60,
     )
     elapsed_s = time.perf_counter() - started
+    return {
+        "folder": folder,
+        "notebook": notebook,
+        "network_log": network_log,
+        "completed": completed,
+        "elapsed_s": elapsed_s,
+    }
+
+
+@pytest.fixture(scope="module")
+def chapters_run_alone(request, notebooks, tmp_path_factory) -> dict[str, dict]:
+    """Every chapter this session's tests ask for, each run alone (`run_alone`), one per CPU at a time: each
+    is its own process in its own folder, as on separate students' machines."""
+    wanted = sorted(
+        {item.callspec.params["name"] for item in request.session.items if item.originalname == RUN_ALONE_TEST}
+    )
+    with ThreadPoolExecutor(max_workers=chapter_jobs("auto")) as pool:
+        runs = {name: pool.submit(run_alone, notebooks[name], tmp_path_factory.mktemp(name)) for name in wanted}
+        return {name: run.result() for name, run in runs.items()}
+
+
+@pytest.mark.book  # executes a chapter, as a build does: out of the fast path
+@pytest.mark.parametrize("name", NOTEBOOK_NAMES)
+def test_chapter_runs_alone_in_an_empty_folder_offline(name, notebooks, chapters_run_alone):
+    run = chapters_run_alone[name]
+    completed, notebook, network_log = run["completed"], run["notebook"], run["network_log"]
     assert completed.returncode == 0, completed.stderr[-3000:]
-    assert elapsed_s < CHAPTER_TIMEOUT_S
+    assert run["elapsed_s"] < CHAPTER_TIMEOUT_S
     assert not network_log.exists(), network_log.read_text()
-    assert sorted(path.name for path in folder.iterdir()) == [notebook.name]  # no store, no download, nothing trained
+    assert sorted(path.name for path in run["folder"].iterdir()) == [
+        notebook.name
+    ]  # no store, no download, nothing trained
     outputs = [output for cell in nbformat.read(notebook, as_version=4).cells for output in cell.get("outputs", [])]
     assert [output for output in outputs if output.output_type == "error" or output.get("name") == "stderr"] == []
     outputs = "".join(str(output) for output in outputs)

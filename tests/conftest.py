@@ -7,6 +7,11 @@ works on a copy (helpers.copy_book, helpers.copy_store).
 - `built_book`: ONE real build of the whole book from nothing, by `python -m convcarbon book --profile smoke`
   (it trains), under the network guard, with a hostile and an invalid committed record and a stale result.
 - `site`, `browser`: that build served on loopback, and Debian's chromium to read it.
+- `hostile_reference_book` (the Pages job's build), `plain_builds` (plain jupyter-book), `faulty_run` (failing
+  trackers) and `damaged_rerun` (its record truncated, then the same work again).
+
+What each slow fixture runs is in slow_fixtures.py: every one the selected tests need starts at the beginning of
+the session, in background threads (`slow_fixtures` below), and the fixture waits for its own.
 
 A test that uses `built_book` (or `site`) is marked `book` and `training`, one that uses `smoke_store` is marked
 `training`, by `pytest_collection_modifyitems` below: `pytest -m "not training and not book"` leaves them out.
@@ -22,49 +27,38 @@ Before a new test trains or builds anything of its own:
 A test that builds or trains by itself carries `@pytest.mark.book` or `@pytest.mark.training` (--strict-markers).
 """
 
-import json
-import subprocess
-import sys
-import time
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import (
-    NETWORK_GUARD,
-    SMOKE_RUN_ARGUMENTS,
-    STALE_RESULT,
-    child_environment,
-    convcarbon_command,
-    copy_book,
-    plant_bad_records,
-    plant_hostile_records,
-    run_book_command,
-    stored_folders,
-    write_runner_artifacts,
-)
+from slow_fixtures import SLOW_FIXTURES, SlowFixtures
 
 # The markers each shared fixture brings to every test that uses it, directly or through another fixture.
 FIXTURE_MARKERS = {
     "built_book": ("book", "training"),
     "smoke_store": ("training",),
     "hostile_reference_book": ("book", "training"),
+    "faulty_run": ("training",),
+    "damaged_rerun": ("training",),
 }
 
 
 def pytest_collection_modifyitems(items):
+    """Marks each test by the shared fixtures it uses, then runs the modules that wait for a slow fixture last
+    (in their order, each module's tests together), so that the others run while those are being made."""
     for item in items:
         for fixture, markers in FIXTURE_MARKERS.items():
             if fixture in getattr(item, "fixturenames", ()):
                 for marker in markers:
                     item.add_marker(marker)
+    waiting = {item.module for item in items if SLOW_FIXTURES & set(getattr(item, "fixturenames", ()))}
+    items.sort(key=lambda item: getattr(item, "module", None) in waiting)
 
 
 @pytest.fixture(scope="session")
 def mnist_path() -> str:
     """The absolute path of the real mnist.npz named by CONVCARBON_MNIST (child processes run in other folders)."""
-    import os
-
     path = os.environ.get("CONVCARBON_MNIST")
     if not path or not Path(path).is_file():
         pytest.fail("set CONVCARBON_MNIST to a local mnist.npz (CI uses ../shared/data/mnist.npz)")
@@ -83,8 +77,22 @@ def write_npz(tmp_path):
     return write
 
 
+@pytest.fixture(scope="session", autouse=True)
+def slow_fixtures(request, tmp_path_factory):
+    """Every slow fixture the selected tests need, started at once in the background (tests/slow_fixtures.py).
+    Without a readable CONVCARBON_MNIST nothing starts, and each slow fixture fails in mnist_path, saying so."""
+    wanted = {name for item in request.session.items for name in item.fixturenames if name in SLOW_FIXTURES}
+    path = os.environ.get("CONVCARBON_MNIST")
+    if not wanted or not path or not Path(path).is_file():
+        yield None
+        return
+    started = SlowFixtures(wanted, tmp_path_factory.mktemp, str(Path(path).resolve()))
+    yield started
+    started.join()  # no child process outlives the session
+
+
 @pytest.fixture(scope="session")
-def smoke_store(tmp_path_factory, mnist_path) -> dict:
+def smoke_store(slow_fixtures, mnist_path) -> dict:
     """The one real smoke training of the session: `python -m convcarbon run` with SMOKE_RUN_ARGUMENTS, started
     twice at once on an empty store, as two terminals or CI jobs might: one trains, the other waits for the
     store's lock and reuses the record. Read it; to change the store, copy it first (helpers.copy_store).
@@ -92,35 +100,11 @@ def smoke_store(tmp_path_factory, mnist_path) -> dict:
     Holds: results_dir, folder (the record's folder), record, arguments (to run the same work again),
     runs (both CompletedProcess), trainer (the one that trained), elapsed_s (until both had finished).
     """
-    results_dir = tmp_path_factory.mktemp("smoke-store") / "results"
-    command = convcarbon_command("run", *SMOKE_RUN_ARGUMENTS, results_dir=results_dir)
-    environment = child_environment(mnist_path, PYTHONFAULTHANDLER="1")
-    started = time.perf_counter()
-    processes = [
-        subprocess.Popen(command, env=environment, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        for _ in range(2)
-    ]
-    outputs = [process.communicate(timeout=600) for process in processes]
-    runs = [
-        subprocess.CompletedProcess(command, process.returncode, out, err)
-        for process, (out, err) in zip(processes, outputs)
-    ]
-    elapsed_s = time.perf_counter() - started
-    assert [run.returncode for run in runs] == [0, 0], [run.stderr[-3000:] for run in runs]
-    (folder,) = stored_folders(results_dir)
-    return {
-        "results_dir": results_dir,
-        "folder": folder,
-        "record": json.loads((folder / "record.json").read_text()),
-        "arguments": SMOKE_RUN_ARGUMENTS,
-        "runs": runs,
-        "trainer": next((run for run in runs if "Training both models" in run.stderr), None),
-        "elapsed_s": elapsed_s,
-    }
+    return slow_fixtures.result("smoke_store")
 
 
 @pytest.fixture(scope="session")
-def built_book(tmp_path_factory, mnist_path) -> dict:
+def built_book(slow_fixtures, mnist_path) -> dict:
     """The whole book built from nothing, by `python -m convcarbon book --profile smoke` in a temporary copy: it
     trains both models, then builds every chapter. Read it; never change its files (copy_book for a book of
     your own, copy_store on results_dir / the record's folder for its record).
@@ -133,31 +117,7 @@ def built_book(tmp_path_factory, mnist_path) -> dict:
     Holds: root, html (the site), results_dir, record (the smoke record it trained), elapsed_s, completed (the
     CompletedProcess), network_log.
     """
-    root = copy_book(tmp_path_factory.mktemp("book"))
-    plant_hostile_records(root / "book" / "records")
-    results_dir = root / "results"
-    # A result left in the store by an older version, as after an upgrade: skipped, said, never fatal.
-    (results_dir / STALE_RESULT).mkdir(parents=True)
-    (results_dir / STALE_RESULT / "record.json").write_text(
-        json.dumps({"schema_version": 2, "profile": "quick", "runs": []})
-    )
-    network_log = root.parent / "network.log"
-    started = time.perf_counter()
-    completed = run_book_command(
-        root, results_dir, mnist_path, sitecustomize_dir=NETWORK_GUARD, CONVCARBON_NETWORK_LOG=str(network_log)
-    )
-    elapsed_s = time.perf_counter() - started
-    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
-    (record_folder,) = [path for path in stored_folders(results_dir) if path.name != STALE_RESULT]
-    return {
-        "root": root,
-        "html": root / "_build" / "html",
-        "results_dir": results_dir,
-        "record": json.loads((record_folder / "record.json").read_text()),
-        "elapsed_s": elapsed_s,
-        "completed": completed,
-        "network_log": network_log,
-    }
+    return slow_fixtures.result("built_book")
 
 
 @pytest.fixture(scope="session")
@@ -195,30 +155,31 @@ def browser():
 
 
 @pytest.fixture(scope="session")
-def hostile_reference_book(tmp_path_factory, mnist_path, smoke_store):
-    from datetime import datetime, timedelta, timezone
+def hostile_reference_book(slow_fixtures, mnist_path, smoke_store) -> dict:
+    """Holds: root, html, completed (the book command), collected (the collect command)."""
+    return slow_fixtures.result("hostile_reference_book")
 
-    base = tmp_path_factory.mktemp("pages-job")
-    root = copy_book(base / "book")
-    just_before_now = (datetime.now(timezone.utc) - timedelta(minutes=1)).isoformat(timespec="seconds")
-    plant_hostile_records(root / "book" / "records", created_utc=just_before_now)
-    plant_bad_records(root / "book" / "records")
-    write_runner_artifacts(base / "artifacts", smoke_store["folder"])
-    environment = child_environment(mnist_path)
-    environment.pop("CONVCARBON_PROFILE", None)
-    collected, completed = (
-        subprocess.run(
-            [sys.executable, "-m", "convcarbon", *arguments],
-            cwd=root,
-            env=environment,
-            capture_output=True,
-            text=True,
-            timeout=900,
-        )
-        for arguments in (["collect", str(base / "artifacts")], ["book", "--no-measure"])
-    )
-    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
-    return {"root": root, "html": root / "_build" / "html", "completed": completed, "collected": collected}
+
+@pytest.fixture(scope="session")
+def plain_builds(slow_fixtures, mnist_path, built_book) -> dict:
+    """Plain `jupyter-book build . -W -n --keep-going` twice, in a fresh copy of the book whose default store
+    (./results) holds built_book's record, so that neither build trains (test_plain_build).
+    Holds: root, first and second (CompletedProcess), second_s."""
+    return slow_fixtures.result("plain_builds")
+
+
+@pytest.fixture(scope="session")
+def faulty_run(slow_fixtures, mnist_path):
+    """The CompletedProcess of one smoke run whose trackers fail (tests/tracker_fault, `mixed`: the Conv2D
+    model's at start, the others at stop), and its results store (test_reliability)."""
+    return slow_fixtures.result("faulty_run")
+
+
+@pytest.fixture(scope="session")
+def damaged_rerun(slow_fixtures, mnist_path, faulty_run) -> dict:
+    """faulty_run's record truncated in a store of its own, and the same work run again (test_reliability).
+    Holds: again (CompletedProcess), record (as it was before), record_path."""
+    return slow_fixtures.result("damaged_rerun")
 
 
 @pytest.fixture(scope="session")

@@ -89,6 +89,8 @@ def run_book_command(root: Path, results_dir: Path, mnist_path: str, *options, *
 # The session's one smoke training (conftest.smoke_store) runs with these: a grid and a PUE other than the
 # defaults, so that the emissions identity is tested where it can fail. Run them again to reuse its record.
 SMOKE_RUN_ARGUMENTS = ("--profile", "smoke", "--country", "FRA", "--pue", "1.25")
+# A faulty run (tests/tracker_fault) trains one repeat per model, without the idle measurement.
+FAULT_RUN_OPTIONS = ("--repeats", "1", "--idle-seconds", "0")
 
 
 def copy_store(store_folder: Path, target: Path) -> Path:

@@ -4,46 +4,20 @@ The package's Sphinx extension measures (or reuses) at the start of the build an
 to the chapters' kernels; a second build with nothing changed trains and executes nothing.
 The launch buttons of every page name notebooks that exist where they point.
 
-The copy's results store holds the smoke record `built_book` trained, so these builds train nothing:
+The builds are conftest's `plain_builds` (tests/slow_fixtures.py). The copy's results store holds the smoke
+record `built_book` trained, so these builds train nothing:
 that the extension trains, with progress on the terminal, when nothing is stored is the same
 `run_experiment` that `built_book` and `smoke_store` run with progress on the terminal.
 """
 
 import json
-import shutil
-import subprocess
-import sys
-import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import nbformat
-import pytest
 import yaml
 from bs4 import BeautifulSoup
-from helpers import REPO_ROOT, child_environment, copy_book
-
-from convcarbon.records.store import ResultStore
-
-
-def jupyter_book_build(root: Path, environment: dict) -> subprocess.CompletedProcess:
-    command = [str(Path(sys.executable).parent / "jupyter-book"), "build", ".", "-W", "-n", "--keep-going"]
-    return subprocess.run(command, cwd=root, env=environment, capture_output=True, text=True, timeout=900)
-
-
-@pytest.fixture(scope="module")
-def plain_builds(tmp_path_factory, mnist_path, built_book):
-    root = copy_book(tmp_path_factory.mktemp("plain"))
-    record = built_book["record"]
-    stored = built_book["results_dir"] / ResultStore.key(record["profile"], record["fingerprint"])
-    shutil.copytree(stored, root / "results" / stored.name)  # the default store: ./results
-    environment = child_environment(mnist_path, CONVCARBON_PROFILE="smoke")
-    for name in ("CONVCARBON_RECORD", "CONVCARBON_RESULTS", "CONVCARBON_MEASURE"):
-        environment.pop(name, None)
-    first = jupyter_book_build(root, environment)
-    started = time.perf_counter()
-    second = jupyter_book_build(root, environment)
-    return {"root": root, "first": first, "second": second, "second_s": time.perf_counter() - started}
+from helpers import REPO_ROOT
 
 
 def test_plain_build_finds_the_stored_record_and_shows_it(plain_builds, built_book):

@@ -15,7 +15,6 @@ import pytest
 from bs4 import BeautifulSoup
 from helpers import (
     NETWORK_GUARD,
-    TRACKER_FAULT,
     child_environment,
     convcarbon_command,
     copy_book,
@@ -74,24 +73,8 @@ def test_two_runs_at_once_both_finish_on_one_record(smoke_store):
 
 
 # Enough to see what a failing tracker leaves: one run per model, no idle measurement.
-FAULT_RUN_OPTIONS = ("--repeats", "1", "--idle-seconds", "0")
-# One run fails both ways (tests/tracker_fault): the Conv2D model's trackers at start, the others at stop.
+# One run fails both ways (conftest's faulty_run): the Conv2D model's trackers at start, the others at stop.
 FAULT_OF_MODEL = {"Conv2D": "start", "SeparableConv2D": "stop"}
-
-
-@pytest.fixture(scope="module")
-def faulty_run(tmp_path_factory, mnist_path):
-    """The CompletedProcess of one smoke run whose trackers fail (FAULT_OF_MODEL), and its results store."""
-    results_dir = tmp_path_factory.mktemp("fault-mixed") / "results"
-    environment = child_environment(mnist_path, TRACKER_FAULT, CONVCARBON_TEST_TRACKER_FAULT="mixed")
-    completed = subprocess.run(
-        command("run", *FAULT_RUN_OPTIONS, results_dir=results_dir),
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    return completed, results_dir
 
 
 def fault_reason(fault: str) -> str:
@@ -99,23 +82,11 @@ def fault_reason(fault: str) -> str:
 
 
 @pytest.mark.training
-def test_a_damaged_record_is_reported_and_measured_again(faulty_run, mnist_path, tmp_path):
+def test_a_damaged_record_is_reported_and_measured_again(damaged_rerun):
     """A truncated record, through the command line (the faulty run's, whose work is the smallest: one run per
-    model); test_store checks every other damage (missing fields, a wrong fingerprint, not an object, no file) is
-    ignored with the same warning."""
-    _, faulty_results = faulty_run
-    (folder,) = stored_folders(faulty_results)
-    results_dir = copy_store(folder, tmp_path / "results")
-    record_path = results_dir / folder.name / "record.json"
-    record = json.loads(record_path.read_text())
-    record_path.write_text(record_path.read_text()[:200])
-    again = subprocess.run(
-        command("run", *FAULT_RUN_OPTIONS, results_dir=results_dir),  # the same work, its trackers working
-        env=child_environment(mnist_path),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    model, run again by conftest's damaged_rerun); test_store checks every other damage (missing fields, a wrong
+    fingerprint, not an object, no file) is ignored with the same warning."""
+    again, record, record_path = damaged_rerun["again"], damaged_rerun["record"], damaged_rerun["record_path"]
     assert again.returncode == 0, again.stderr
     assert "ignoring damaged result" in again.stderr and "Training both models" in again.stderr
     repaired = json.loads(record_path.read_text())

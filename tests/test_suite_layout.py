@@ -1,4 +1,5 @@
-"""The suite's own rules: what tests share lives in helpers.py, synthetic.py and conftest.py, not in a test module."""
+"""The suite's own rules: what tests share lives in helpers.py, synthetic.py, slow_fixtures.py and conftest.py,
+not in a test module."""
 
 import ast
 from pathlib import Path

@@ -15,7 +15,8 @@ read for this, at the version pinned in requirements.txt (`VETTED`):
 So with these three marked safe, the chapters run `convcarbon_parallel_chapters` at a time (in `_config.yml`:
 `auto`, one per CPU this process may use, or a number; 1 reads one after another, as Jupyter Book does). An
 installed version other than the one read, or any other extension that declares nothing, leaves the build
-serial, and the build log says why. BENCHMARKS.md ("Chapters read in parallel") compares the pages and the time.
+serial, and Sphinx's log says why (an info line, which `-q` hides). BENCHMARKS.md ("Issue 21's suite time,
+third step") compares the pages and the time.
 
 The notebook cache (jupyter-cache) creates its database on first use; two chapters that start at once both
 create it and one fails ("table settings already exists"), so the database is made before reading starts.

@@ -46,14 +46,24 @@ FIXTURE_MARKERS = {
 
 def pytest_collection_modifyitems(items):
     """Marks each test by the shared fixtures it uses, then runs the modules that wait for a slow fixture last
-    (in their order, each module's tests together), so that the others run while those are being made."""
+    (in their order, each module's tests together), so that the others run while those are being made; the tests
+    marked `timing` run after everything else."""
     for item in items:
         for fixture, markers in FIXTURE_MARKERS.items():
             if fixture in getattr(item, "fixturenames", ()):
                 for marker in markers:
                     item.add_marker(marker)
     waiting = {item.module for item in items if SLOW_FIXTURES & set(getattr(item, "fixturenames", ()))}
-    items.sort(key=lambda item: getattr(item, "module", None) in waiting)
+    items.sort(
+        key=lambda item: (item.get_closest_marker("timing") is not None, getattr(item, "module", None) in waiting)
+    )
+
+
+@pytest.fixture(autouse=True)
+def quiet_for_timing(request, slow_fixtures):
+    """A test marked `timing` compares two timings: it starts once the background work has finished."""
+    if slow_fixtures is not None and request.node.get_closest_marker("timing"):
+        slow_fixtures.join()
 
 
 @pytest.fixture(scope="session")

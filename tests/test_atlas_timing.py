@@ -276,6 +276,7 @@ def _plain_timing():
 
 
 @pytest.mark.training
+@pytest.mark.timing  # a busy machine stretches one method's samples more than the other's
 def test_the_atlas_agrees_with_a_separately_written_timing():
     """The atlas's passes, timed as the atlas times a sample, against raw-TensorFlow functions timed with
     perf_counter (bench/atlas_agreement.py), on three small shapes of a few ms a call.

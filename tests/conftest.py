@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from slow_fixtures import SLOW_FIXTURES, SlowFixtures
+from slow_fixtures import SLOW_FIXTURES, SlowFixtures, yield_cpu
 
 # The markers each shared fixture brings to every test that uses it, directly or through another fixture.
 FIXTURE_MARKERS = {
@@ -97,6 +97,7 @@ def slow_fixtures(request, tmp_path_factory):
         yield None
         return
     started = SlowFixtures(wanted, tmp_path_factory.mktemp, str(Path(path).resolve()))
+    yield_cpu()  # the tests, in this thread, yield to the slow fixtures whose time a test limits
     yield started
     started.join()  # no child process outlives the session
 

@@ -7,11 +7,11 @@ of the suite. So at the start of a session (`SlowFixtures`), every slow fixture 
 starts in a background thread of its own (`STEPS`), once the fixture it is made from is ready. A fixture in
 conftest.py waits for its own result (`SlowFixtures.result`); a failure is raised there, in the tests that use
 it, as before. The commands, their options and every check on their output are unchanged. The two whose time
-a test limits, the smoke training and the fresh build of the book, run one after the other at normal priority;
-everything else, the other slow fixtures and the tests in pytest's own thread, yields the CPU to them
-(`yield_cpu`). On the AMD EPYC VM the smoke training then took 31 s (25 s alone) and the fresh build 85 s (53 s
-alone), against their limits of 180 s. The machine is busier during the trainings, which the tests allow: a
-record's quietness evidence may say busy.
+a test limits, the smoke training and the fresh build of the book, run first, one after the other, at normal
+priority; the other slow fixtures start once they are made, and those and the tests in pytest's own thread
+yield the CPU to them (`yield_cpu`). On the AMD EPYC VM the smoke training then took 32 s (25 s alone) and the
+fresh build 71 s (53 s alone), against their limits of 180 s. The machine is busier during the trainings,
+which the tests allow: a record's quietness evidence may say busy.
 """
 
 import json
@@ -189,8 +189,9 @@ def damaged_rerun(folder: Path, mnist_path: str, faulty: tuple) -> dict:
 @dataclass(frozen=True)
 class Step:
     """How a slow fixture is made: by `make`, given the result of the fixture it is `made_from` (if any), and not
-    before the fixture it comes `after` is made, where the session needs that one too. One that `yields` runs at
-    a lower priority (nice 10: its thread and every process it starts)."""
+    before the fixture it comes `after` is made, where the session needs that one too. One that `yields` starts
+    once every one that does not is made, and runs at a lower priority (nice 10: its thread and every process it
+    starts)."""
 
     make: Callable
     made_from: str | None = None
@@ -198,9 +199,9 @@ class Step:
     yields: bool = False
 
 
-# The smoke training and the fresh build of the book, whose times tests limit (180 s each), run one after the
-# other at normal priority; the other slow fixtures, and the tests themselves (conftest.slow_fixtures), yield the
-# CPU to them.
+# The smoke training and the fresh build of the book, whose times tests limit (180 s each), run first, one after
+# the other, at normal priority; the other slow fixtures start after them, and they and the tests themselves
+# (conftest.slow_fixtures) yield the CPU.
 STEPS = {
     "smoke_store": Step(smoke_store),
     "built_book": Step(built_book, after="smoke_store"),
@@ -243,9 +244,12 @@ class SlowFixtures:
         try:
             if step.after in self.futures:
                 self.futures[step.after].exception()  # made, or failed: either way this one may start
-            given = () if step.made_from is None else (self.futures[step.made_from].result(),)
-            if step.yields:
+            if step.yields:  # starts once the fixtures whose time is limited are made, and yields to the tests
+                for other, future_of_other in self.futures.items():
+                    if not STEPS[other].yields:
+                        future_of_other.exception()
                 yield_cpu()
+            given = () if step.made_from is None else (self.futures[step.made_from].result(),)
             future.set_result(step.make(folder, mnist_path, *given))
         except BaseException as error:  # noqa: BLE001 (raised again where a test asks for it)
             future.set_exception(error)

@@ -244,7 +244,7 @@ class SlowFixtures:
         try:
             if step.after in self.futures:
                 self.futures[step.after].exception()  # made, or failed: either way this one may start
-            if step.yields:  # starts once the fixtures whose time is limited are made, and yields to the tests
+            if step.yields:  # starts once the fixtures whose time is limited are made, niced as the tests are
                 for other, future_of_other in self.futures.items():
                     if not STEPS[other].yields:
                         future_of_other.exception()

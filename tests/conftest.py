@@ -66,13 +66,20 @@ def quiet_for_timing(request, slow_fixtures):
         slow_fixtures.join()
 
 
+def named_mnist() -> str | None:
+    """The absolute path of the real mnist.npz named by CONVCARBON_MNIST (child processes run in other folders),
+    or None when it names no file."""
+    path = os.environ.get("CONVCARBON_MNIST")
+    return str(Path(path).resolve()) if path and Path(path).is_file() else None
+
+
 @pytest.fixture(scope="session")
 def mnist_path() -> str:
-    """The absolute path of the real mnist.npz named by CONVCARBON_MNIST (child processes run in other folders)."""
-    path = os.environ.get("CONVCARBON_MNIST")
-    if not path or not Path(path).is_file():
+    """`named_mnist`, or the test fails saying what to set."""
+    path = named_mnist()
+    if path is None:
         pytest.fail("set CONVCARBON_MNIST to a local mnist.npz (CI uses ../shared/data/mnist.npz)")
-    return str(Path(path).resolve())
+    return path
 
 
 @pytest.fixture
@@ -92,11 +99,11 @@ def slow_fixtures(request, tmp_path_factory):
     """Every slow fixture the selected tests need, started at once in the background (tests/slow_fixtures.py).
     Without a readable CONVCARBON_MNIST nothing starts, and each slow fixture fails in mnist_path, saying so."""
     wanted = {name for item in request.session.items for name in item.fixturenames if name in SLOW_FIXTURES}
-    path = os.environ.get("CONVCARBON_MNIST")
-    if not wanted or not path or not Path(path).is_file():
+    path = named_mnist()
+    if not wanted or path is None:
         yield None
         return
-    started = SlowFixtures(wanted, tmp_path_factory.mktemp, str(Path(path).resolve()))
+    started = SlowFixtures(wanted, tmp_path_factory.mktemp, path)
     yield_cpu()  # the tests, in this thread, yield to the slow fixtures whose time a test limits
     yield started
     started.join()  # no child process outlives the session

@@ -153,12 +153,17 @@ def plain_builds(folder: Path, mnist_path: str, book: dict) -> dict:
     return {"root": root, "first": first, "second": second, "second_s": time.perf_counter() - started}
 
 
+def fault_run_command(results_dir: Path) -> list[str]:
+    """The faulty run's work (FAULT_RUN_OPTIONS on the smoke profile), as `faulty_run` and `damaged_rerun` run it."""
+    return convcarbon_command("run", *FAULT_RUN_OPTIONS, "--profile", "smoke", results_dir=results_dir)
+
+
 def faulty_run(folder: Path, mnist_path: str) -> tuple[subprocess.CompletedProcess, Path]:
     """One smoke run whose trackers fail (tests/tracker_fault, `mixed`): its CompletedProcess and results store."""
     results_dir = folder / "results"
     environment = child_environment(mnist_path, TRACKER_FAULT, CONVCARBON_TEST_TRACKER_FAULT="mixed")
     completed = subprocess.run(
-        convcarbon_command("run", *FAULT_RUN_OPTIONS, "--profile", "smoke", results_dir=results_dir),
+        fault_run_command(results_dir),
         env=environment,
         capture_output=True,
         text=True,
@@ -177,7 +182,7 @@ def damaged_rerun(folder: Path, mnist_path: str, faulty: tuple) -> dict:
     record = json.loads(record_path.read_text())
     record_path.write_text(record_path.read_text()[:200])
     again = subprocess.run(
-        convcarbon_command("run", *FAULT_RUN_OPTIONS, "--profile", "smoke", results_dir=results_dir),
+        fault_run_command(results_dir),
         env=child_environment(mnist_path),
         capture_output=True,
         text=True,

@@ -80,15 +80,10 @@ def _installed_version(distribution: str) -> str:
 
 def _choose_jobs(app, config) -> None:
     jobs = chapter_jobs(config[CONFIG_VALUE])
-    if jobs == 1:
-        app.parallel = 1
-        return
-    reasons = serial_reasons(app.extensions)
+    reasons = serial_reasons(app.extensions) if jobs > 1 else []
     if reasons:
         logger.info("the chapters run one after another: %s", "; ".join(reasons))
-        app.parallel = 1
-        return
-    app.parallel = jobs
+    app.parallel = 1 if reasons else jobs
 
 
 def _create_notebook_cache(app) -> None:
